@@ -1,0 +1,1 @@
+//! Steward's local sandbox: the embedded DynamoDB engine, the demo and benchmarks.

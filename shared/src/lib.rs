@@ -1,0 +1,1 @@
+//! Steward's domain, store, AWS access layer and errors.
