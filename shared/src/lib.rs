@@ -1,1 +1,17 @@
 //! Steward's domain, store, AWS access layer and errors.
+//!
+//! - [`validate`], [`ids`], [`model`]: the domain — pure data and checks.
+//! - [`config`]: settings read once from the environment.
+//! - [`aws`]: per-tenant role sessions and the classification of AWS errors.
+//! - [`store`]: what Steward keeps, on one DynamoDB table.
+//! - [`error`]: the error type and its stable names.
+
+pub mod aws;
+pub mod config;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod store;
+pub mod validate;
+
+pub use error::Error;

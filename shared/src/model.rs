@@ -1,0 +1,689 @@
+//! Steward's domain model: tenants and their power policy, the desktops Steward tracks,
+//! onboarding step records, audit records and usage-hour records.
+//!
+//! Everything here is plain data with pure checks; the store persists it as is.
+
+use chrono::{DateTime, Datelike, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{
+    AccountId, BundleId, DirectoryId, ExternalId, OpaqueId, RegionName, RoleArn, TenantId,
+    WorkspaceId,
+};
+use crate::validate::{self, Problem, ValidationError};
+
+pub type Timestamp = DateTime<Utc>;
+
+/// Minutes in the service's forced stop of a MANUAL desktop left AVAILABLE (48 h).
+/// Unconfirmed by any AWS source ([U] in the reference): tenants may set their own value.
+pub const DEFAULT_SERVICE_FORCED_STOP_MINUTES: u32 = 48 * 60;
+
+/// The tag every resource Steward creates carries, and the only resources it will touch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnerTag {
+    pub key: String,
+    pub value: String,
+}
+
+impl PartnerTag {
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Result<Self, ValidationError> {
+        let tag = Self {
+            key: key.into(),
+            value: value.into(),
+        };
+        tag.validate()?;
+        Ok(tag)
+    }
+
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        validate::tag("partner_tag", &self.key, &self.value)
+    }
+}
+
+impl Default for PartnerTag {
+    fn default() -> Self {
+        Self {
+            key: "PartnerManaged".into(),
+            value: "true".into(),
+        }
+    }
+}
+
+/// What the guard does to a desktop that still has a live session at the hard limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum GuardHardLimitAction {
+    /// Stop it: a controlled stop the partner was warned of beats the service's forced one.
+    #[default]
+    Stop,
+    /// Only warn again; the service's own forced stop will end the session.
+    WarnOnly,
+}
+
+/// A tenant's power policy. Defaults are conservative; every field is bounded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PowerPolicy {
+    /// A desktop with no live session for this long is stopped by the idle sweep.
+    pub idle_timeout_minutes: u32,
+    /// After a start, a desktop is left alone this long even if nobody connects.
+    pub start_grace_minutes: u32,
+    /// A session with no heartbeat for this long counts as ended.
+    pub heartbeat_timeout_minutes: u32,
+    /// AVAILABLE this long: the guard stops an idle desktop, warns about a busy one.
+    pub guard_threshold_minutes: u32,
+    /// AVAILABLE this long: the guard applies `guard_hard_limit_action` to a busy desktop.
+    pub guard_hard_limit_minutes: u32,
+    pub guard_hard_limit_action: GuardHardLimitAction,
+    /// When the service itself stops a MANUAL desktop left AVAILABLE ([U]: 48 h assumed).
+    pub service_forced_stop_minutes: u32,
+    /// Record what would be done, call nothing.
+    pub dry_run: bool,
+    /// Opt the tenant's directories out of the monthly maintenance window.
+    pub maintenance_opt_out: bool,
+}
+
+impl Default for PowerPolicy {
+    fn default() -> Self {
+        Self {
+            idle_timeout_minutes: 60,
+            start_grace_minutes: 15,
+            heartbeat_timeout_minutes: 10,
+            guard_threshold_minutes: 46 * 60,
+            guard_hard_limit_minutes: 47 * 60 + 30,
+            guard_hard_limit_action: GuardHardLimitAction::Stop,
+            service_forced_stop_minutes: DEFAULT_SERVICE_FORCED_STOP_MINUTES,
+            dry_run: false,
+            maintenance_opt_out: false,
+        }
+    }
+}
+
+impl PowerPolicy {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let r = |field, v: u32, min: i64, max: i64| validate::range(field, i64::from(v), min, max);
+        r(
+            "policy.idle_timeout_minutes",
+            self.idle_timeout_minutes,
+            5,
+            24 * 60,
+        )?;
+        r(
+            "policy.start_grace_minutes",
+            self.start_grace_minutes,
+            0,
+            4 * 60,
+        )?;
+        r(
+            "policy.heartbeat_timeout_minutes",
+            self.heartbeat_timeout_minutes,
+            1,
+            120,
+        )?;
+        r(
+            "policy.service_forced_stop_minutes",
+            self.service_forced_stop_minutes,
+            60,
+            7 * 24 * 60,
+        )?;
+        let forced = i64::from(self.service_forced_stop_minutes);
+        r(
+            "policy.guard_hard_limit_minutes",
+            self.guard_hard_limit_minutes,
+            30,
+            forced - 1,
+        )?;
+        r(
+            "policy.guard_threshold_minutes",
+            self.guard_threshold_minutes,
+            15,
+            i64::from(self.guard_hard_limit_minutes),
+        )?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TenantStatus {
+    Onboarding,
+    Active,
+    Failed,
+    Offboarding,
+    Offboarded,
+}
+
+/// A failure kept on a record: the stable error name and a human message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorRecord {
+    pub name: String,
+    pub message: String,
+}
+
+/// What a partner supplies to register a customer account.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewTenant {
+    pub tenant_id: TenantId,
+    pub account_id: AccountId,
+    pub regions: Vec<RegionName>,
+    pub role_arn: RoleArn,
+    pub external_id: ExternalId,
+    #[serde(default)]
+    pub partner_tag: PartnerTag,
+    #[serde(default)]
+    pub policy: PowerPolicy,
+}
+
+/// A customer account Steward manages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub tenant_id: TenantId,
+    pub account_id: AccountId,
+    pub regions: Vec<RegionName>,
+    pub role_arn: RoleArn,
+    pub external_id: ExternalId,
+    pub partner_tag: PartnerTag,
+    pub policy: PowerPolicy,
+    pub status: TenantStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<ErrorRecord>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Optimistic-concurrency version: 1 on creation, +1 on every write.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Tenant {
+    /// Checks a registration as a whole and makes the tenant record (status ONBOARDING).
+    pub fn register(new: NewTenant, now: Timestamp) -> Result<Self, ValidationError> {
+        if new.role_arn.account() != &new.account_id {
+            return Err(ValidationError::new(
+                "role_arn",
+                Problem::Inconsistent("the role must live in the tenant's account".into()),
+            ));
+        }
+        if new.regions.is_empty() {
+            return Err(ValidationError::new("regions", Problem::Missing));
+        }
+        validate::max_items("regions", new.regions.len(), 10)?;
+        let mut seen = std::collections::HashSet::new();
+        if !new.regions.iter().all(|r| seen.insert(r)) {
+            return Err(ValidationError::new(
+                "regions",
+                Problem::Inconsistent("a region is listed twice".into()),
+            ));
+        }
+        new.partner_tag.validate()?;
+        new.policy.validate()?;
+        Ok(Self {
+            tenant_id: new.tenant_id,
+            account_id: new.account_id,
+            regions: new.regions,
+            role_arn: new.role_arn,
+            external_id: new.external_id,
+            partner_tag: new.partner_tag,
+            policy: new.policy,
+            status: TenantStatus::Onboarding,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+            version: 0,
+        })
+    }
+}
+
+/// The service's running modes. Steward's desktops are MANUAL (WorkSpaces Core).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RunningMode {
+    Manual,
+    AlwaysOn,
+    AutoStop,
+}
+
+/// The service's WorkSpace states (reference §6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WorkspaceState {
+    Pending,
+    Available,
+    Impaired,
+    Unhealthy,
+    Rebooting,
+    Starting,
+    Rebuilding,
+    Restoring,
+    Maintenance,
+    AdminMaintenance,
+    Terminating,
+    Terminated,
+    Suspended,
+    Updating,
+    Stopping,
+    Stopped,
+    Error,
+}
+
+impl WorkspaceState {
+    /// The wire name (`ADMIN_MAINTENANCE`, …).
+    pub fn as_str(self) -> &'static str {
+        use WorkspaceState::*;
+        match self {
+            Pending => "PENDING",
+            Available => "AVAILABLE",
+            Impaired => "IMPAIRED",
+            Unhealthy => "UNHEALTHY",
+            Rebooting => "REBOOTING",
+            Starting => "STARTING",
+            Rebuilding => "REBUILDING",
+            Restoring => "RESTORING",
+            Maintenance => "MAINTENANCE",
+            AdminMaintenance => "ADMIN_MAINTENANCE",
+            Terminating => "TERMINATING",
+            Terminated => "TERMINATED",
+            Suspended => "SUSPENDED",
+            Updating => "UPDATING",
+            Stopping => "STOPPING",
+            Stopped => "STOPPED",
+            Error => "ERROR",
+        }
+    }
+
+    /// Whether the power sweeps must look at a MANUAL desktop in this state: everything
+    /// that runs, is about to, or may be billed; not what is stopped or going away.
+    pub fn is_power_relevant(self) -> bool {
+        !matches!(
+            self,
+            WorkspaceState::Stopped | WorkspaceState::Terminating | WorkspaceState::Terminated
+        )
+    }
+}
+
+/// How Steward knows when a desktop became AVAILABLE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AvailableSinceSource {
+    /// Steward started it (or created it) and saw it come up.
+    Steward,
+    /// Steward first saw it AVAILABLE while reconciling: the true time may be earlier,
+    /// by at most one sweep interval.
+    Observed,
+}
+
+/// A user session a partner backend reported on a desktop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub session_id: OpaqueId,
+    pub started_at: Timestamp,
+    pub last_heartbeat_at: Timestamp,
+}
+
+/// A desktop as Steward tracks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceRecord {
+    pub tenant_id: TenantId,
+    pub workspace_id: WorkspaceId,
+    pub region: RegionName,
+    pub directory_id: DirectoryId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_id: Option<BundleId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    pub running_mode: RunningMode,
+    /// The last state the service reported, and when Steward saw it.
+    pub state: WorkspaceState,
+    pub state_observed_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_since: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_since_source: Option<AvailableSinceSource>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<Session>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_activity_at: Option<Timestamp>,
+    /// A start request's keep-alive: no idle stop before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<Timestamp>,
+    /// When the guard last warned about this AVAILABLE period (so it warns once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard_warned_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl WorkspaceRecord {
+    /// Whether the sweeps must read this record (it is then in the sparse sweep index).
+    pub fn needs_sweep(&self) -> bool {
+        self.running_mode == RunningMode::Manual && self.state.is_power_relevant()
+    }
+}
+
+/// The partner steps of the guide's "Infrastructure setup" chapter, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OnboardingStep {
+    ValidateAccess,
+    CheckByol,
+    OfferCidrRanges,
+    ConfigureByol,
+    OfferImages,
+    ImportImage,
+    OfferDirectories,
+    RegisterDirectory,
+    ConfigureCreationProperties,
+    CreateBundle,
+    CreateWorkspaces,
+    Complete,
+}
+
+impl OnboardingStep {
+    pub const ALL: [OnboardingStep; 12] = [
+        Self::ValidateAccess,
+        Self::CheckByol,
+        Self::OfferCidrRanges,
+        Self::ConfigureByol,
+        Self::OfferImages,
+        Self::ImportImage,
+        Self::OfferDirectories,
+        Self::RegisterDirectory,
+        Self::ConfigureCreationProperties,
+        Self::CreateBundle,
+        Self::CreateWorkspaces,
+        Self::Complete,
+    ];
+
+    /// 1-based position in the guide's order.
+    pub fn number(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|s| *s == self)
+            .map_or(0, |i| i + 1)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StepStatus {
+    InProgress,
+    AwaitingCustomer,
+    Completed,
+    Skipped,
+    Failed,
+}
+
+/// The outcome of one onboarding step for one tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub tenant_id: TenantId,
+    pub step: OnboardingStep,
+    pub status: StepStatus,
+    pub attempts: u32,
+    /// What the step produced (ids, options offered); kept for re-runs and the partner UI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorRecord>,
+    /// The Step Functions task token of a customer pause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_token: Option<String>,
+    pub updated_at: Timestamp,
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// Who or what caused an audited action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Actor {
+    IdleSweep,
+    GuardSweep,
+    PartnerEvent { event_id: OpaqueId },
+    Onboarding { execution: String },
+    Operator { name: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AuditOutcome {
+    Succeeded,
+    /// Dry run: the action was decided and recorded, nothing was called.
+    DryRun,
+    Failed {
+        error: ErrorRecord,
+    },
+}
+
+/// One action Steward took (or, in dry run, would have taken).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub tenant_id: TenantId,
+    pub audit_id: uuid::Uuid,
+    pub at: Timestamp,
+    pub actor: Actor,
+    /// What was done: `StartWorkspaces`, `StopWorkspaces`, `GuardWarning`, …
+    pub action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<WorkspaceId>,
+    pub reason: String,
+    pub outcome: AuditOutcome,
+}
+
+/// A calendar month, `YYYY-MM`, the unit of the usage ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Month(String);
+
+impl Month {
+    pub fn parse(value: impl Into<String>) -> Result<Self, ValidationError> {
+        let value = value.into();
+        validate::month("month", &value)?;
+        Ok(Self(value))
+    }
+
+    pub fn of(t: Timestamp) -> Self {
+        Self(format!("{:04}-{:02}", t.year(), t.month()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Month {
+    type Error = ValidationError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl From<Month> for String {
+    fn from(value: Month) -> String {
+        value.0
+    }
+}
+
+/// Time a desktop spent AVAILABLE in one month. `uncertainty_seconds` bounds the error of
+/// periods Steward observed rather than caused (at most one sweep interval each).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageRecord {
+    pub tenant_id: TenantId,
+    pub workspace_id: WorkspaceId,
+    pub month: Month,
+    pub available_seconds: u64,
+    pub uncertainty_seconds: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_tenant() -> NewTenant {
+        serde_json::from_value(serde_json::json!({
+            "tenant_id": "acme",
+            "account_id": "123456789012",
+            "regions": ["us-east-1"],
+            "role_arn": "arn:aws:iam::123456789012:role/StewardPartnerAccess",
+            "external_id": "steward-demo-external-id",
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn registration_defaults_and_checks() {
+        let t = Tenant::register(new_tenant(), Utc::now()).unwrap();
+        assert_eq!(t.status, TenantStatus::Onboarding);
+        assert_eq!(t.partner_tag, PartnerTag::default());
+        assert_eq!(t.policy, PowerPolicy::default());
+
+        let mut n = new_tenant();
+        n.account_id = AccountId::parse("210987654321").unwrap();
+        let e = Tenant::register(n, Utc::now()).unwrap_err();
+        assert_eq!(
+            (e.field.as_ref(), e.problem.code()),
+            ("role_arn", "Inconsistent")
+        );
+
+        let mut n = new_tenant();
+        n.regions.clear();
+        let e = Tenant::register(n, Utc::now()).unwrap_err();
+        assert_eq!((e.field.as_ref(), e.problem.code()), ("regions", "Missing"));
+
+        let mut n = new_tenant();
+        n.regions.push(n.regions[0].clone());
+        let e = Tenant::register(n, Utc::now()).unwrap_err();
+        assert_eq!(
+            (e.field.as_ref(), e.problem.code()),
+            ("regions", "Inconsistent")
+        );
+
+        let mut n = new_tenant();
+        n.partner_tag.key = "aws:managed".into();
+        let e = Tenant::register(n, Utc::now()).unwrap_err();
+        assert_eq!(
+            (e.field.as_ref(), e.problem.code()),
+            ("partner_tag", "Reserved")
+        );
+    }
+
+    #[test]
+    fn bad_registration_fields_are_named_on_deserialise() {
+        let mut v = serde_json::to_value(serde_json::json!({
+            "tenant_id": "acme",
+            "account_id": "123456789012",
+            "regions": ["us-east-1"],
+            "role_arn": "arn:aws:iam::123456789012:role/StewardPartnerAccess",
+            "external_id": "x",
+        }))
+        .unwrap();
+        let e = serde_json::from_value::<NewTenant>(v.clone()).unwrap_err();
+        assert!(e.to_string().contains("invalid external_id"), "{e}");
+        v["external_id"] = "steward-demo-external-id".into();
+        v["regions"] = serde_json::json!(["US-EAST-1"]);
+        let e = serde_json::from_value::<NewTenant>(v).unwrap_err();
+        assert!(e.to_string().contains("invalid region"), "{e}");
+    }
+
+    #[test]
+    fn policy_bounds() {
+        assert!(PowerPolicy::default().validate().is_ok());
+        let field = |p: PowerPolicy| p.validate().unwrap_err().field.into_owned();
+        let p = PowerPolicy {
+            idle_timeout_minutes: 1,
+            ..Default::default()
+        };
+        assert_eq!(field(p), "policy.idle_timeout_minutes");
+        let p = PowerPolicy {
+            guard_hard_limit_minutes: DEFAULT_SERVICE_FORCED_STOP_MINUTES,
+            ..Default::default()
+        };
+        assert_eq!(field(p), "policy.guard_hard_limit_minutes");
+        let p = PowerPolicy {
+            guard_threshold_minutes: 47 * 60 + 45,
+            ..Default::default()
+        };
+        assert_eq!(field(p), "policy.guard_threshold_minutes");
+        let p = PowerPolicy {
+            heartbeat_timeout_minutes: 0,
+            ..Default::default()
+        };
+        assert_eq!(field(p), "policy.heartbeat_timeout_minutes");
+        // A tenant whose service stops at 24 h may guard below that.
+        let p = PowerPolicy {
+            service_forced_stop_minutes: 24 * 60,
+            guard_hard_limit_minutes: 23 * 60,
+            guard_threshold_minutes: 22 * 60,
+            ..Default::default()
+        };
+        assert!(p.validate().is_ok());
+        // Partial policies fill the rest with defaults.
+        let p: PowerPolicy = serde_json::from_str(r#"{"idle_timeout_minutes": 30}"#).unwrap();
+        assert_eq!(p.idle_timeout_minutes, 30);
+        assert_eq!(
+            p.start_grace_minutes,
+            PowerPolicy::default().start_grace_minutes
+        );
+    }
+
+    #[test]
+    fn sweep_membership() {
+        let now = Utc::now();
+        let mut w = WorkspaceRecord {
+            tenant_id: TenantId::parse("acme").unwrap(),
+            workspace_id: WorkspaceId::parse("ws-abcd1234").unwrap(),
+            region: RegionName::parse("us-east-1").unwrap(),
+            directory_id: DirectoryId::parse("d-1234567890").unwrap(),
+            bundle_id: None,
+            workspace_name: None,
+            user_name: None,
+            running_mode: RunningMode::Manual,
+            state: WorkspaceState::Available,
+            state_observed_at: now,
+            available_since: None,
+            available_since_source: None,
+            sessions: vec![],
+            last_activity_at: None,
+            lease_until: None,
+            guard_warned_at: None,
+            created_at: now,
+            version: 0,
+        };
+        assert!(w.needs_sweep());
+        w.state = WorkspaceState::Starting;
+        assert!(w.needs_sweep());
+        w.state = WorkspaceState::Stopped;
+        assert!(!w.needs_sweep());
+        w.state = WorkspaceState::Available;
+        w.running_mode = RunningMode::AlwaysOn;
+        assert!(!w.needs_sweep());
+    }
+
+    #[test]
+    fn steps_are_numbered_in_guide_order() {
+        assert_eq!(OnboardingStep::ValidateAccess.number(), 1);
+        assert_eq!(OnboardingStep::Complete.number(), 12);
+        let json = serde_json::to_string(&OnboardingStep::ConfigureCreationProperties).unwrap();
+        assert_eq!(json, "\"CONFIGURE_CREATION_PROPERTIES\"");
+    }
+
+    #[test]
+    fn months() {
+        let t = DateTime::parse_from_rfc3339("2026-02-28T23:59:59Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(Month::of(t).as_str(), "2026-02");
+        assert_eq!(
+            Month::parse("2026-13").unwrap_err().problem.code(),
+            "PatternMismatch"
+        );
+        assert_eq!(
+            WorkspaceState::AdminMaintenance.as_str(),
+            "ADMIN_MAINTENANCE"
+        );
+        let s: WorkspaceState = serde_json::from_str("\"ADMIN_MAINTENANCE\"").unwrap();
+        assert_eq!(s, WorkspaceState::AdminMaintenance);
+    }
+}

@@ -1,0 +1,241 @@
+//! What Steward keeps, and the one implementation of it: a single DynamoDB table.
+//!
+//! The traits say what the functions need; [`DynamoStore`] is the implementation. There is
+//! deliberately no in-memory imitation: tests run the real store against DynamoDB-compatible
+//! engines (dynoxide in process, moto's server over HTTP).
+
+mod dynamo;
+pub mod schema;
+
+use async_trait::async_trait;
+
+pub use dynamo::DynamoStore;
+
+use crate::error::names;
+use crate::ids::{OpaqueId, TenantId, WorkspaceId};
+use crate::model::{
+    AuditRecord, Month, OnboardingStep, StepRecord, Tenant, Timestamp, UsageRecord, WorkspaceRecord,
+};
+
+/// Which kind of record an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    Tenant,
+    Workspace,
+    Step,
+    Audit,
+    Usage,
+    Event,
+}
+
+impl std::fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{kind} {key} already exists")]
+    AlreadyExists { kind: RecordKind, key: String },
+    #[error("{kind} {key} does not exist")]
+    NotFound { kind: RecordKind, key: String },
+    /// Someone else wrote the record since it was read: re-read and decide again.
+    #[error("{kind} {key} changed concurrently (expected version {expected})")]
+    VersionConflict {
+        kind: RecordKind,
+        key: String,
+        expected: u64,
+    },
+    #[error("the table is throttling requests")]
+    Throttled {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("the table could not be reached")]
+    Unavailable {
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("{kind} {key} could not be read or written as stored")]
+    Corrupt {
+        kind: RecordKind,
+        key: String,
+        #[source]
+        source: serde_dynamo::Error,
+    },
+    #[error("the table refused the request: {message}")]
+    Request {
+        message: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("invalid page cursor")]
+    BadCursor,
+}
+
+impl StoreError {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StoreError::AlreadyExists { .. } => names::ALREADY_EXISTS,
+            StoreError::NotFound { .. } => names::NOT_FOUND,
+            StoreError::VersionConflict { .. } => names::CONFLICT,
+            StoreError::Throttled { .. } => names::THROTTLED,
+            StoreError::Unavailable { .. } => names::TRANSIENT,
+            StoreError::BadCursor => names::VALIDATION,
+            StoreError::Corrupt { .. } | StoreError::Request { .. } => names::STORE,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which page of a listing to read. `after` is the cursor of the previous page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    pub limit: Option<u32>,
+    pub after: Option<String>,
+}
+
+impl PageRequest {
+    pub fn first(limit: u32) -> Self {
+        Self {
+            limit: Some(limit),
+            after: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Cursor for the next page; `None` on the last page.
+    pub next: Option<String>,
+}
+
+/// Walks every page of a listing.
+pub async fn collect_all<T, F, Fut>(mut list: F) -> Result<Vec<T>>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>>>,
+{
+    let mut out = Vec::new();
+    let mut req = PageRequest::default();
+    loop {
+        let page = list(req.clone()).await?;
+        out.extend(page.items);
+        match page.next {
+            Some(next) => req.after = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Whether an event id was seen before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// First time: process the event.
+    Claimed,
+    /// Seen (and not yet expired): skip it.
+    Duplicate,
+}
+
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Stores a new tenant at version 1; `AlreadyExists` if the id is taken.
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<Tenant>;
+    async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>>;
+    /// Writes `tenant` if the stored version is still `tenant.version`; returns it at +1.
+    async fn update_tenant(&self, tenant: &Tenant) -> Result<Tenant>;
+    async fn list_tenants(&self, page: PageRequest) -> Result<Page<Tenant>>;
+}
+
+#[async_trait]
+pub trait WorkspaceStore: Send + Sync {
+    async fn create_workspace(&self, ws: &WorkspaceRecord) -> Result<WorkspaceRecord>;
+    async fn get_workspace(
+        &self,
+        tenant: &TenantId,
+        id: &WorkspaceId,
+    ) -> Result<Option<WorkspaceRecord>>;
+    async fn update_workspace(&self, ws: &WorkspaceRecord) -> Result<WorkspaceRecord>;
+    /// Removes a record (a terminated desktop) if it is still at `expected_version`.
+    async fn delete_workspace(
+        &self,
+        tenant: &TenantId,
+        id: &WorkspaceId,
+        expected_version: u64,
+    ) -> Result<()>;
+    async fn list_workspaces(
+        &self,
+        tenant: &TenantId,
+        page: PageRequest,
+    ) -> Result<Page<WorkspaceRecord>>;
+    /// Only the tenant's desktops a power sweep must look at (sparse index).
+    async fn list_sweep_workspaces(
+        &self,
+        tenant: &TenantId,
+        page: PageRequest,
+    ) -> Result<Page<WorkspaceRecord>>;
+}
+
+#[async_trait]
+pub trait StepStore: Send + Sync {
+    /// Creates (version 0 → 1) or updates (version n → n+1) a step record.
+    async fn put_step(&self, step: &StepRecord) -> Result<StepRecord>;
+    async fn get_step(&self, tenant: &TenantId, step: OnboardingStep)
+    -> Result<Option<StepRecord>>;
+    /// The tenant's step records in the guide's order.
+    async fn list_steps(&self, tenant: &TenantId) -> Result<Vec<StepRecord>>;
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    async fn append_audit(&self, record: &AuditRecord) -> Result<()>;
+    /// Audit records at or after `from` and before `to`, oldest first.
+    async fn list_audit(
+        &self,
+        tenant: &TenantId,
+        from: Timestamp,
+        to: Timestamp,
+        page: PageRequest,
+    ) -> Result<Page<AuditRecord>>;
+}
+
+#[async_trait]
+pub trait UsageStore: Send + Sync {
+    /// Adds AVAILABLE time to a desktop's month, atomically.
+    async fn add_usage(
+        &self,
+        tenant: &TenantId,
+        workspace: &WorkspaceId,
+        month: &Month,
+        available_seconds: u64,
+        uncertainty_seconds: u64,
+    ) -> Result<()>;
+    async fn list_usage(&self, tenant: &TenantId, month: &Month) -> Result<Vec<UsageRecord>>;
+}
+
+#[async_trait]
+pub trait DedupeStore: Send + Sync {
+    /// Records that an event was seen; `Duplicate` if it was seen before and the record
+    /// has not expired. The record expires (TTL) at `expires_at`.
+    async fn claim_event(
+        &self,
+        tenant: &TenantId,
+        event_id: &OpaqueId,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<Claim>;
+}
+
+/// Everything Steward stores.
+pub trait Store:
+    TenantStore + WorkspaceStore + StepStore + AuditStore + UsageStore + DedupeStore
+{
+}
+
+impl<T> Store for T where
+    T: TenantStore + WorkspaceStore + StepStore + AuditStore + UsageStore + DedupeStore
+{
+}
