@@ -20,7 +20,8 @@ pub enum ConfigError {
 pub struct AccessSettings {
     /// Lifetime asked of STS for each tenant session (900–3600 s).
     pub session_duration: Duration,
-    /// Cached credentials are replaced this long before they expire (10–600 s, always
+    /// Cached credentials are replaced within this long before they expire, at a jittered
+    /// point so that concurrent functions do not all refresh at once (10–600 s, always
     /// shorter than the shortest session).
     pub refresh_buffer: Duration,
     /// Attempts per AWS call, the first included (adaptive retry: throttling backs off).
