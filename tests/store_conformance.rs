@@ -1,1 +1,551 @@
+//! The store's conformance suite. Every case runs against two independent DynamoDB engines —
+//! dynoxide in process and moto's server over HTTP — through the real aws-sdk-dynamodb
+//! client, and must behave the same on both.
 
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Duration, Utc};
+use steward_shared::ids::{DirectoryId, OpaqueId, RegionName, TenantId, WorkspaceId};
+use steward_shared::model::{
+    Actor, AuditOutcome, AuditRecord, Month, NewTenant, OnboardingStep, RunningMode, StepRecord,
+    StepStatus, Tenant, TenantStatus, WorkspaceRecord, WorkspaceState,
+};
+use steward_shared::store::schema::TTL_ATTRIBUTE;
+use steward_shared::store::{
+    AuditStore, Claim, DedupeStore, PageRequest, StepStore, StoreError, TenantStore, UsageStore,
+    WorkspaceStore, collect_all,
+};
+use steward_tests::TestStore;
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-21T09:00:00Z")
+        .unwrap()
+        .to_utc()
+}
+
+fn tenant(id: &str) -> Tenant {
+    let new: NewTenant = serde_json::from_value(serde_json::json!({
+        "tenant_id": id,
+        "account_id": "123456789012",
+        "regions": ["us-east-1"],
+        "role_arn": "arn:aws:iam::123456789012:role/StewardPartnerAccess",
+        "external_id": "steward-demo-external-id",
+    }))
+    .unwrap();
+    Tenant::register(new, t0()).unwrap()
+}
+
+fn workspace(tenant: &str, n: u32, mode: RunningMode, state: WorkspaceState) -> WorkspaceRecord {
+    WorkspaceRecord {
+        tenant_id: TenantId::parse(tenant).unwrap(),
+        workspace_id: WorkspaceId::parse(format!("ws-{n:08x}")).unwrap(),
+        region: RegionName::parse("us-east-1").unwrap(),
+        directory_id: DirectoryId::parse("d-1234567890").unwrap(),
+        bundle_id: None,
+        workspace_name: Some(format!("desktop{n}")),
+        user_name: Some("[UNDEFINED]".into()),
+        running_mode: mode,
+        state,
+        state_observed_at: t0(),
+        available_since: (state == WorkspaceState::Available).then(t0),
+        available_since_source: None,
+        sessions: vec![],
+        last_activity_at: None,
+        lease_until: None,
+        guard_warned_at: None,
+        created_at: t0(),
+        version: 0,
+    }
+}
+
+fn is<T: std::fmt::Debug>(r: Result<T, StoreError>, name: &str) {
+    match r {
+        Err(e) => assert_eq!(e.name(), name, "{e:?}"),
+        Ok(v) => panic!("expected {name}, got Ok({v:?})"),
+    }
+}
+
+async fn tenant_lifecycle_and_versions(s: TestStore) {
+    let st = &s.store;
+    let t = tenant("acme");
+    let stored = st.create_tenant(&t).await.unwrap();
+    assert_eq!(stored.version, 1);
+    assert_eq!(
+        st.get_tenant(&t.tenant_id).await.unwrap(),
+        Some(stored.clone())
+    );
+    is(st.create_tenant(&t).await, "Steward.AlreadyExists");
+
+    let mut active = stored.clone();
+    active.status = TenantStatus::Active;
+    let v2 = st.update_tenant(&active).await.unwrap();
+    assert_eq!(v2.version, 2);
+    assert_eq!(
+        st.get_tenant(&t.tenant_id).await.unwrap().unwrap().status,
+        TenantStatus::Active
+    );
+
+    // A writer holding the version-1 copy lost the race: it must re-read.
+    let stale = st.update_tenant(&stored).await;
+    assert!(
+        matches!(stale, Err(StoreError::VersionConflict { expected: 1, .. })),
+        "{stale:?}"
+    );
+    is(
+        st.update_tenant(&tenant("nobody")).await,
+        "Steward.NotFound",
+    );
+    assert_eq!(
+        st.get_tenant(&TenantId::parse("nobody").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+    // The ExternalId round-trips (it is needed to assume the role) but never prints.
+    let got = st.get_tenant(&t.tenant_id).await.unwrap().unwrap();
+    assert_eq!(got.external_id.expose(), "steward-demo-external-id");
+    assert!(!format!("{got:?}").contains("steward-demo-external-id"));
+}
+
+async fn concurrent_writers_exactly_one_wins(s: TestStore) {
+    let st = &s.store;
+    let base = st.create_tenant(&tenant("race")).await.unwrap();
+    for round in 0..5u64 {
+        let current = st.get_tenant(&base.tenant_id).await.unwrap().unwrap();
+        let mut a = current.clone();
+        a.policy.idle_timeout_minutes = 30;
+        let mut b = current.clone();
+        b.policy.idle_timeout_minutes = 90;
+        let (ra, rb) = tokio::join!(st.update_tenant(&a), st.update_tenant(&b));
+        let wins = [ra.is_ok(), rb.is_ok()].iter().filter(|w| **w).count();
+        assert_eq!(wins, 1, "round {round}: {ra:?} / {rb:?}");
+        let loser = if ra.is_ok() { rb } else { ra };
+        is(loser, "Steward.Conflict");
+        let after = st.get_tenant(&base.tenant_id).await.unwrap().unwrap();
+        assert_eq!(after.version, current.version + 1);
+    }
+}
+
+async fn tenants_list_in_pages(s: TestStore) {
+    let st = &s.store;
+    let mut ids = BTreeSet::new();
+    for n in 0..23 {
+        let id = format!("tenant-{n:03}");
+        st.create_tenant(&tenant(&id)).await.unwrap();
+        ids.insert(id);
+    }
+    let mut pages = 0;
+    let mut req = PageRequest::first(5);
+    let mut seen = Vec::new();
+    loop {
+        let page = st.list_tenants(req.clone()).await.unwrap();
+        assert!(page.items.len() <= 5);
+        seen.extend(page.items.into_iter().map(|t| t.tenant_id.to_string()));
+        pages += 1;
+        match page.next {
+            Some(next) => req.after = Some(next),
+            None => break,
+        }
+    }
+    assert!((5..=6).contains(&pages), "{pages} pages");
+    assert_eq!(seen.len(), 23, "no duplicates, none missing");
+    assert_eq!(seen.iter().cloned().collect::<BTreeSet<_>>(), ids);
+    is(
+        st.list_tenants(PageRequest {
+            limit: Some(5),
+            after: Some("NOT A TENANT".into()),
+        })
+        .await,
+        "Steward.ValidationError",
+    );
+}
+
+async fn workspaces_and_the_sparse_sweep_index(s: TestStore) {
+    let st = &s.store;
+    let states = [
+        WorkspaceState::Available,
+        WorkspaceState::Stopped,
+        WorkspaceState::Starting,
+        WorkspaceState::Pending,
+        WorkspaceState::Terminated,
+    ];
+    let mut expected_sweep = BTreeSet::new();
+    for n in 0..230u32 {
+        let mode = if n % 7 == 0 {
+            RunningMode::AlwaysOn
+        } else {
+            RunningMode::Manual
+        };
+        let w = workspace("acme", n, mode, states[n as usize % states.len()]);
+        if w.needs_sweep() {
+            expected_sweep.insert(w.workspace_id.to_string());
+        }
+        assert_eq!(st.create_workspace(&w).await.unwrap().version, 1);
+    }
+    // Another tenant's desktops never show up in acme's listings.
+    st.create_workspace(&workspace(
+        "globex",
+        1,
+        RunningMode::Manual,
+        WorkspaceState::Available,
+    ))
+    .await
+    .unwrap();
+    let acme = TenantId::parse("acme").unwrap();
+
+    let all = collect_all(|p| {
+        st.list_workspaces(
+            &acme,
+            PageRequest {
+                limit: Some(25),
+                ..p
+            },
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(all.len(), 230);
+    assert!(all.iter().all(|w| w.tenant_id == acme));
+
+    let sweep = collect_all(|p| {
+        st.list_sweep_workspaces(
+            &acme,
+            PageRequest {
+                limit: Some(25),
+                ..p
+            },
+        )
+    })
+    .await
+    .unwrap();
+    let got: BTreeSet<String> = sweep.iter().map(|w| w.workspace_id.to_string()).collect();
+    assert_eq!(
+        got, expected_sweep,
+        "the sweep reads exactly the MANUAL, power-relevant ones"
+    );
+    assert!(sweep.iter().all(|w| w.running_mode == RunningMode::Manual));
+
+    // Stopping a desktop takes it out of the index; starting it puts it back.
+    // ws-00000002 is MANUAL and STARTING: in the index.
+    let id = WorkspaceId::parse("ws-00000002").unwrap();
+    let mut w = st.get_workspace(&acme, &id).await.unwrap().unwrap();
+    assert!(got.contains(id.as_str()));
+    w.state = WorkspaceState::Stopped;
+    let w = st.update_workspace(&w).await.unwrap();
+    let sweep_ids = |v: Vec<WorkspaceRecord>| {
+        v.into_iter()
+            .map(|w| w.workspace_id.to_string())
+            .collect::<BTreeSet<_>>()
+    };
+    let after = collect_all(|p| st.list_sweep_workspaces(&acme, p))
+        .await
+        .unwrap();
+    assert!(!sweep_ids(after).contains(id.as_str()));
+    let mut w2 = w.clone();
+    w2.state = WorkspaceState::Starting;
+    let w2 = st.update_workspace(&w2).await.unwrap();
+    let after = collect_all(|p| st.list_sweep_workspaces(&acme, p))
+        .await
+        .unwrap();
+    assert!(sweep_ids(after).contains(id.as_str()));
+
+    // Stale writes and deletes are refused; a delete at the right version removes it.
+    is(st.update_workspace(&w).await, "Steward.Conflict");
+    is(st.delete_workspace(&acme, &id, 1).await, "Steward.Conflict");
+    st.delete_workspace(&acme, &id, w2.version).await.unwrap();
+    assert_eq!(st.get_workspace(&acme, &id).await.unwrap(), None);
+    is(
+        st.delete_workspace(&acme, &id, w2.version).await,
+        "Steward.NotFound",
+    );
+    is(
+        st.list_workspaces(
+            &acme,
+            PageRequest {
+                limit: None,
+                after: Some("not-a-workspace".into()),
+            },
+        )
+        .await,
+        "Steward.ValidationError",
+    );
+}
+
+async fn onboarding_steps_in_guide_order(s: TestStore) {
+    let st = &s.store;
+    let acme = TenantId::parse("acme").unwrap();
+    let record = |step| StepRecord {
+        tenant_id: acme.clone(),
+        step,
+        status: StepStatus::InProgress,
+        attempts: 1,
+        output: None,
+        error: None,
+        task_token: None,
+        updated_at: t0(),
+        version: 0,
+    };
+    for step in [
+        OnboardingStep::CreateBundle,
+        OnboardingStep::ValidateAccess,
+        OnboardingStep::RegisterDirectory,
+    ] {
+        st.put_step(&record(step)).await.unwrap();
+    }
+    is(
+        st.put_step(&record(OnboardingStep::ValidateAccess)).await,
+        "Steward.AlreadyExists",
+    );
+
+    let mut done = st
+        .get_step(&acme, OnboardingStep::ValidateAccess)
+        .await
+        .unwrap()
+        .unwrap();
+    done.status = StepStatus::Completed;
+    done.output = Some(serde_json::json!({"account": "123456789012", "regions": ["us-east-1"]}));
+    let done = st.put_step(&done).await.unwrap();
+    assert_eq!(done.version, 2);
+    let stale = StepRecord {
+        version: 1,
+        ..done.clone()
+    };
+    is(st.put_step(&stale).await, "Steward.Conflict");
+
+    let steps = st.list_steps(&acme).await.unwrap();
+    let order: Vec<_> = steps.iter().map(|s| s.step).collect();
+    assert_eq!(
+        order,
+        [
+            OnboardingStep::ValidateAccess,
+            OnboardingStep::RegisterDirectory,
+            OnboardingStep::CreateBundle
+        ]
+    );
+    assert_eq!(steps[0], done, "output JSON round-trips");
+}
+
+async fn audit_by_time_range_in_pages(s: TestStore) {
+    let st = &s.store;
+    let acme = TenantId::parse("acme").unwrap();
+    let record = |minutes: i64| AuditRecord {
+        tenant_id: acme.clone(),
+        audit_id: uuid::Uuid::new_v4(),
+        at: t0() + Duration::minutes(minutes),
+        actor: Actor::IdleSweep,
+        action: "StopWorkspaces".into(),
+        workspace_id: Some(WorkspaceId::parse("ws-00000001").unwrap()),
+        reason: format!("idle for {minutes} minutes"),
+        outcome: AuditOutcome::Succeeded,
+    };
+    let mut written = Vec::new();
+    for m in 0..12 {
+        let r = record(m * 10);
+        st.append_audit(&r).await.unwrap();
+        written.push(r);
+    }
+    is(st.append_audit(&written[0]).await, "Steward.AlreadyExists");
+    // [t0+20min, t0+60min): 20, 30, 40, 50.
+    let from = t0() + Duration::minutes(20);
+    let to = t0() + Duration::minutes(60);
+    let got = collect_all(|p| {
+        st.list_audit(
+            &acme,
+            from,
+            to,
+            PageRequest {
+                limit: Some(3),
+                ..p
+            },
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(got, written[2..6].to_vec());
+    let mut failed = record(200);
+    failed.actor = Actor::PartnerEvent {
+        event_id: OpaqueId::parse("evt-1").unwrap(),
+    };
+    failed.outcome = AuditOutcome::Failed {
+        error: steward_shared::model::ErrorRecord {
+            name: "Steward.Throttled".into(),
+            message: "rate exceeded".into(),
+        },
+    };
+    st.append_audit(&failed).await.unwrap();
+    let got = st
+        .list_audit(
+            &acme,
+            t0() + Duration::minutes(200),
+            t0() + Duration::minutes(201),
+            PageRequest::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got.items, vec![failed]);
+    assert_eq!(got.next, None);
+}
+
+async fn usage_adds_up_per_month(s: TestStore) {
+    let st = &s.store;
+    let acme = TenantId::parse("acme").unwrap();
+    let ws1 = WorkspaceId::parse("ws-00000001").unwrap();
+    let ws2 = WorkspaceId::parse("ws-00000002").unwrap();
+    let nov = Month::parse("2026-11").unwrap();
+    let dec = Month::parse("2026-12").unwrap();
+    st.add_usage(&acme, &ws1, &nov, 3600, 0).await.unwrap();
+    st.add_usage(&acme, &ws1, &nov, 1800, 300).await.unwrap();
+    st.add_usage(&acme, &ws2, &nov, 60, 60).await.unwrap();
+    st.add_usage(&acme, &ws1, &dec, 7200, 0).await.unwrap();
+    // Concurrent additions are atomic: none is lost.
+    let adds = (0..10).map(|_| st.add_usage(&acme, &ws2, &dec, 100, 1));
+    for r in futures::future::join_all(adds).await {
+        r.unwrap();
+    }
+    let mut nov_usage = st.list_usage(&acme, &nov).await.unwrap();
+    nov_usage.sort_by(|a, b| a.workspace_id.cmp(&b.workspace_id));
+    assert_eq!(nov_usage.len(), 2);
+    assert_eq!(
+        (
+            nov_usage[0].available_seconds,
+            nov_usage[0].uncertainty_seconds
+        ),
+        (5400, 300)
+    );
+    assert_eq!(
+        (
+            nov_usage[1].available_seconds,
+            nov_usage[1].uncertainty_seconds
+        ),
+        (60, 60)
+    );
+    let dec_usage: HashMap<_, _> = st
+        .list_usage(&acme, &dec)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.workspace_id.to_string(), u.available_seconds))
+        .collect();
+    assert_eq!(dec_usage["ws-00000001"], 7200);
+    assert_eq!(dec_usage["ws-00000002"], 1000);
+}
+
+async fn event_dedupe_with_ttl(s: TestStore) {
+    let st = &s.store;
+    let acme = TenantId::parse("acme").unwrap();
+    let evt = OpaqueId::parse("6a7e8feb-b491-4cf7-a9f1-bf3703467718").unwrap();
+    let now = t0();
+    let expires = now + Duration::hours(72);
+    assert_eq!(
+        st.claim_event(&acme, &evt, now, expires).await.unwrap(),
+        Claim::Claimed
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            st.claim_event(&acme, &evt, now + Duration::minutes(5), expires)
+                .await
+                .unwrap(),
+            Claim::Duplicate
+        );
+    }
+    // Same event id under another tenant is another event.
+    let globex = TenantId::parse("globex").unwrap();
+    assert_eq!(
+        st.claim_event(&globex, &evt, now, expires).await.unwrap(),
+        Claim::Claimed
+    );
+    // Once expired it counts as absent, even before TTL deletion removes it.
+    let later = expires + Duration::seconds(1);
+    assert_eq!(
+        st.claim_event(&acme, &evt, later, later + Duration::hours(72))
+            .await
+            .unwrap(),
+        Claim::Claimed
+    );
+
+    // The record carries the TTL attribute as a number, and the table's TTL is on.
+    let item = st
+        .client()
+        .get_item()
+        .table_name(st.table())
+        .key("pk", AttributeValue::S("TENANT#acme".into()))
+        .key("sk", AttributeValue::S(format!("EVENT#{evt}")))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let ttl = item.get(TTL_ATTRIBUTE).and_then(|v| v.as_n().ok()).unwrap();
+    assert_eq!(
+        ttl.parse::<i64>().unwrap(),
+        (later + Duration::hours(72)).timestamp()
+    );
+    let desc = st
+        .client()
+        .describe_time_to_live()
+        .table_name(st.table())
+        .send()
+        .await
+        .unwrap();
+    let spec = desc.time_to_live_description.unwrap();
+    assert_eq!(spec.attribute_name(), Some(TTL_ATTRIBUTE));
+    assert_eq!(
+        spec.time_to_live_status().map(|s| s.as_str()),
+        Some("ENABLED")
+    );
+}
+
+async fn unreadable_items_are_named(s: TestStore) {
+    let st = &s.store;
+    st.client()
+        .put_item()
+        .table_name(st.table())
+        .item("pk", AttributeValue::S("TENANT#broken".into()))
+        .item("sk", AttributeValue::S("TENANT".into()))
+        .item("tenant_id", AttributeValue::S("broken".into()))
+        .item("account_id", AttributeValue::S("not-an-account".into()))
+        .send()
+        .await
+        .unwrap();
+    let r = st.get_tenant(&TenantId::parse("broken").unwrap()).await;
+    assert!(matches!(r, Err(StoreError::Corrupt { .. })), "{r:?}");
+    is(r, "Steward.StoreError");
+}
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod dynoxide_engine {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let s = steward_tests::dynoxide().await;
+                    assert_eq!(s.engine, "dynoxide");
+                    super::$case(s).await;
+                }
+            )*
+        }
+        mod moto_engine {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let s = steward_tests::moto().await;
+                    assert_eq!(s.engine, "moto");
+                    super::$case(s).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    tenant_lifecycle_and_versions,
+    concurrent_writers_exactly_one_wins,
+    tenants_list_in_pages,
+    workspaces_and_the_sparse_sweep_index,
+    onboarding_steps_in_guide_order,
+    audit_by_time_range_in_pages,
+    usage_adds_up_per_month,
+    event_dedupe_with_ttl,
+    unreadable_items_are_named,
+);

@@ -1,1 +1,131 @@
+//! Test support: the two independent DynamoDB engines the store is proven against.
+//!
+//! - **dynoxide**, in process (the sandbox's embedded default);
+//! - **moto's server**, over HTTP: the one `scripts/test` started (`STEWARD_TEST_MOTO_ENDPOINT`),
+//!   or, when that is unset, one started here from `moto_server` on the PATH. A machine with
+//!   neither fails the moto tests with a message saying how to install it.
 
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use steward_local::dynamo::{EmbeddedDynamo, local_client};
+use steward_shared::store::DynamoStore;
+use steward_shared::store::schema::create_table;
+
+/// A store on a fresh table of one engine. Keeps the engine alive while the test runs.
+pub struct TestStore {
+    pub store: DynamoStore,
+    pub engine: &'static str,
+    _embedded: Option<EmbeddedDynamo>,
+}
+
+fn table_name() -> String {
+    format!("steward-test-{}", uuid_like())
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}-{}-{}",
+        std::process::id(),
+        nanos,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn store_on(endpoint: &str) -> DynamoStore {
+    let client = local_client(endpoint).await;
+    let table = table_name();
+    create_table(&client, &table)
+        .await
+        .unwrap_or_else(|e| panic!("creating {table} at {endpoint}: {e:?}"));
+    DynamoStore::new(client, table)
+}
+
+pub async fn dynoxide() -> TestStore {
+    let embedded = EmbeddedDynamo::start_in_memory()
+        .await
+        .expect("embedded dynoxide starts");
+    let store = store_on(&embedded.endpoint_url()).await;
+    TestStore {
+        store,
+        engine: "dynoxide",
+        _embedded: Some(embedded),
+    }
+}
+
+pub async fn moto() -> TestStore {
+    let endpoint = moto_endpoint();
+    TestStore {
+        store: store_on(&endpoint).await,
+        engine: "moto",
+        _embedded: None,
+    }
+}
+
+struct MotoProcess {
+    endpoint: String,
+    _child: Child,
+}
+
+/// The moto endpoint: from the environment, or a server started once per test binary.
+fn moto_endpoint() -> String {
+    if let Ok(url) = std::env::var("STEWARD_TEST_MOTO_ENDPOINT") {
+        if !url.trim().is_empty() {
+            return url;
+        }
+    }
+    static MOTO: OnceLock<MotoProcess> = OnceLock::new();
+    MOTO.get_or_init(start_moto).endpoint.clone()
+}
+
+fn start_moto() -> MotoProcess {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port");
+    if Command::new("moto_server")
+        .arg("--help")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_err()
+    {
+        panic!(
+            "moto_server is not on the PATH. Run the tests through scripts/test, or install \
+             it with `pip install 'moto[server]'`, or point STEWARD_TEST_MOTO_ENDPOINT at a \
+             running moto server."
+        );
+    }
+    // A small shell watchdog owns the server and stops it once this test process is gone,
+    // so no server outlives the test run.
+    let script = format!(
+        "moto_server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+         trap 'kill $m 2>/dev/null' EXIT INT TERM; \
+         while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done",
+        parent = std::process::id()
+    );
+    let child = Command::new("sh")
+        .args(["-c", &script])
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("sh starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not listen on {port} within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    MotoProcess {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        _child: child,
+    }
+}
