@@ -1,1 +1,139 @@
+//! `template.yaml` declares the table the store expects: the same keys, index, TTL and
+//! attribute types that `schema::create_table` creates for tests and the sandbox.
 
+use std::collections::BTreeSet;
+
+use serde_yaml::Value;
+use steward_shared::store::schema::{GSI1, GSI1_KEYS, KEY_ATTRIBUTES, TABLE_KEYS, TTL_ATTRIBUTE};
+
+fn template() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let text = std::fs::read_to_string(path).expect("template.yaml is readable");
+    serde_yaml::from_str(&text).expect("template.yaml is YAML")
+}
+
+fn table_properties(t: &Value) -> &Value {
+    let resources = t["Resources"].as_mapping().expect("Resources");
+    let tables: Vec<&Value> = resources
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::DynamoDB::Table"))
+        .collect();
+    assert_eq!(tables.len(), 1, "Steward has exactly one table");
+    &tables[0]["Properties"]
+}
+
+fn pairs(keys: &Value) -> Vec<(String, String)> {
+    keys.as_sequence()
+        .expect("a key schema list")
+        .iter()
+        .map(|k| {
+            (
+                k["AttributeName"].as_str().unwrap_or_default().to_owned(),
+                k["KeyType"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn owned(keys: &[(&str, &str)]) -> Vec<(String, String)> {
+    keys.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_template_declares_the_stores_table() {
+    let t = template();
+    let p = table_properties(&t);
+    assert_eq!(p["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
+    assert_eq!(pairs(&p["KeySchema"]), owned(&TABLE_KEYS));
+
+    let attrs: BTreeSet<(String, String)> = p["AttributeDefinitions"]
+        .as_sequence()
+        .expect("AttributeDefinitions")
+        .iter()
+        .map(|a| {
+            (
+                a["AttributeName"].as_str().unwrap_or_default().to_owned(),
+                a["AttributeType"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = KEY_ATTRIBUTES
+        .iter()
+        .map(|a| (a.to_string(), "S".to_string()))
+        .collect();
+    assert_eq!(attrs, expected);
+
+    let gsis = p["GlobalSecondaryIndexes"].as_sequence().expect("indexes");
+    assert_eq!(gsis.len(), 1);
+    assert_eq!(gsis[0]["IndexName"].as_str(), Some(GSI1));
+    assert_eq!(pairs(&gsis[0]["KeySchema"]), owned(&GSI1_KEYS));
+    assert_eq!(
+        gsis[0]["Projection"]["ProjectionType"].as_str(),
+        Some("ALL")
+    );
+
+    assert_eq!(
+        p["TimeToLiveSpecification"]["AttributeName"].as_str(),
+        Some(TTL_ATTRIBUTE)
+    );
+    assert_eq!(
+        p["TimeToLiveSpecification"]["Enabled"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(p["SSESpecification"]["SSEEnabled"].as_bool(), Some(true));
+}
+
+/// The table `create_table` makes on a real engine is the one the template declares.
+#[tokio::test]
+async fn created_tables_match_the_template() {
+    let t = template();
+    let p = table_properties(&t);
+    let s = steward_tests::dynoxide().await;
+    let d = s
+        .store
+        .client()
+        .describe_table()
+        .table_name(s.store.table())
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap();
+    let keys: Vec<(String, String)> = d
+        .key_schema()
+        .iter()
+        .map(|k| {
+            (
+                k.attribute_name().to_owned(),
+                k.key_type().as_str().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(keys, pairs(&p["KeySchema"]));
+    let gsi = &d.global_secondary_indexes()[0];
+    let gsi_keys: Vec<(String, String)> = gsi
+        .key_schema()
+        .iter()
+        .map(|k| {
+            (
+                k.attribute_name().to_owned(),
+                k.key_type().as_str().to_owned(),
+            )
+        })
+        .collect();
+    let declared = &p["GlobalSecondaryIndexes"][0];
+    assert_eq!(gsi.index_name(), declared["IndexName"].as_str());
+    assert_eq!(gsi_keys, pairs(&declared["KeySchema"]));
+    assert_eq!(
+        d.billing_mode_summary()
+            .and_then(|b| b.billing_mode())
+            .map(|m| m.as_str()),
+        p["BillingMode"].as_str()
+    );
+}
