@@ -1,3 +1,5 @@
 //! Steward's local sandbox: the embedded DynamoDB engine, the demo and benchmarks.
 
+pub mod demo;
 pub mod dynamo;
+pub mod seed;
