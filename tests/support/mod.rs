@@ -2,7 +2,8 @@
 //!
 //! - **dynoxide**, in process (the sandbox's embedded default);
 //! - **moto's server**, over HTTP: the one `scripts/test` started (`STEWARD_TEST_MOTO_ENDPOINT`),
-//!   or, when that is unset, one started here from `moto_server` on the PATH. A machine with
+//!   or, when that is unset, one started here from `.venv/bin/moto_server` (installed by
+//!   `scripts/test`) or `moto_server` on the PATH. A machine with
 //!   neither fails the moto tests with a message saying how to install it.
 
 use std::net::TcpListener;
@@ -76,37 +77,48 @@ struct MotoProcess {
 
 /// The moto endpoint: from the environment, or a server started once per test binary.
 fn moto_endpoint() -> String {
-    if let Ok(url) = std::env::var("STEWARD_TEST_MOTO_ENDPOINT") {
-        if !url.trim().is_empty() {
-            return url;
-        }
+    if let Ok(url) = std::env::var("STEWARD_TEST_MOTO_ENDPOINT")
+        && !url.trim().is_empty()
+    {
+        return url;
     }
-    static MOTO: OnceLock<MotoProcess> = OnceLock::new();
-    MOTO.get_or_init(start_moto).endpoint.clone()
+    // Started once per test binary; a failure is remembered so every test reports it at once.
+    static MOTO: OnceLock<Result<MotoProcess, String>> = OnceLock::new();
+    match MOTO.get_or_init(start_moto) {
+        Ok(m) => m.endpoint.clone(),
+        Err(e) => panic!("{e}"),
+    }
 }
 
-fn start_moto() -> MotoProcess {
+fn start_moto() -> Result<MotoProcess, String> {
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port");
-    if Command::new("moto_server")
+    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/moto_server");
+    let moto = if std::path::Path::new(venv).exists() {
+        venv
+    } else {
+        "moto_server"
+    };
+    if Command::new(moto)
         .arg("--help")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_err()
     {
-        panic!(
-            "moto_server is not on the PATH. Run the tests through scripts/test, or install \
-             it with `pip install 'moto[server]'`, or point STEWARD_TEST_MOTO_ENDPOINT at a \
-             running moto server."
+        return Err(
+            "moto_server is not on the PATH. Run the tests through scripts/test, or \
+             install it with `pip install 'moto[server]'`, or point STEWARD_TEST_MOTO_ENDPOINT \
+             at a running moto server."
+                .into(),
         );
     }
     // A small shell watchdog owns the server and stops it once this test process is gone,
     // so no server outlives the test run.
     let script = format!(
-        "moto_server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+        "'{moto}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
          trap 'kill $m 2>/dev/null' EXIT INT TERM; \
          while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done",
         parent = std::process::id()
@@ -115,17 +127,16 @@ fn start_moto() -> MotoProcess {
         .args(["-c", &script])
         .stdin(Stdio::null())
         .spawn()
-        .expect("sh starts");
+        .map_err(|e| format!("could not start sh for moto_server: {e}"))?;
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "moto_server did not listen on {port} within 30 s"
-        );
+        if Instant::now() > deadline {
+            return Err(format!("moto_server did not listen on {port} within 30 s"));
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
-    MotoProcess {
+    Ok(MotoProcess {
         endpoint: format!("http://127.0.0.1:{port}"),
         _child: child,
-    }
+    })
 }

@@ -83,10 +83,7 @@ pub async fn create_table(client: &Client, table: &str) -> Result<()> {
         gsi = gsi.key_schema(key(name, kind)?);
     }
     create = create.global_secondary_indexes(gsi.build().map_err(request_error)?);
-    create
-        .send()
-        .await
-        .map_err(|e| super::dynamo::classify(e))?;
+    create.send().await.map_err(super::dynamo::classify)?;
     client
         .update_time_to_live()
         .table_name(table)
@@ -99,6 +96,6 @@ pub async fn create_table(client: &Client, table: &str) -> Result<()> {
         )
         .send()
         .await
-        .map_err(|e| super::dynamo::classify(e))?;
+        .map_err(super::dynamo::classify)?;
     Ok(())
 }
