@@ -1,6 +1,7 @@
 //! Steward's domain, store, AWS access layer and errors.
 //!
 //! - [`validate`], [`ids`], [`model`]: the domain — pure data and checks.
+//! - [`events`], [`power`]: the partner event catalog and the power policy decisions.
 //! - [`config`]: settings read once from the environment.
 //! - [`aws`]: per-tenant role sessions and the classification of AWS errors.
 //! - [`store`]: what Steward keeps, on one DynamoDB table.
@@ -9,8 +10,10 @@
 pub mod aws;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod model;
+pub mod power;
 pub mod store;
 pub mod validate;
 

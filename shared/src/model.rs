@@ -319,6 +319,14 @@ pub struct Session {
     pub last_heartbeat_at: Timestamp,
 }
 
+/// A session that ended, remembered for a while so that its late-arriving start or heartbeat
+/// (EventBridge delivers in no particular order) does not bring it back to life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedSession {
+    pub session_id: OpaqueId,
+    pub ended_at: Timestamp,
+}
+
 /// A desktop as Steward tracks it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspaceRecord {
@@ -342,8 +350,13 @@ pub struct WorkspaceRecord {
     pub available_since_source: Option<AvailableSinceSource>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sessions: Vec<Session>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ended_sessions: Vec<EndedSession>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_activity_at: Option<Timestamp>,
+    /// When the newest start or stop request acted upon was made (older ones are superseded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_power_request_at: Option<Timestamp>,
     /// A start request's keep-alive: no idle stop before this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<Timestamp>,
@@ -645,7 +658,9 @@ mod tests {
             available_since: None,
             available_since_source: None,
             sessions: vec![],
+            ended_sessions: vec![],
             last_activity_at: None,
+            last_power_request_at: None,
             lease_until: None,
             guard_warned_at: None,
             created_at: now,
