@@ -1,7 +1,8 @@
 //! Steward's domain, store, AWS access layer and errors.
 //!
 //! - [`validate`], [`ids`], [`model`]: the domain — pure data and checks.
-//! - [`events`], [`power`]: the partner event catalog and the power policy decisions.
+//! - [`events`], [`power`], [`reconcile`]: the partner event catalog, the power policy
+//!   decisions, reconciliation with the service and the usage ledger's periods.
 //! - [`config`]: settings read once from the environment.
 //! - [`aws`]: per-tenant role sessions and the classification of AWS errors.
 //! - [`store`]: what Steward keeps, on one DynamoDB table.
@@ -14,6 +15,7 @@ pub mod events;
 pub mod ids;
 pub mod model;
 pub mod power;
+pub mod reconcile;
 pub mod store;
 pub mod validate;
 

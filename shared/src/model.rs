@@ -327,6 +327,21 @@ pub struct EndedSession {
     pub ended_at: Timestamp,
 }
 
+/// A power call Steward made on a desktop, remembered so that reconciliation can tell the
+/// transitions Steward caused (exact times) from those it only observed (bounded times).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowerCall {
+    pub action: PowerCallAction,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PowerCallAction {
+    Start,
+    Stop,
+}
+
 /// A desktop as Steward tracks it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspaceRecord {
@@ -348,6 +363,10 @@ pub struct WorkspaceRecord {
     pub available_since: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_since_source: Option<AvailableSinceSource>,
+    /// How much later than `available_since` the desktop may really have come up (0 when
+    /// Steward caused it; up to one sweep interval when observed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub available_since_uncertainty_seconds: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sessions: Vec<Session>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -357,6 +376,9 @@ pub struct WorkspaceRecord {
     /// When the newest start or stop request acted upon was made (older ones are superseded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_power_request_at: Option<Timestamp>,
+    /// The last StartWorkspaces/StopWorkspaces call Steward made for it (accepted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_power_call: Option<PowerCall>,
     /// A start request's keep-alive: no idle stop before this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<Timestamp>,
@@ -366,6 +388,10 @@ pub struct WorkspaceRecord {
     pub created_at: Timestamp,
     #[serde(default)]
     pub version: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl WorkspaceRecord {
@@ -657,10 +683,12 @@ mod tests {
             state_observed_at: now,
             available_since: None,
             available_since_source: None,
+            available_since_uncertainty_seconds: 0,
             sessions: vec![],
             ended_sessions: vec![],
             last_activity_at: None,
             last_power_request_at: None,
+            last_power_call: None,
             lease_until: None,
             guard_warned_at: None,
             created_at: now,

@@ -1,0 +1,450 @@
+//! Reconciliation: what Steward believes about a desktop, brought in line with what the
+//! service reports, and the AVAILABLE time that produces for the usage ledger.
+//!
+//! DescribeWorkspaces has no "AVAILABLE since" field, so Steward keeps its own. A transition
+//! Steward caused (its own StartWorkspaces/StopWorkspaces) has a known time; one it only
+//! observed happened somewhere between the previous observation and this one, and is
+//! recorded with that window as its stated uncertainty. The window is capped by
+//! `max_window` (the sweep interval), so a gap in observations never back-dates a desktop's
+//! AVAILABLE time by more than one interval.
+
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+
+use crate::model::{
+    AvailableSinceSource, Month, PowerCallAction, PowerPolicy, RunningMode, Timestamp,
+    WorkspaceRecord, WorkspaceState,
+};
+
+/// What DescribeWorkspaces said about the desktop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observation {
+    Seen {
+        state: WorkspaceState,
+        running_mode: RunningMode,
+    },
+    /// Not returned: the desktop is gone (TERMINATED shows only briefly).
+    Absent,
+}
+
+/// Something that happened outside Steward, worth an event and an audit record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drift {
+    /// It left AVAILABLE with no stop from Steward after being AVAILABLE at least as long as
+    /// the service's forced-stop period: most likely the service's own 48-hour stop.
+    ForcedStopSuspected,
+    /// It stopped (or began stopping) with no stop from Steward.
+    StoppedOutsideSteward,
+    /// It came up with no start from Steward (console, the user's client, maintenance).
+    StartedOutsideSteward,
+    /// It entered the service's maintenance.
+    MaintenanceStarted,
+    /// Its running mode changed outside Steward.
+    RunningModeChanged,
+    Terminated,
+}
+
+/// AVAILABLE time to add to the ledger: `[from, to)` with `uncertainty` on its ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AvailablePeriod {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub uncertainty: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reconciled {
+    /// The record to write back (unchanged apart from `state_observed_at` when nothing moved).
+    pub record: WorkspaceRecord,
+    pub drift: Vec<Drift>,
+    /// A closed AVAILABLE period, when the desktop left AVAILABLE.
+    pub closed: Option<AvailablePeriod>,
+    /// The desktop is gone: delete its record after booking `closed`.
+    pub gone: bool,
+}
+
+fn counts_as_available(state: WorkspaceState) -> bool {
+    state == WorkspaceState::Available
+}
+
+/// Brings `ws` in line with `seen` at `now`.
+pub fn reconcile(
+    ws: &WorkspaceRecord,
+    seen: Observation,
+    policy: &PowerPolicy,
+    now: Timestamp,
+    max_window: Duration,
+) -> Reconciled {
+    let mut record = ws.clone();
+    let mut drift = Vec::new();
+    // The transition, if any, happened in (window_start, now].
+    let window_start = ws.state_observed_at.max(now - max_window).min(now);
+    let (new_state, new_mode) = match seen {
+        Observation::Seen {
+            state,
+            running_mode,
+        } => (state, Some(running_mode)),
+        Observation::Absent => (WorkspaceState::Terminated, None),
+    };
+    let was = counts_as_available(ws.state) && ws.available_since.is_some();
+    let is = counts_as_available(new_state);
+    let steward_call = ws.last_power_call.filter(|c| c.at >= window_start);
+    let mut closed = None;
+
+    if was && !is {
+        let since = ws.available_since.unwrap_or(window_start);
+        let stopped_by_steward =
+            steward_call.filter(|c| c.action == PowerCallAction::Stop && c.at >= since);
+        let period = match stopped_by_steward {
+            // Steward's stop took it out of AVAILABLE at the call.
+            Some(call) => AvailablePeriod {
+                from: since,
+                to: call.at,
+                uncertainty: since_uncertainty(ws),
+            },
+            None => AvailablePeriod {
+                from: since,
+                to: now,
+                uncertainty: since_uncertainty(ws) + (now - window_start),
+            },
+        };
+        if stopped_by_steward.is_none() && new_state != WorkspaceState::Terminated {
+            let forced = Duration::minutes(i64::from(policy.service_forced_stop_minutes));
+            if matches!(
+                new_state,
+                WorkspaceState::Stopping | WorkspaceState::Stopped
+            ) {
+                drift.push(if now - since >= forced {
+                    Drift::ForcedStopSuspected
+                } else {
+                    Drift::StoppedOutsideSteward
+                });
+            }
+        }
+        closed = Some(period);
+        record.available_since = None;
+        record.available_since_source = None;
+        record.available_since_uncertainty_seconds = 0;
+    } else if !was && is {
+        let started_by_steward = steward_call.filter(|c| c.action == PowerCallAction::Start);
+        let (since, source) = match started_by_steward {
+            Some(call) => (call.at.max(window_start), AvailableSinceSource::Steward),
+            None => (window_start, AvailableSinceSource::Observed),
+        };
+        record.available_since_uncertainty_seconds = (now - since).num_seconds().max(0) as u64;
+        if started_by_steward.is_none()
+            && matches!(
+                ws.state,
+                WorkspaceState::Stopped | WorkspaceState::Starting | WorkspaceState::Stopping
+            )
+        {
+            drift.push(Drift::StartedOutsideSteward);
+        }
+        record.available_since = Some(since);
+        record.available_since_source = Some(source);
+    }
+
+    if new_state == WorkspaceState::Maintenance && ws.state != WorkspaceState::Maintenance {
+        drift.push(Drift::MaintenanceStarted);
+    }
+    if new_state == WorkspaceState::Terminated {
+        drift.push(Drift::Terminated);
+    }
+    if let Some(mode) = new_mode
+        && mode != ws.running_mode
+    {
+        drift.push(Drift::RunningModeChanged);
+        record.running_mode = mode;
+    }
+    record.state = new_state;
+    record.state_observed_at = now;
+    Reconciled {
+        record,
+        drift,
+        closed,
+        gone: matches!(seen, Observation::Absent),
+    }
+}
+
+/// How uncertain a record's `available_since` is.
+fn since_uncertainty(ws: &WorkspaceRecord) -> Duration {
+    Duration::seconds(i64::try_from(ws.available_since_uncertainty_seconds).unwrap_or(i64::MAX))
+}
+
+fn month_start(year: i32, month: u32) -> Timestamp {
+    Utc.with_ymd_and_hms(year, month, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+fn next_month_start(t: Timestamp) -> Timestamp {
+    let (y, m) = if t.month() == 12 {
+        (t.year() + 1, 1)
+    } else {
+        (t.year(), t.month() + 1)
+    };
+    month_start(y, m)
+}
+
+/// Splits `[from, to)` into calendar months (UTC): `(month, seconds)`, in order.
+pub fn split_by_month(from: Timestamp, to: Timestamp) -> Vec<(Month, u64)> {
+    let mut out = Vec::new();
+    let mut cur = from;
+    while cur < to {
+        let end = next_month_start(cur).min(to);
+        let secs = (end - cur).num_seconds().max(0) as u64;
+        if secs > 0 {
+            out.push((Month::of(cur), secs));
+        }
+        cur = end;
+    }
+    out
+}
+
+/// Ledger entries for a closed period: seconds per month, the uncertainty booked to the
+/// month the period ends in.
+pub fn ledger_entries(p: &AvailablePeriod) -> Vec<(Month, u64, u64)> {
+    let mut parts: Vec<(Month, u64, u64)> = split_by_month(p.from, p.to)
+        .into_iter()
+        .map(|(m, s)| (m, s, 0))
+        .collect();
+    if let Some(last) = parts.last_mut() {
+        last.2 = p.uncertainty.num_seconds().max(0) as u64;
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{DirectoryId, RegionName, TenantId, WorkspaceId};
+    use crate::model::PowerCall;
+
+    fn t(minutes: i64) -> Timestamp {
+        DateTime::parse_from_rfc3339("2026-11-21T00:00:00Z")
+            .unwrap()
+            .to_utc()
+            + Duration::minutes(minutes)
+    }
+
+    fn desktop(state: WorkspaceState, observed: i64) -> WorkspaceRecord {
+        WorkspaceRecord {
+            tenant_id: TenantId::parse("acme").unwrap(),
+            workspace_id: WorkspaceId::parse("ws-abcd1234").unwrap(),
+            region: RegionName::parse("us-east-1").unwrap(),
+            directory_id: DirectoryId::parse("d-1234567890").unwrap(),
+            bundle_id: None,
+            workspace_name: None,
+            user_name: None,
+            running_mode: RunningMode::Manual,
+            state,
+            state_observed_at: t(observed),
+            available_since: None,
+            available_since_source: None,
+            available_since_uncertainty_seconds: 0,
+            sessions: vec![],
+            ended_sessions: vec![],
+            last_activity_at: None,
+            last_power_request_at: None,
+            last_power_call: None,
+            lease_until: None,
+            guard_warned_at: None,
+            created_at: t(0),
+            version: 1,
+        }
+    }
+
+    fn seen(state: WorkspaceState) -> Observation {
+        Observation::Seen {
+            state,
+            running_mode: RunningMode::Manual,
+        }
+    }
+
+    const WINDOW: Duration = Duration::minutes(15);
+
+    #[test]
+    fn a_start_steward_made_dates_available_exactly() {
+        let mut w = desktop(WorkspaceState::Stopped, 0);
+        w.last_power_call = Some(PowerCall {
+            action: PowerCallAction::Start,
+            at: t(3),
+        });
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Available),
+            &PowerPolicy::default(),
+            t(10),
+            WINDOW,
+        );
+        assert_eq!(r.record.available_since, Some(t(3)));
+        assert_eq!(
+            r.record.available_since_source,
+            Some(AvailableSinceSource::Steward)
+        );
+        assert_eq!(r.record.available_since_uncertainty_seconds, 7 * 60);
+        assert!(r.drift.is_empty());
+        assert_eq!(r.record.state_observed_at, t(10));
+    }
+
+    #[test]
+    fn an_observed_start_is_dated_at_the_earliest_within_one_window() {
+        let w = desktop(WorkspaceState::Stopped, 0);
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Available),
+            &PowerPolicy::default(),
+            t(10),
+            WINDOW,
+        );
+        assert_eq!(r.record.available_since, Some(t(0)));
+        assert_eq!(
+            r.record.available_since_source,
+            Some(AvailableSinceSource::Observed)
+        );
+        assert_eq!(r.record.available_since_uncertainty_seconds, 10 * 60);
+        assert_eq!(r.drift, vec![Drift::StartedOutsideSteward]);
+        // A long gap in observations back-dates by one window at most.
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Available),
+            &PowerPolicy::default(),
+            t(600),
+            WINDOW,
+        );
+        assert_eq!(r.record.available_since, Some(t(585)));
+    }
+
+    #[test]
+    fn a_stop_steward_made_closes_the_period_exactly() {
+        let mut w = desktop(WorkspaceState::Available, 100);
+        w.available_since = Some(t(0));
+        w.last_power_call = Some(PowerCall {
+            action: PowerCallAction::Stop,
+            at: t(105),
+        });
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Stopping),
+            &PowerPolicy::default(),
+            t(110),
+            WINDOW,
+        );
+        assert_eq!(
+            r.closed,
+            Some(AvailablePeriod {
+                from: t(0),
+                to: t(105),
+                uncertainty: Duration::zero()
+            })
+        );
+        assert_eq!(r.record.available_since, None);
+        assert!(r.drift.is_empty());
+    }
+
+    #[test]
+    fn stops_outside_steward_are_drift_with_stated_uncertainty() {
+        let mut w = desktop(WorkspaceState::Available, 100);
+        w.available_since = Some(t(0));
+        w.available_since_uncertainty_seconds = 120;
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Stopped),
+            &PowerPolicy::default(),
+            t(110),
+            WINDOW,
+        );
+        assert_eq!(r.drift, vec![Drift::StoppedOutsideSteward]);
+        assert_eq!(
+            r.closed,
+            Some(AvailablePeriod {
+                from: t(0),
+                to: t(110),
+                uncertainty: Duration::minutes(12)
+            }),
+            "both ends' windows are stated"
+        );
+        // After 48 h AVAILABLE, a stop nobody made is most likely the service's own.
+        let mut old = desktop(WorkspaceState::Available, 48 * 60);
+        old.available_since = Some(t(0));
+        let r = reconcile(
+            &old,
+            seen(WorkspaceState::Stopped),
+            &PowerPolicy::default(),
+            t(48 * 60 + 5),
+            WINDOW,
+        );
+        assert_eq!(r.drift, vec![Drift::ForcedStopSuspected]);
+    }
+
+    #[test]
+    fn terminations_maintenance_and_mode_changes() {
+        let mut w = desktop(WorkspaceState::Available, 100);
+        w.available_since = Some(t(0));
+        let r = reconcile(
+            &w,
+            Observation::Absent,
+            &PowerPolicy::default(),
+            t(110),
+            WINDOW,
+        );
+        assert!(r.gone);
+        assert_eq!(r.drift, vec![Drift::Terminated]);
+        assert!(r.closed.is_some());
+
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Maintenance),
+            &PowerPolicy::default(),
+            t(110),
+            WINDOW,
+        );
+        assert_eq!(r.drift, vec![Drift::MaintenanceStarted]);
+
+        let r = reconcile(
+            &w,
+            Observation::Seen {
+                state: WorkspaceState::Available,
+                running_mode: RunningMode::AlwaysOn,
+            },
+            &PowerPolicy::default(),
+            t(110),
+            WINDOW,
+        );
+        assert_eq!(r.drift, vec![Drift::RunningModeChanged]);
+        assert_eq!(r.record.running_mode, RunningMode::AlwaysOn);
+        assert!(r.closed.is_none());
+        assert_eq!(
+            r.record.available_since,
+            Some(t(0)),
+            "still the same AVAILABLE period"
+        );
+    }
+
+    #[test]
+    fn months_split_at_utc_boundaries() {
+        let from = DateTime::parse_from_rfc3339("2026-11-30T23:00:00Z")
+            .unwrap()
+            .to_utc();
+        let to = DateTime::parse_from_rfc3339("2027-01-01T01:00:00Z")
+            .unwrap()
+            .to_utc();
+        let parts = split_by_month(from, to);
+        let got: Vec<(&str, u64)> = parts.iter().map(|(m, s)| (m.as_str(), *s)).collect();
+        assert_eq!(
+            got,
+            [
+                ("2026-11", 3600),
+                ("2026-12", 31 * 86400),
+                ("2027-01", 3600)
+            ]
+        );
+        assert!(split_by_month(to, from).is_empty());
+        let entries = ledger_entries(&AvailablePeriod {
+            from,
+            to,
+            uncertainty: Duration::minutes(5),
+        });
+        assert_eq!(entries.last().map(|e| e.2), Some(300));
+        assert_eq!(entries[0].2, 0);
+    }
+}
