@@ -12,6 +12,7 @@ pub mod aws;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod gateway;
 pub mod ids;
 pub mod model;
 pub mod power;

@@ -76,7 +76,7 @@ struct MotoProcess {
 }
 
 /// The moto endpoint: from the environment, or a server started once per test binary.
-fn moto_endpoint() -> String {
+pub fn moto_endpoint() -> String {
     if let Ok(url) = std::env::var("STEWARD_TEST_MOTO_ENDPOINT")
         && !url.trim().is_empty()
     {

@@ -1,0 +1,13 @@
+//! One gateway per AWS service: the only code that speaks to the SDKs, turning their
+//! shapes into domain types, batching to the service's limits and keeping per-item
+//! failures apart from whole-call failures.
+
+pub mod events;
+pub mod workspaces;
+
+/// The outcome of one item of a batch call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemOutcome {
+    Accepted,
+    Failed { code: String, message: String },
+}
