@@ -1,1 +1,4 @@
-//! Steward's local sandbox: the embedded DynamoDB engine, the demo and benchmarks.
+//! Steward's local sandbox: the embedded DynamoDB engine, the WorkSpaces Core
+//! emulator, the demo and benchmarks.
+
+pub mod emulator;
