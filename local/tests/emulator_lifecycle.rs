@@ -738,3 +738,87 @@ async fn describe_workspaces_paginates_a_bulk_seed_and_rejects_foreign_tokens() 
     assert!(by_bundle.next_token().is_some());
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn monthly_maintenance_window_unless_the_directory_opts_out() {
+    use chrono::TimeZone;
+    let mut options = test_options();
+    options.maintenance.enabled = true;
+    let start = chrono::Utc.with_ymd_and_hms(2026, 11, 13, 0, 0, 0).unwrap();
+    let emu = steward_local::emulator::Emulator::start(steward_local::emulator::EmulatorConfig {
+        start_time: Some(start),
+        options,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let ws = customer_ws(&emu.endpoint_url()).await;
+    let t = onboard(&emu, &ws).await;
+    let req = WorkspaceRequest::builder()
+        .directory_id(&t.directory_id)
+        .user_name("auto")
+        .bundle_id(&t.bundle_id)
+        .workspace_properties(
+            WorkspaceProperties::builder()
+                .running_mode(RunningMode::AutoStop)
+                .build(),
+        )
+        .tags(partner_tag())
+        .build()
+        .unwrap();
+    let out = ws.create_workspaces().workspaces(req).send().await.unwrap();
+    let id = out.pending_requests()[0]
+        .workspace_id()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        out.pending_requests()[0]
+            .workspace_properties()
+            .unwrap()
+            .running_mode_auto_stop_timeout_in_minutes(),
+        Some(60)
+    );
+    advance(&emu, 1.0);
+    ws.stop_workspaces()
+        .stop_workspace_requests(stop_req(&id))
+        .send()
+        .await
+        .unwrap();
+    advance(&emu, 1.0);
+    assert_eq!(state_of(&ws, &id).await.as_deref(), Some("STOPPED"));
+    // Third Monday of November 2026 is the 16th; the window is 00:00-05:00 UTC.
+    emu.control()
+        .set_time(chrono::Utc.with_ymd_and_hms(2026, 11, 16, 1, 0, 0).unwrap())
+        .unwrap();
+    assert_eq!(state_of(&ws, &id).await.as_deref(), Some("MAINTENANCE"));
+    let out = ws
+        .start_workspaces()
+        .start_workspace_requests(start_req(&id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        out.failed_requests()[0].error_code(),
+        Some("InvalidResourceState")
+    );
+    emu.control()
+        .set_time(chrono::Utc.with_ymd_and_hms(2026, 11, 16, 6, 0, 0).unwrap())
+        .unwrap();
+    assert_eq!(state_of(&ws, &id).await.as_deref(), Some("STOPPED"));
+    // Opting the directory out: no maintenance in December's window (21st).
+    ws.modify_workspace_creation_properties()
+        .resource_id(&t.directory_id)
+        .workspace_creation_properties(
+            aws_sdk_workspaces::types::WorkspaceCreationProperties::builder()
+                .enable_maintenance_mode(false)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    emu.control()
+        .set_time(chrono::Utc.with_ymd_and_hms(2026, 12, 21, 1, 0, 0).unwrap())
+        .unwrap();
+    assert_eq!(state_of(&ws, &id).await.as_deref(), Some("STOPPED"));
+    emu.shutdown().await;
+}

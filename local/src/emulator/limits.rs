@@ -213,12 +213,17 @@ pub struct Counters {
 
 impl Counters {
     pub fn record(&mut self, account: &str, op: &str, ok: bool, throttled: bool) {
-        let c = self
-            .by_account
-            .entry(account.to_string())
-            .or_default()
-            .entry(op.to_string())
-            .or_default();
+        // Look up before allocating: the keys exist after the first call.
+        if !self.by_account.contains_key(account) {
+            self.by_account.insert(account.to_string(), BTreeMap::new());
+        }
+        let Some(ops) = self.by_account.get_mut(account) else {
+            return;
+        };
+        if !ops.contains_key(op) {
+            ops.insert(op.to_string(), Count::default());
+        }
+        let Some(c) = ops.get_mut(op) else { return };
         c.calls += 1;
         if !ok {
             c.errors += 1;

@@ -63,9 +63,26 @@ fn render_error(proto: Proto, e: &ApiError, request_id: &str) -> Response {
     respond(proto, e.status, body, request_id)
 }
 
+/// UUID-shaped request ids from a process-wide counter (no syscall per request).
+fn next_request_id() -> String {
+    use std::sync::LazyLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static PREFIX: LazyLock<u32> = LazyLock::new(|| uuid::Uuid::new_v4().as_u64_pair().0 as u32);
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        *PREFIX,
+        (n >> 48) & 0xffff,
+        (n >> 36) & 0xfff,
+        (n >> 24) & 0xfff,
+        n & 0xff_ffff_ffff
+    )
+}
+
 /// Everything that is not `/_emulator/…`: an AWS API call.
 async fn aws(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    let request_id = next_request_id();
     let (response, latency) = handle(&s, &headers, &body, &request_id);
     if latency > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
@@ -192,7 +209,7 @@ fn handle(s: &Shared, headers: &HeaderMap, body: &[u8], request_id: &str) -> (Re
                     policy,
                     resource_error: hit.resource_error.clone(),
                 };
-                ws::dispatch(&op, &ctx, &s.world, &v).map(|out| out.to_string())
+                ws::dispatch(&op, &ctx, &s.world, &v)
             })
         }
         Proto::Sts => {

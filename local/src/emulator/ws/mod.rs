@@ -172,6 +172,8 @@ pub fn parse_tags(input: &Input, key: &str) -> ApiResult<Tags> {
 }
 
 enum Access {
+    /// A read that serializes its own output (the DescribeWorkspaces hot path).
+    ReadRaw(fn(&Ctx, &World, &Value) -> ApiResult<String>),
     Read(fn(&Ctx, &World, &Value) -> ApiResult<Value>),
     Write(fn(&Ctx, &mut World, &Value) -> ApiResult<Value>),
 }
@@ -202,7 +204,7 @@ fn lookup(op: &str) -> Option<Access> {
         "UpdateWorkspaceBundle" => Write(bundles::update_bundle),
         "DeleteWorkspaceBundle" => Write(bundles::delete_bundle),
         "CreateWorkspaces" => Write(workspaces::create_workspaces),
-        "DescribeWorkspaces" => Read(workspaces::describe_workspaces),
+        "DescribeWorkspaces" => ReadRaw(workspaces::describe_workspaces),
         "DescribeWorkspaceSnapshots" => Read(workspaces::describe_snapshots),
         "MigrateWorkspace" => Write(workspaces::migrate_workspace),
         "ModifyWorkspaceProperties" => Write(workspaces::modify_properties),
@@ -222,10 +224,12 @@ pub fn is_known(op: &str) -> bool {
     lookup(op).is_some()
 }
 
-pub fn dispatch(op: &str, ctx: &Ctx, world: &RwLock<World>, body: &Value) -> ApiResult<Value> {
+/// Runs one operation; the output is the JSON response body.
+pub fn dispatch(op: &str, ctx: &Ctx, world: &RwLock<World>, body: &Value) -> ApiResult<String> {
     match lookup(op) {
-        Some(Access::Read(f)) => f(ctx, &world.read(), body),
-        Some(Access::Write(f)) => f(ctx, &mut world.write(), body),
+        Some(Access::ReadRaw(f)) => f(ctx, &world.read(), body),
+        Some(Access::Read(f)) => f(ctx, &world.read(), body).map(|v| v.to_string()),
+        Some(Access::Write(f)) => f(ctx, &mut world.write(), body).map(|v| v.to_string()),
         None => Err(ApiError::new(
             "UnknownOperationException",
             format!("The operation {op} is not supported by this emulator."),

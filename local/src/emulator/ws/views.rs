@@ -3,62 +3,108 @@
 use crate::emulator::clock::Millis;
 use crate::emulator::model::{Projection, Workspace, WsBundle, WsDirectory, WsImage, WsState};
 use crate::emulator::protocol::Obj;
+use serde::Serialize;
 use serde_json::{Value, json};
 
-pub fn workspace(ws: &Workspace, p: &Projection, now: Millis) -> Value {
-    let props = Obj::new()
-        .s("RunningMode", Some(ws.props.running_mode.as_str()))
-        .i(
-            "RunningModeAutoStopTimeoutInMinutes",
-            ws.props.auto_stop_timeout,
-        )
-        .i("RootVolumeSizeGib", Some(ws.props.root_gib))
-        .i("UserVolumeSizeGib", Some(ws.props.user_gib))
-        .s("ComputeTypeName", Some(ws.props.compute.as_str()))
-        .v(
-            "Protocols",
-            (!ws.props.protocols.is_empty()).then(|| json!(ws.props.protocols)),
-        )
-        .s("OperatingSystemName", ws.props.os.as_deref())
-        .build();
-    let mods: Vec<Value> = ws
-        .modifications
-        .iter()
-        .filter(|(_, until)| *until > now)
-        .map(|(r, _)| json!({"Resource": r, "State": "UPDATE_IN_PROGRESS"}))
-        .collect();
+/// The `Workspace` shape, serialized straight from borrowed state (the
+/// DescribeWorkspaces hot path never builds a `serde_json::Value`).
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WorkspaceOut<'a> {
+    workspace_id: &'a str,
+    directory_id: &'a str,
+    user_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ip_address: Option<&'a str>,
+    state: &'static str,
+    bundle_id: &'a str,
+    subnet_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    computer_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    volume_encryption_key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user_volume_encryption_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root_volume_encryption_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workspace_name: Option<&'a str>,
+    workspace_properties: PropsOut<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    modification_states: Vec<ModOut<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PropsOut<'a> {
+    running_mode: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    running_mode_auto_stop_timeout_in_minutes: Option<i64>,
+    root_volume_size_gib: i64,
+    user_volume_size_gib: i64,
+    compute_type_name: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    protocols: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operating_system_name: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ModOut<'a> {
+    resource: &'a str,
+    state: &'static str,
+}
+
+pub fn workspace_out<'a>(ws: &'a Workspace, p: &Projection, now: Millis) -> WorkspaceOut<'a> {
     let err = if p.state == WsState::Error {
         ws.error.as_ref()
     } else {
         None
     };
-    Obj::new()
-        .s("WorkspaceId", Some(ws.id.as_str()))
-        .s("DirectoryId", Some(ws.directory_id.as_str()))
-        .s("UserName", Some(ws.user_name.as_str()))
-        .s(
-            "IpAddress",
-            (p.state != WsState::Pending).then_some(ws.ip.as_str()),
-        )
-        .s("State", Some(p.state.as_str()))
-        .s("BundleId", Some(ws.bundle_id.as_str()))
-        .s("SubnetId", Some(ws.subnet_id.as_str()))
-        .s("ErrorMessage", err.map(|e| e.1.as_str()))
-        .s("ErrorCode", err.map(|e| e.0.as_str()))
-        .s(
-            "ComputerName",
-            (p.state != WsState::Pending).then_some(ws.computer_name.as_str()),
-        )
-        .s("VolumeEncryptionKey", ws.volume_encryption_key.as_deref())
-        .b("UserVolumeEncryptionEnabled", ws.user_volume_encryption)
-        .b("RootVolumeEncryptionEnabled", ws.root_volume_encryption)
-        .s("WorkspaceName", ws.workspace_name.as_deref())
-        .v("WorkspaceProperties", Some(props))
-        .v(
-            "ModificationStates",
-            (!mods.is_empty()).then_some(Value::Array(mods)),
-        )
-        .build()
+    let shown = p.state != WsState::Pending;
+    WorkspaceOut {
+        workspace_id: &ws.id,
+        directory_id: &ws.directory_id,
+        user_name: &ws.user_name,
+        ip_address: shown.then_some(ws.ip.as_str()),
+        state: p.state.as_str(),
+        bundle_id: &ws.bundle_id,
+        subnet_id: &ws.subnet_id,
+        error_message: err.map(|e| e.1.as_str()),
+        error_code: err.map(|e| e.0.as_str()),
+        computer_name: shown.then_some(ws.computer_name.as_str()),
+        volume_encryption_key: ws.volume_encryption_key.as_deref(),
+        user_volume_encryption_enabled: ws.user_volume_encryption,
+        root_volume_encryption_enabled: ws.root_volume_encryption,
+        workspace_name: ws.workspace_name.as_deref(),
+        workspace_properties: PropsOut {
+            running_mode: &ws.props.running_mode,
+            running_mode_auto_stop_timeout_in_minutes: ws.props.auto_stop_timeout,
+            root_volume_size_gib: ws.props.root_gib,
+            user_volume_size_gib: ws.props.user_gib,
+            compute_type_name: &ws.props.compute,
+            protocols: &ws.props.protocols,
+            operating_system_name: ws.props.os.as_deref(),
+        },
+        modification_states: ws
+            .modifications
+            .iter()
+            .filter(|(_, until)| *until > now)
+            .map(|(r, _)| ModOut {
+                resource: r,
+                state: "UPDATE_IN_PROGRESS",
+            })
+            .collect(),
+    }
+}
+
+pub fn workspace(ws: &Workspace, p: &Projection, now: Millis) -> Value {
+    serde_json::to_value(workspace_out(ws, p, now)).unwrap_or(Value::Null)
 }
 
 pub fn image(img: &WsImage, now: Millis) -> Value {

@@ -379,7 +379,7 @@ fn outcome(ctx: &Ctx, to: WsState) -> Phase {
 
 // ---------------------------------------------------------------- describe
 
-pub fn describe_workspaces(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Value> {
+pub fn describe_workspaces(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<String> {
     let input = ctx.input(body)?;
     let ids = input.opt_str_list(
         "WorkspaceIds",
@@ -442,9 +442,9 @@ pub fn describe_workspaces(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Valu
     let pos = ctx.page_position(&input, &scope)?;
     let rs = region(w, ctx.caller);
     let now = ctx.now;
-    let mut out = Vec::with_capacity(limit);
+    let mut out: Vec<views::WorkspaceOut> = Vec::with_capacity(limit);
     let mut next = None;
-    let visit = |id: &str, out: &mut Vec<Value>| -> bool {
+    let visit = |id: &str, out: &mut Vec<_>| -> bool {
         // true = page full and one more exists
         let Some(ws) = rs.workspaces.get(id) else {
             return false;
@@ -455,7 +455,7 @@ pub fn describe_workspaces(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Valu
         if out.len() == limit {
             return true;
         }
-        out.push(views::workspace(ws, &p, now));
+        out.push(views::workspace_out(ws, &p, now));
         false
     };
     let mut last: Option<String> = None;
@@ -506,11 +506,19 @@ pub fn describe_workspaces(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Valu
             last = Some(id.clone());
         }
     }
-    let token = next.map(|p| ctx.tokens.issue(&scope, &p));
-    Ok(Obj::new()
-        .v("Workspaces", Some(Value::Array(out)))
-        .s("NextToken", token)
-        .build())
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Page<'a> {
+        workspaces: Vec<views::WorkspaceOut<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next_token: Option<String>,
+    }
+    let page = Page {
+        workspaces: out,
+        next_token: next.map(|p| ctx.tokens.issue(&scope, &p)),
+    };
+    serde_json::to_string(&page)
+        .map_err(|e| ApiError::new("InternalServerException", e.to_string()).with_status(500))
 }
 
 // ---------------------------------------------------------------- batch power calls
