@@ -728,6 +728,22 @@ async fn describe_workspaces_paginates_a_bulk_seed_and_rejects_foreign_tokens() 
         .await
         .unwrap_err();
     assert_eq!(code(&e), "InvalidParameterValuesException");
+    let mut conn = 0;
+    let mut token: Option<String> = None;
+    loop {
+        let p = ws
+            .describe_workspaces_connection_status()
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .unwrap();
+        conn += p.workspaces_connection_status().len();
+        token = p.next_token().map(String::from);
+        if token.is_none() {
+            break;
+        }
+    }
+    assert_eq!(conn, 60, "connection status pages over every WorkSpace");
     let by_bundle = ws
         .describe_workspaces()
         .bundle_id(&a.bundle_id)

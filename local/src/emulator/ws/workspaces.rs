@@ -1152,22 +1152,23 @@ pub fn connection_status(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Value>
     );
     let pos = ctx.page_position(&input, &scope)?;
     let rs = region(w, ctx.caller);
-    let candidates: Vec<&String> = match &ids {
-        Some(ids) => ids
-            .iter()
-            .filter_map(|id| rs.workspaces.get_key_value(*id).map(|(k, _)| k))
-            .collect(),
+    let candidates: Box<dyn Iterator<Item = &String>> = match &ids {
+        Some(ids) => Box::new(
+            ids.iter()
+                .filter_map(|id| rs.workspaces.get_key_value(*id).map(|(k, _)| k)),
+        ),
         None => {
             let lower = pos.clone().map_or(Bound::Unbounded, Bound::Excluded);
-            rs.workspaces
-                .range::<String, _>((lower, Bound::Unbounded))
-                .map(|(k, _)| k)
-                .take(26)
-                .collect()
+            Box::new(
+                rs.workspaces
+                    .range::<String, _>((lower, Bound::Unbounded))
+                    .map(|(k, _)| k),
+            )
         }
     };
     let mut out = Vec::new();
     let mut next = None;
+    let mut last: Option<&String> = None;
     for id in candidates {
         let Some(ws) = rs.workspaces.get(id) else {
             continue;
@@ -1176,11 +1177,10 @@ pub fn connection_status(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Value>
             continue;
         };
         if out.len() == 25 {
-            next = out
-                .last()
-                .and_then(|v: &Value| v["WorkspaceId"].as_str().map(String::from));
+            next = last.cloned();
             break;
         }
+        last = Some(id);
         let state = if p.state == WsState::Available {
             "DISCONNECTED"
         } else {
