@@ -19,7 +19,7 @@ pub struct VirtualClock {
 pub enum ClockError {
     #[error("the virtual clock cannot go backwards (now {now}, asked for {asked})")]
     Backwards { now: String, asked: String },
-    #[error("advance must be a finite, non-negative number of seconds")]
+    #[error("advance must be between 0 and ten years, in seconds")]
     BadAdvance,
 }
 
@@ -37,7 +37,7 @@ impl VirtualClock {
     }
 
     pub fn now_ms(&self) -> Millis {
-        real_now_ms() + self.offset_ms.load(Ordering::Relaxed)
+        real_now_ms().saturating_add(self.offset_ms.load(Ordering::Relaxed))
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -46,7 +46,8 @@ impl VirtualClock {
 
     /// Moves the clock forward by `seconds` (fractions allowed).
     pub fn advance(&self, seconds: f64) -> Result<DateTime<Utc>, ClockError> {
-        if !seconds.is_finite() || seconds < 0.0 {
+        if !seconds.is_finite() || !(0.0..=super::options::MAX_DURATION_SECONDS).contains(&seconds)
+        {
             return Err(ClockError::BadAdvance);
         }
         self.offset_ms
@@ -59,6 +60,9 @@ impl VirtualClock {
     pub fn set(&self, to: DateTime<Utc>) -> Result<DateTime<Utc>, ClockError> {
         let now = self.now_ms();
         let target = to.timestamp_millis();
+        if target - now > (super::options::MAX_DURATION_SECONDS * 1000.0) as Millis {
+            return Err(ClockError::BadAdvance);
+        }
         if target < now {
             return Err(ClockError::Backwards {
                 now: to_datetime(now).to_rfc3339(),
@@ -104,6 +108,11 @@ mod tests {
         assert!(after - before >= 3_600_000);
         assert!(clock.set(start).is_err());
         assert_eq!(clock.advance(-1.0), Err(ClockError::BadAdvance));
+        assert_eq!(
+            clock.advance(1e20),
+            Err(ClockError::BadAdvance),
+            "no overflow"
+        );
     }
 
     #[test]

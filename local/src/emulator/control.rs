@@ -206,6 +206,9 @@ async fn bulk(State(s): S, Json(b): Json<BulkSeed>) -> Response {
     if b.accounts.saturating_mul(b.workspaces_per_account) > 2_000_000 {
         return bad("at most 2,000,000 workspaces per bulk seed");
     }
+    if b.first_account_id.saturating_add(b.accounts as u64) > 999_999_999_999 {
+        return bad("account ids must stay 12 digits");
+    }
     Json(json!({"accounts": ctl(&s).bulk_seed(&b)})).into_response()
 }
 

@@ -327,7 +327,7 @@ impl Timing {
             manual_autostop_ms: o
                 .manual_autostop_hours
                 .filter(|h| *h > 0.0)
-                .map(|h| (h * 3_600_000.0) as Millis),
+                .map(|h| o.durations.ms(h * 3600.0)),
             stop_ms: o.durations.ms(o.durations.stop),
             maintenance: o.maintenance.enabled.then_some(o.maintenance),
         }

@@ -77,6 +77,9 @@ impl Default for RateLimitOptions {
     }
 }
 
+/// Longest accepted duration or clock step: ten years.
+pub const MAX_DURATION_SECONDS: f64 = 10.0 * 365.0 * 86_400.0;
+
 /// Transition durations in virtual seconds.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -124,8 +127,13 @@ impl Default for Durations {
 }
 
 impl Durations {
+    /// Seconds to milliseconds, clamped to [0, 10 years] so that no
+    /// configured value can overflow a timestamp.
     pub fn ms(&self, seconds: f64) -> Millis {
-        (seconds.max(0.0) * 1000.0) as Millis
+        if seconds.is_nan() {
+            return 0;
+        }
+        (seconds.clamp(0.0, MAX_DURATION_SECONDS) * 1000.0) as Millis
     }
 }
 
@@ -189,6 +197,14 @@ mod tests {
         assert!(m.in_window(at(16, 1)));
         assert!(!m.in_window(at(16, 6)));
         assert!(!m.in_window(at(9, 1)));
+    }
+
+    #[test]
+    fn durations_are_clamped() {
+        let d = Durations::default();
+        assert_eq!(d.ms(-5.0), 0);
+        assert_eq!(d.ms(f64::NAN), 0);
+        assert_eq!(d.ms(1e300), (MAX_DURATION_SECONDS * 1000.0) as Millis);
     }
 
     #[test]
