@@ -33,9 +33,10 @@ enum Command {
         /// Do not enforce the customer roles' tag-based policy.
         #[arg(long)]
         no_tag_policy: bool,
-        /// Hours a MANUAL workspace may stay AVAILABLE before the emulator stops it (0 = never).
-        #[arg(long, default_value_t = 48.0)]
-        manual_autostop_hours: f64,
+        /// Hours a MANUAL workspace may stay AVAILABLE before the emulator stops it
+        /// (0 = never; default 48, or the value in --options-json).
+        #[arg(long)]
+        manual_autostop_hours: Option<f64>,
         /// Turn the monthly maintenance window off.
         #[arg(long)]
         no_maintenance: bool,
@@ -111,8 +112,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             if no_maintenance {
                 options.maintenance.enabled = false;
             }
-            options.manual_autostop_hours =
-                (manual_autostop_hours > 0.0).then_some(manual_autostop_hours);
+            if let Some(h) = manual_autostop_hours {
+                options.manual_autostop_hours = (h > 0.0).then_some(h);
+            }
             if latency_ms > 0 {
                 options.latency_ms = latency_ms;
             }
