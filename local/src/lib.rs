@@ -1,5 +1,7 @@
-//! Steward's local sandbox: the embedded DynamoDB engine, the demo and benchmarks.
+//! Steward's local sandbox: the embedded DynamoDB engine, the WorkSpaces Core emulator,
+//! the demo and benchmarks.
 
 pub mod demo;
 pub mod dynamo;
+pub mod emulator;
 pub mod seed;

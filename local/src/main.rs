@@ -1,13 +1,23 @@
-//! `steward-local`: the sandbox's command line.
+//! `steward-local`: the local sandbox's command line.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use steward_local::emulator::bench::{self, BenchConfig};
 use steward_local::demo::{self, DemoOptions};
+use steward_local::emulator::{Emulator, EmulatorConfig, Options, SeedKind};
 
 #[derive(Parser)]
-#[command(name = "steward-local", about = "Steward's local sandbox", version)]
+#[command(name = "steward-local", about = "Steward's local sandbox")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Seed {
+    Default,
+    None,
 }
 
 #[derive(Subcommand)]
@@ -24,10 +34,63 @@ enum Command {
         #[arg(long, default_value = "steward")]
         table: String,
     },
+    /// Run the WorkSpaces Core / STS / EC2 emulator on one loopback endpoint.
+    Emulator {
+        #[arg(long, default_value = "127.0.0.1:4566")]
+        listen: SocketAddr,
+        #[arg(long, value_enum, default_value = "default")]
+        seed: Seed,
+        /// Turn the per-account token bucket off.
+        #[arg(long)]
+        no_rate_limit: bool,
+        /// Do not enforce the customer roles' tag-based policy.
+        #[arg(long)]
+        no_tag_policy: bool,
+        /// Hours a MANUAL workspace may stay AVAILABLE before the emulator stops it
+        /// (0 = never; default 48, or the value in --options-json).
+        #[arg(long)]
+        manual_autostop_hours: Option<f64>,
+        /// Turn the monthly maintenance window off.
+        #[arg(long)]
+        no_maintenance: bool,
+        /// Extra latency per request, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Start the virtual clock at this RFC 3339 time instead of now.
+        #[arg(long)]
+        start_time: Option<chrono::DateTime<chrono::Utc>>,
+        /// Full options as JSON (see EMULATOR.md); flags above override it.
+        #[arg(long)]
+        options_json: Option<String>,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// DescribeWorkspaces throughput against a bulk-seeded emulator.
+    Emulator {
+        #[arg(long, default_value_t = 100_000)]
+        workspaces: usize,
+        #[arg(long, default_value_t = 10)]
+        accounts: usize,
+        #[arg(long, default_value_t = 50_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Print one JSON object (the default output is also JSON, pretty-printed).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[tokio::main]
-async fn main() -> std::process::ExitCode {
+async fn main() -> ExitCode {
+    // dynoxide logs every refused conditional write as a warning: expected, so quieted.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -35,29 +98,98 @@ async fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,dynoxide=error")),
         )
         .init();
-    // (dynoxide logs every refused conditional write as a warning: expected here.)
-    let cli = Cli::parse();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Demo { json, state, table } => {
-            match demo::run(DemoOptions {
+            let report = demo::run(DemoOptions {
                 state_file: state,
                 table,
             })
-            .await
-            {
-                Ok(report) if json => match serde_json::to_string_pretty(&report) {
-                    Ok(text) => println!("{text}"),
-                    Err(e) => return fail(&format!("could not render the report: {e}")),
-                },
-                Ok(report) => print!("{}", demo::render(&report)),
-                Err(e) => return fail(&e.to_string()),
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", demo::render(&report));
             }
+            Ok(())
+        }
+        Command::Emulator {
+            listen,
+            seed,
+            no_rate_limit,
+            no_tag_policy,
+            manual_autostop_hours,
+            no_maintenance,
+            latency_ms,
+            start_time,
+            options_json,
+        } => {
+            let mut options: Options = match options_json {
+                Some(j) => serde_json::from_str(&j)?,
+                None => Options::default(),
+            };
+            if no_rate_limit {
+                options.rate_limit.enabled = false;
+            }
+            if no_tag_policy {
+                options.tag_policy = false;
+            }
+            if no_maintenance {
+                options.maintenance.enabled = false;
+            }
+            if let Some(h) = manual_autostop_hours {
+                options.manual_autostop_hours = (h > 0.0).then_some(h);
+            }
+            if latency_ms > 0 {
+                options.latency_ms = latency_ms;
+            }
+            let seed = match seed {
+                Seed::Default => SeedKind::Default,
+                Seed::None => SeedKind::None,
+            };
+            let handle = Emulator::start(EmulatorConfig {
+                listen,
+                seed,
+                start_time,
+                options,
+            })
+            .await?;
+            println!("listening on {}", handle.endpoint_url());
+            handle.wait().await?;
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchWhat::Emulator {
+                    workspaces,
+                    accounts,
+                    requests,
+                    concurrency,
+                    json,
+                },
+        } => {
+            let report = bench::run(BenchConfig {
+                workspaces,
+                accounts,
+                requests,
+                concurrency,
+            })
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            Ok(())
         }
     }
-    std::process::ExitCode::SUCCESS
-}
-
-fn fail(message: &str) -> std::process::ExitCode {
-    eprintln!("steward-local: {message}");
-    std::process::ExitCode::FAILURE
 }

@@ -1,0 +1,169 @@
+//! The partner guide's tag-based customer policy, enforced for callers using
+//! a customer role that carries a partner tag:
+//! * creation calls must carry `key=value` in the request, with no tag key
+//!   outside the role's allowed keys (`aws:RequestTag` + `aws:TagKeys`);
+//! * modify / power / terminate calls only on resources carrying the tag
+//!   (`aws:ResourceTag`); a resource that does not exist has no tags, so the
+//!   condition fails as IAM's would;
+//! * CreateTags / DeleteTags may never name the partner tag key, and only
+//!   touch resources carrying the tag.
+
+use super::error::{ApiError, ApiResult};
+use super::model::{Tags, has_tag};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TagPolicy {
+    pub key: String,
+    pub value: String,
+    pub allowed_request_keys: Vec<String>,
+    pub caller_arn: String,
+    pub account: String,
+    pub region: String,
+}
+
+impl TagPolicy {
+    fn deny(&self, op: &str, resource: &str, why: &str) -> ApiError {
+        ApiError::access_denied(format!(
+            "User: {} is not authorized to perform: workspaces:{op} on resource: {resource} because {why}",
+            self.caller_arn
+        ))
+    }
+
+    pub fn arn(&self, kind: &str, id: &str) -> String {
+        format!(
+            "arn:aws:workspaces:{}:{}:{kind}/{id}",
+            self.region, self.account
+        )
+    }
+
+    /// `aws:RequestTag/<key> = <value>` and `ForAllValues:StringEquals aws:TagKeys`.
+    pub fn check_request_tags(&self, op: &str, kind: &str, tags: &Tags) -> ApiResult<()> {
+        let resource = self.arn(kind, "*");
+        if !has_tag(tags, &self.key, &self.value) {
+            return Err(self.deny(
+                op,
+                &resource,
+                &format!(
+                    "the request does not carry the tag {}={}",
+                    self.key, self.value
+                ),
+            ));
+        }
+        if let Some((k, _)) = tags
+            .iter()
+            .find(|(k, _)| !self.allowed_request_keys.iter().any(|a| a == k))
+        {
+            return Err(self.deny(op, &resource, &format!("the tag key {k} is not allowed")));
+        }
+        Ok(())
+    }
+
+    /// `aws:ResourceTag/<key> = <value>`; `tags` is `None` for a missing resource.
+    pub fn check_resource(
+        &self,
+        op: &str,
+        kind: &str,
+        id: &str,
+        tags: Option<&Tags>,
+    ) -> ApiResult<()> {
+        match tags {
+            Some(t) if has_tag(t, &self.key, &self.value) => Ok(()),
+            _ => Err(self.deny(
+                op,
+                &self.arn(kind, id),
+                &format!(
+                    "the resource does not carry the tag {}={}",
+                    self.key, self.value
+                ),
+            )),
+        }
+    }
+
+    pub fn check_tag_edit(
+        &self,
+        op: &str,
+        kind: &str,
+        id: &str,
+        keys: &[&str],
+        tags: Option<&Tags>,
+    ) -> ApiResult<()> {
+        if keys.iter().any(|k| *k == self.key) {
+            return Err(self.deny(
+                op,
+                &self.arn(kind, id),
+                &format!("the partner tag key {} may not be changed", self.key),
+            ));
+        }
+        self.check_resource(op, kind, id, tags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p() -> TagPolicy {
+        TagPolicy {
+            key: "PartnerManaged".into(),
+            value: "true".into(),
+            allowed_request_keys: vec!["PartnerManaged".into()],
+            caller_arn: "arn:aws:sts::123456789012:assumed-role/R/s".into(),
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+        }
+    }
+
+    #[test]
+    fn request_tags_need_the_partner_tag_and_nothing_else() {
+        let ok = vec![("PartnerManaged".to_string(), "true".to_string())];
+        assert!(
+            p().check_request_tags("CreateWorkspaces", "workspace", &ok)
+                .is_ok()
+        );
+        assert!(
+            p().check_request_tags("CreateWorkspaces", "workspace", &vec![])
+                .is_err()
+        );
+        let extra = vec![ok[0].clone(), ("Team".into(), "x".into())];
+        assert!(
+            p().check_request_tags("CreateWorkspaces", "workspace", &extra)
+                .is_err()
+        );
+        let wrong = vec![("PartnerManaged".to_string(), "false".to_string())];
+        assert!(
+            p().check_request_tags("CreateWorkspaces", "workspace", &wrong)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn resources_and_tag_edits() {
+        let tagged = vec![("PartnerManaged".to_string(), "true".to_string())];
+        assert!(
+            p().check_resource("StopWorkspaces", "workspace", "ws-1", Some(&tagged))
+                .is_ok()
+        );
+        let e = p()
+            .check_resource("StopWorkspaces", "workspace", "ws-1", Some(&vec![]))
+            .unwrap_err();
+        assert_eq!(e.code, "AccessDeniedException");
+        assert!(
+            p().check_resource("StopWorkspaces", "workspace", "ws-1", None)
+                .is_err()
+        );
+        assert!(
+            p().check_tag_edit("CreateTags", "workspace", "ws-1", &["Team"], Some(&tagged))
+                .is_ok()
+        );
+        assert!(
+            p().check_tag_edit(
+                "DeleteTags",
+                "workspace",
+                "ws-1",
+                &["PartnerManaged"],
+                Some(&tagged)
+            )
+            .is_err()
+        );
+    }
+}
