@@ -156,6 +156,21 @@ async fn expired_credentials_are_rejected_on_the_virtual_clock() {
     advance(&emu, 1.01);
     let e = ws.describe_account().send().await.unwrap_err();
     assert_eq!(code(&e), "ExpiredTokenException");
+    // After a reset the emulator no longer knows the key.
+    emu.control()
+        .reset(steward_local::emulator::SeedKind::Default);
+    let e = ws.describe_account().send().await.unwrap_err();
+    assert_eq!(code(&e), "UnrecognizedClientException");
+    let stale = aws_sdk_sts::Client::new(
+        &config(
+            &url,
+            Credentials::new("ASIAEMUSTALE0000000", "x", Some("t".into()), None, "t"),
+            1,
+        )
+        .await,
+    );
+    let e = stale.get_caller_identity().send().await.unwrap_err();
+    assert_eq!(sts_code(&e), "InvalidClientTokenId");
     emu.shutdown().await;
 }
 

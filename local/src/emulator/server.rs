@@ -156,7 +156,15 @@ fn handle(s: &Shared, headers: &HeaderMap, body: &[u8], request_id: &str) -> (Re
     };
     let (caller, policy) = match resolved {
         Ok(x) => x,
-        Err(e) => {
+        Err(mut e) => {
+            // Each service names an unknown key its own way.
+            if e.code == "UnrecognizedClientException" {
+                e.code = match proto {
+                    Proto::Json => e.code,
+                    Proto::Sts => "InvalidClientTokenId".into(),
+                    Proto::Ec2 => "AuthFailure".into(),
+                };
+            }
             s.counters
                 .lock()
                 .record("unauthenticated", &op_name, false, false);

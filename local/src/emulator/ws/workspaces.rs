@@ -304,8 +304,12 @@ pub fn create_workspaces(ctx: &Ctx, w: &mut World, body: &Value) -> ApiResult<Va
                 vec!["PCOIP".into()]
             }
         });
+        let mut id = format!("ws-{}", random_hex(9));
+        while rs.workspaces.contains_key(&id) {
+            id = format!("ws-{}", random_hex(10));
+        }
         let mut ws = Workspace {
-            id: format!("ws-{}", random_hex(9)),
+            id,
             directory_id: r.dir.to_string(),
             user_name: r.user.to_string(),
             workspace_name: r.name.map(String::from),
