@@ -3,8 +3,8 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use steward_local::emulator::bench::{self, BenchConfig};
 use steward_local::demo::{self, DemoOptions};
+use steward_local::emulator::bench::{self, BenchConfig};
 use steward_local::emulator::{Emulator, EmulatorConfig, Options, SeedKind};
 
 #[derive(Parser)]

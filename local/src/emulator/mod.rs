@@ -140,6 +140,9 @@ impl Emulator {
     }
 }
 
+/// How long [`EmulatorHandle::shutdown`] lets open connections finish.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub struct EmulatorHandle {
     addr: SocketAddr,
     control: Control,
@@ -158,12 +161,20 @@ impl EmulatorHandle {
     pub fn control(&self) -> &Control {
         &self.control
     }
-    /// Stops accepting requests and waits for the server to finish.
+    /// Stops accepting requests and waits for the server to finish, at most
+    /// [`SHUTDOWN_GRACE`]: clients that keep idle keep-alive connections open (every SDK
+    /// client's pool does) would otherwise hold the shutdown until they let go.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        let _ = (&mut self.task).await;
+        if tokio::time::timeout(SHUTDOWN_GRACE, &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+            let _ = (&mut self.task).await;
+        }
     }
     /// Serves until the process ends (for the CLI).
     pub async fn wait(mut self) -> Result<(), EmulatorError> {
