@@ -59,7 +59,7 @@ enum Command {
         /// Start the virtual clock at this RFC 3339 time instead of now.
         #[arg(long)]
         start_time: Option<chrono::DateTime<chrono::Utc>>,
-        /// Full options as JSON (see EMULATOR.md); flags above override it.
+        /// Full options as JSON (see the README, "Local sandbox"); flags above override it.
         #[arg(long)]
         options_json: Option<String>,
     },

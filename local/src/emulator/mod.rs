@@ -44,7 +44,7 @@ use std::sync::Arc;
 /// Which data the emulator starts with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SeedKind {
-    /// The documented default seed (see `local/EMULATOR.md`).
+    /// The documented default seed (see the README, "Local sandbox").
     #[default]
     Default,
     None,
