@@ -2,4 +2,5 @@
 
 pub mod demo;
 pub mod dynamo;
+pub mod runner;
 pub mod seed;
