@@ -7,8 +7,8 @@ use super::definition::{
     Transition, WaitSpec,
 };
 use super::error::{
-    RUNNER_TRANSITION_LIMIT, STATES_HEARTBEAT_TIMEOUT, STATES_NO_CHOICE_MATCHED, STATES_TIMEOUT,
-    StateError,
+    RUNNER_EXECUTION_TIMED_OUT, RUNNER_TRANSITION_LIMIT, STATES_HEARTBEAT_TIMEOUT,
+    STATES_NO_CHOICE_MATCHED, STATES_TIMEOUT, StateError,
 };
 use super::history::{HistoryEvent, HistoryEventType};
 use async_trait::async_trait;
@@ -246,6 +246,10 @@ impl Runner {
             transitions: AtomicUsize::new(0),
             config: self.config.clone(),
             rng: Mutex::new(self.config.jitter_seed | 1),
+            deadline: self.machine.timeout_seconds.map(|s| {
+                self.clock.now()
+                    + chrono::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX / 1000))
+            }),
         });
         let (result_tx, result_rx) = watch::channel(None);
         let (stop_tx, mut stop_rx) = watch::channel(false);
@@ -257,14 +261,12 @@ impl Runner {
             json!({"input": input}),
         );
         tokio::spawn(async move {
-            let deadline = machine
-                .timeout_seconds
-                .map(|s| e.start_time + chrono::Duration::seconds(s as i64));
             let result = tokio::select! {
                 biased;
                 _ = stop_rx.wait_for(|s| *s) => ExecutionResult::Aborted,
-                _ = e.deadline(deadline) => ExecutionResult::TimedOut,
+                _ = e.deadline(e.deadline) => ExecutionResult::TimedOut,
                 r = e.run_block(&machine.root, input) => match r {
+                    _ if e.past_deadline() => ExecutionResult::TimedOut,
                     Ok(output) => ExecutionResult::Succeeded { output },
                     Err(err) => ExecutionResult::Failed { error: err.error, cause: err.cause },
                 },
@@ -449,6 +451,7 @@ struct Exec {
     transitions: AtomicUsize,
     config: RunnerConfig,
     rng: Mutex<u64>,
+    deadline: Option<DateTime<Utc>>,
 }
 
 /// Where a state sends its output.
@@ -491,6 +494,31 @@ impl Exec {
             state: state.map(str::to_string),
             detail,
         });
+    }
+
+    fn past_deadline(&self) -> bool {
+        self.deadline.is_some_and(|d| self.clock.now() >= d)
+    }
+
+    fn check_deadline(&self) -> Result<(), StateError> {
+        if self.past_deadline() {
+            return Err(StateError::new(
+                RUNNER_EXECUTION_TIMED_OUT,
+                "the execution's TimeoutSeconds passed",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A workflow sleep (Wait, Retry back-off) that never runs the clock
+    /// past the execution's own timeout.
+    async fn sleep(&self, until: DateTime<Utc>) -> Result<(), StateError> {
+        let until = match self.deadline {
+            Some(d) if d < until => d,
+            _ => until,
+        };
+        self.clock.sleep_until(until).await;
+        self.check_deadline()
     }
 
     async fn deadline(&self, at: Option<DateTime<Utc>>) {
@@ -561,6 +589,7 @@ impl Exec {
                         ),
                     ));
                 }
+                self.check_deadline()?;
                 self.record(
                     HistoryEventType::StateEntered,
                     Some(&st.name),
@@ -644,7 +673,7 @@ impl Exec {
                     Some(&st.name),
                     json!({"until": ts(until)}),
                 );
-                self.clock.sleep_until(until).await;
+                self.sleep(until).await?;
                 Ok(flow(st, st.output_path.apply(&eff, &ctx, "OutputPath")?))
             }
             Kind::Choice { choices, default } => {
@@ -751,7 +780,7 @@ impl Exec {
                     );
                     let until = self.clock.now()
                         + chrono::Duration::milliseconds((delay * 1000.0).round() as i64);
-                    self.clock.sleep_until(until).await;
+                    self.sleep(until).await?;
                     continue;
                 }
             }
@@ -929,6 +958,8 @@ impl Exec {
                 _ = self.deadline(timeout_at) => None,
                 r = self.invoker.invoke(request) => Some(r),
             };
+            // A handler that spent (virtual) time past the timeout timed out.
+            let outcome = outcome.filter(|_| timeout_at.is_none_or(|t| self.clock.now() <= t));
             return match outcome {
                 None => Err(timed_out(
                     STATES_TIMEOUT,
@@ -987,6 +1018,7 @@ impl Exec {
             _ = self.deadline(timeout_at) => None,
             r = self.invoker.invoke(request) => Some(r),
         };
+        let invoked = invoked.filter(|_| timeout_at.is_none_or(|t| self.clock.now() <= t));
         match invoked {
             None => {
                 return Err(timed_out(

@@ -91,6 +91,9 @@ pub const STATES_RESULT_PATH_MATCH_FAILURE: &str = "States.ResultPathMatchFailur
 pub const STATES_DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
 /// Not an AWS name: the runner's guard against runaway loops.
 pub const RUNNER_TRANSITION_LIMIT: &str = "Runner.TransitionLimitExceeded";
+/// Internal marker: the execution's own TimeoutSeconds passed (the
+/// execution ends TimedOut; nothing inside it can catch this).
+pub(crate) const RUNNER_EXECUTION_TIMED_OUT: &str = "Runner.ExecutionTimedOut";
 
 impl StateError {
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
@@ -115,6 +118,7 @@ impl StateError {
         self.error == STATES_RUNTIME
             || self.error == STATES_DATA_LIMIT_EXCEEDED
             || self.error == RUNNER_TRANSITION_LIMIT
+            || self.error == RUNNER_EXECUTION_TIMED_OUT
     }
 
     /// Whether an `ErrorEquals` list matches this error, per the Step

@@ -7,7 +7,7 @@
 //! - [`template`]: the definition of a SAM `AWS::Serverless::StateMachine`.
 //! - [`path`], [`intrinsic`], [`choice`]: data flow, intrinsic functions, Choice rules.
 //! - [`clock`]: [`Clock`], [`VirtualClock`], [`SystemClock`].
-//! - [`engine`]: [`Runner`], [`Execution`], [`TaskInvoker`].
+//! - [`engine`]: [`Runner`], [`Execution`], [`TaskInvoker`]; [`invoker`]: [`FnInvoker`].
 //! - [`history`]: the [`HistoryEvent`]s of an execution.
 
 pub mod choice;
@@ -17,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod history;
 pub mod intrinsic;
+pub mod invoker;
 pub mod path;
 pub mod template;
 
@@ -28,4 +29,5 @@ pub use engine::{
 };
 pub use error::{LoadError, StateError};
 pub use history::{HistoryEvent, HistoryEventType};
+pub use invoker::FnInvoker;
 pub use template::{definition_from_template, definition_from_template_file, substitution_keys};
