@@ -151,6 +151,49 @@ async fn heartbeats_keep_a_pause_alive_until_they_stop() {
 }
 
 #[tokio::test]
+async fn heartbeat_countdown_starts_when_the_function_returns() {
+    let clock = Arc::new(VirtualClock::new(t0()));
+    let c = clock.clone();
+    let slow = FnInvoker::new().handler("await_customer", move |_| {
+        let c = c.clone();
+        async move {
+            c.sleep_until(c.now() + chrono::Duration::seconds(100))
+                .await;
+            Ok(json!({}))
+        }
+    });
+    let def = pause_def(json!({"TimeoutSeconds": 3600, "HeartbeatSeconds": 60}));
+    let runner = Runner::new(
+        StateMachine::from_definition(&def).expect("loads"),
+        clock.clone(),
+        Arc::new(slow),
+    );
+    let exec = runner.start("e", json!({"tenant": "t1"}));
+    let task = exec.wait_for_task("AskCidr").await.expect("paused");
+    while exec
+        .history()
+        .iter()
+        .all(|e| e.event_type != HistoryEventType::TaskScheduled)
+        || clock.now() < t0() + chrono::Duration::seconds(100)
+    {
+        tokio::task::yield_now().await;
+    }
+    clock.advance(chrono::Duration::seconds(59));
+    tokio::task::yield_now().await;
+    assert_eq!(
+        exec.try_result(),
+        None,
+        "100 s in the function + 59 s: no heartbeat timeout yet"
+    );
+    exec.send_task_success(&task.token, json!("ok"))
+        .expect("pending");
+    assert!(matches!(
+        exec.result().await,
+        ExecutionResult::Succeeded { .. }
+    ));
+}
+
+#[tokio::test]
 async fn stop_aborts_and_withdraws_the_token() {
     let (runner, exec, _clock, _) = start(json!({}));
     let task = exec.wait_for_task("AskCidr").await.expect("paused");

@@ -527,12 +527,9 @@ fn parse_task(c: &Ctx<'_>, parameters: &Option<Template>) -> Result<TaskSpec, Lo
             ));
         }
         if let Some(Template::Object(f)) = parameters
-            && let Some((k, _)) = f.iter().find(|(k, _)| {
-                !matches!(
-                    k.as_str(),
-                    "FunctionName" | "Payload" | "InvocationType" | "Qualifier"
-                )
-            })
+            && let Some((k, _)) = f
+                .iter()
+                .find(|(k, _)| !matches!(k.as_str(), "FunctionName" | "Payload"))
         {
             return Err(c.invalid(
                 "Parameters",

@@ -1034,7 +1034,9 @@ impl Exec {
         }
         let hb = heartbeat
             .map(|h| chrono::Duration::seconds(i64::try_from(h).unwrap_or(i64::MAX / 1000)));
-        let mut heartbeat_at = hb.map(|h| started + h);
+        // The heartbeat countdown starts once the function has returned (as for
+        // a Lambda callback task in Step Functions).
+        let mut heartbeat_at = hb.map(|h| self.clock.now() + h);
         loop {
             tokio::select! {
                 biased;
