@@ -1,7 +1,8 @@
 //! Steward's local sandbox: the embedded DynamoDB engine, the WorkSpaces Core emulator,
-//! the demo and benchmarks.
+//! the Step Functions runner, the demo and benchmarks.
 
 pub mod demo;
 pub mod dynamo;
 pub mod emulator;
+pub mod runner;
 pub mod seed;
