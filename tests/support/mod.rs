@@ -2,8 +2,9 @@
 //!
 //! - **dynoxide**, in process (the sandbox's embedded default);
 //! - **moto's server**, over HTTP: the one `scripts/test` started (`STEWARD_TEST_MOTO_ENDPOINT`),
-//!   or, when that is unset, one started here from `.venv/bin/moto_server` (installed by
-//!   `scripts/test`) or `moto_server` on the PATH. A machine with
+//!   or, when that is unset, one started here with `scripts/moto-serial` (moto's application
+//!   served one request at a time) on `.venv`'s Python (installed by `scripts/test`) or the
+//!   machine's `python3`. A machine with
 //!   neither fails the moto tests with a message saying how to install it.
 
 use std::net::TcpListener;
@@ -95,30 +96,32 @@ fn start_moto() -> Result<MotoProcess, String> {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free loopback port");
-    let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/moto_server");
-    let moto = if std::path::Path::new(venv).exists() {
-        venv
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let venv_python = format!("{root}/.venv/bin/python");
+    let python = if std::path::Path::new(&venv_python).exists() {
+        venv_python
     } else {
-        "moto_server"
+        "python3".to_owned()
     };
-    if Command::new(moto)
-        .arg("--help")
+    let importable = Command::new(&python)
+        .args(["-c", "import moto.moto_server.werkzeug_app, werkzeug"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .is_err()
-    {
+        .is_ok_and(|s| s.success());
+    if !importable {
         return Err(
-            "moto_server is not on the PATH. Run the tests through scripts/test, or \
+            "moto's server is not installed. Run the tests through scripts/test, or \
              install it with `pip install 'moto[server]'`, or point STEWARD_TEST_MOTO_ENDPOINT \
-             at a running moto server."
+             at a running moto server (single-threaded: see scripts/moto-serial)."
                 .into(),
         );
     }
     // A small shell watchdog owns the server and stops it once this test process is gone,
-    // so no server outlives the test run.
+    // so no server outlives the test run. scripts/moto-serial serves moto one request at a
+    // time (moto does not isolate concurrent writes; DynamoDB does).
     let script = format!(
-        "'{moto}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+        "'{python}' '{root}/scripts/moto-serial' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
          trap 'kill $m 2>/dev/null' EXIT INT TERM; \
          while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 1; done",
         parent = std::process::id()
@@ -127,11 +130,13 @@ fn start_moto() -> Result<MotoProcess, String> {
         .args(["-c", &script])
         .stdin(Stdio::null())
         .spawn()
-        .map_err(|e| format!("could not start sh for moto_server: {e}"))?;
+        .map_err(|e| format!("could not start sh for moto's server: {e}"))?;
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if Instant::now() > deadline {
-            return Err(format!("moto_server did not listen on {port} within 30 s"));
+            return Err(format!(
+                "moto's server did not listen on {port} within 30 s"
+            ));
         }
         std::thread::sleep(Duration::from_millis(100));
     }
