@@ -194,28 +194,20 @@ async fn the_services_forced_stop_is_seen_as_drift() {
         .found
         .remove(0);
     let mut record = WorkspaceRecord {
-        tenant_id: t.id.clone(),
-        workspace_id: id.clone(),
-        region: t.region.clone(),
-        directory_id: observed.directory_id.clone().unwrap(),
         bundle_id: observed.bundle_id.clone(),
         workspace_name: observed.workspace_name.clone(),
         user_name: observed.user_name.clone(),
-        running_mode: RunningMode::Manual,
-        state: observed.state,
-        state_observed_at: now,
         available_since: Some(now),
-        available_since_source: None,
-        available_since_uncertainty_seconds: 0,
-        sessions: vec![],
-        ended_sessions: vec![],
-        last_activity_at: None,
-        last_power_request_at: None,
-        last_power_call: None,
-        lease_until: None,
-        guard_warned_at: None,
-        created_at: now,
         version: 1,
+        ..WorkspaceRecord::new(
+            t.id.clone(),
+            id.clone(),
+            t.region.clone(),
+            observed.directory_id.clone().unwrap(),
+            RunningMode::Manual,
+            observed.state,
+            now,
+        )
     };
 
     // 48 hours and a few minutes later the service has stopped it on its own.

@@ -38,28 +38,18 @@ fn tenant(id: &str) -> Tenant {
 
 fn workspace(tenant: &str, n: u32, mode: RunningMode, state: WorkspaceState) -> WorkspaceRecord {
     WorkspaceRecord {
-        tenant_id: TenantId::parse(tenant).unwrap(),
-        workspace_id: WorkspaceId::parse(format!("ws-{n:08x}")).unwrap(),
-        region: RegionName::parse("us-east-1").unwrap(),
-        directory_id: DirectoryId::parse("d-1234567890").unwrap(),
-        bundle_id: None,
         workspace_name: Some(format!("desktop{n}")),
         user_name: Some("[UNDEFINED]".into()),
-        running_mode: mode,
-        state,
-        state_observed_at: t0(),
         available_since: (state == WorkspaceState::Available).then(t0),
-        available_since_source: None,
-        available_since_uncertainty_seconds: 0,
-        sessions: vec![],
-        ended_sessions: vec![],
-        last_activity_at: None,
-        last_power_request_at: None,
-        last_power_call: None,
-        lease_until: None,
-        guard_warned_at: None,
-        created_at: t0(),
-        version: 0,
+        ..WorkspaceRecord::new(
+            TenantId::parse(tenant).unwrap(),
+            WorkspaceId::parse(format!("ws-{n:08x}")).unwrap(),
+            RegionName::parse("us-east-1").unwrap(),
+            DirectoryId::parse("d-1234567890").unwrap(),
+            mode,
+            state,
+            t0(),
+        )
     }
 }
 

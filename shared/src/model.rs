@@ -395,6 +395,42 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl WorkspaceRecord {
+    /// A newly tracked desktop, as last seen in `state` at `now`; nothing else known yet.
+    pub fn new(
+        tenant_id: TenantId,
+        workspace_id: WorkspaceId,
+        region: RegionName,
+        directory_id: DirectoryId,
+        running_mode: RunningMode,
+        state: WorkspaceState,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            tenant_id,
+            workspace_id,
+            region,
+            directory_id,
+            bundle_id: None,
+            workspace_name: None,
+            user_name: None,
+            running_mode,
+            state,
+            state_observed_at: now,
+            available_since: None,
+            available_since_source: None,
+            available_since_uncertainty_seconds: 0,
+            sessions: Vec::new(),
+            ended_sessions: Vec::new(),
+            last_activity_at: None,
+            last_power_request_at: None,
+            last_power_call: None,
+            lease_until: None,
+            guard_warned_at: None,
+            created_at: now,
+            version: 0,
+        }
+    }
+
     /// Whether the sweeps must read this record (it is then in the sparse sweep index).
     pub fn needs_sweep(&self) -> bool {
         self.running_mode == RunningMode::Manual && self.state.is_power_relevant()
@@ -670,30 +706,15 @@ mod tests {
     #[test]
     fn sweep_membership() {
         let now = Utc::now();
-        let mut w = WorkspaceRecord {
-            tenant_id: TenantId::parse("acme").unwrap(),
-            workspace_id: WorkspaceId::parse("ws-abcd1234").unwrap(),
-            region: RegionName::parse("us-east-1").unwrap(),
-            directory_id: DirectoryId::parse("d-1234567890").unwrap(),
-            bundle_id: None,
-            workspace_name: None,
-            user_name: None,
-            running_mode: RunningMode::Manual,
-            state: WorkspaceState::Available,
-            state_observed_at: now,
-            available_since: None,
-            available_since_source: None,
-            available_since_uncertainty_seconds: 0,
-            sessions: vec![],
-            ended_sessions: vec![],
-            last_activity_at: None,
-            last_power_request_at: None,
-            last_power_call: None,
-            lease_until: None,
-            guard_warned_at: None,
-            created_at: now,
-            version: 0,
-        };
+        let mut w = WorkspaceRecord::new(
+            TenantId::parse("acme").unwrap(),
+            WorkspaceId::parse("ws-abcd1234").unwrap(),
+            RegionName::parse("us-east-1").unwrap(),
+            DirectoryId::parse("d-1234567890").unwrap(),
+            RunningMode::Manual,
+            WorkspaceState::Available,
+            now,
+        );
         assert!(w.needs_sweep());
         w.state = WorkspaceState::Starting;
         assert!(w.needs_sweep());

@@ -294,28 +294,17 @@ mod tests {
 
     fn desktop() -> WorkspaceRecord {
         WorkspaceRecord {
-            tenant_id: TenantId::parse("acme").unwrap(),
-            workspace_id: WorkspaceId::parse("ws-abcd1234").unwrap(),
-            region: RegionName::parse("us-east-1").unwrap(),
-            directory_id: DirectoryId::parse("d-1234567890").unwrap(),
-            bundle_id: None,
-            workspace_name: None,
-            user_name: None,
-            running_mode: RunningMode::Manual,
-            state: WorkspaceState::Available,
-            state_observed_at: t(0),
             available_since: Some(t(0)),
-            available_since_source: None,
-            available_since_uncertainty_seconds: 0,
-            sessions: vec![],
-            ended_sessions: vec![],
-            last_activity_at: None,
-            last_power_request_at: None,
-            last_power_call: None,
-            lease_until: None,
-            guard_warned_at: None,
-            created_at: t(0),
             version: 1,
+            ..WorkspaceRecord::new(
+                TenantId::parse("acme").unwrap(),
+                WorkspaceId::parse("ws-abcd1234").unwrap(),
+                RegionName::parse("us-east-1").unwrap(),
+                DirectoryId::parse("d-1234567890").unwrap(),
+                RunningMode::Manual,
+                WorkspaceState::Available,
+                t(0),
+            )
         }
     }
 

@@ -116,22 +116,7 @@ impl<'a> WorkspacesGateway<'a> {
         &self,
         ids: &[WorkspaceId],
     ) -> Result<Vec<(WorkspaceId, ItemOutcome)>, AwsError> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(BATCH) {
-            let requests = chunk
-                .iter()
-                .map(|id| StopRequest::builder().workspace_id(id.as_str()).build())
-                .collect();
-            let resp = self
-                .client
-                .stop_workspaces()
-                .set_stop_workspace_requests(Some(requests))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("WorkSpaces", "StopWorkspaces", e))?;
-            out.extend(outcomes(chunk, resp.failed_requests()));
-        }
-        Ok(out)
+        self.power(Power::Stop, ids).await
     }
 
     /// StartWorkspaces for `ids`, 25 per call; one outcome per id, in order.
@@ -139,23 +124,51 @@ impl<'a> WorkspacesGateway<'a> {
         &self,
         ids: &[WorkspaceId],
     ) -> Result<Vec<(WorkspaceId, ItemOutcome)>, AwsError> {
+        self.power(Power::Start, ids).await
+    }
+
+    async fn power(
+        &self,
+        power: Power,
+        ids: &[WorkspaceId],
+    ) -> Result<Vec<(WorkspaceId, ItemOutcome)>, AwsError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH) {
-            let requests = chunk
-                .iter()
-                .map(|id| StartRequest::builder().workspace_id(id.as_str()).build())
-                .collect();
-            let resp = self
-                .client
-                .start_workspaces()
-                .set_start_workspace_requests(Some(requests))
-                .send()
-                .await
-                .map_err(|e| AwsError::from_sdk("WorkSpaces", "StartWorkspaces", e))?;
-            out.extend(outcomes(chunk, resp.failed_requests()));
+            let ids = chunk.iter().map(|id| id.to_string());
+            let failed = match power {
+                Power::Start => self
+                    .client
+                    .start_workspaces()
+                    .set_start_workspace_requests(Some(
+                        ids.map(|id| StartRequest::builder().workspace_id(id).build())
+                            .collect(),
+                    ))
+                    .send()
+                    .await
+                    .map(|r| r.failed_requests().to_vec())
+                    .map_err(|e| AwsError::from_sdk("WorkSpaces", "StartWorkspaces", e))?,
+                Power::Stop => self
+                    .client
+                    .stop_workspaces()
+                    .set_stop_workspace_requests(Some(
+                        ids.map(|id| StopRequest::builder().workspace_id(id).build())
+                            .collect(),
+                    ))
+                    .send()
+                    .await
+                    .map(|r| r.failed_requests().to_vec())
+                    .map_err(|e| AwsError::from_sdk("WorkSpaces", "StopWorkspaces", e))?,
+            };
+            out.extend(outcomes(chunk, &failed));
         }
         Ok(out)
     }
+}
+
+#[derive(Clone, Copy)]
+enum Power {
+    Start,
+    Stop,
 }
 
 /// Matches a batch call's FailedRequests back to the ids asked for: every id not failed was
