@@ -169,7 +169,7 @@ pub async fn run(opts: DemoOptions) -> Result<Report, DemoError> {
     }
 
     // Partner events are processed once, however often EventBridge delivers them.
-    let event_id = OpaqueId::parse(format!("demo-{}", uuid_suffix()))?;
+    let event_id = OpaqueId::parse(format!("demo-{}", uuid::Uuid::new_v4()))?;
     let now = Utc::now();
     for delivery in 1..=3 {
         let claim = store
@@ -191,11 +191,6 @@ pub async fn run(opts: DemoOptions) -> Result<Report, DemoError> {
     };
     engine.shutdown().await;
     Ok(report)
-}
-
-fn uuid_suffix() -> String {
-    let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
-    format!("{nanos:x}")
 }
 
 async fn summarise(store: &DynamoStore) -> Result<Vec<TenantSummary>, DemoError> {
@@ -301,7 +296,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_state_file_keeps_the_tenant_across_runs() {
-        let dir = std::env::temp_dir().join(format!("steward-demo-{}", uuid_suffix()));
+        let dir = std::env::temp_dir().join(format!("steward-demo-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("state.sqlite").to_string_lossy().into_owned();
         let opts = || DemoOptions {

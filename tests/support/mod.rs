@@ -24,21 +24,7 @@ pub struct TestStore {
 }
 
 fn table_name() -> String {
-    format!("steward-test-{}", uuid_like())
-}
-
-fn uuid_like() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    format!(
-        "{}-{}-{}",
-        std::process::id(),
-        nanos,
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("steward-test-{}", uuid::Uuid::new_v4())
 }
 
 async fn store_on(endpoint: &str) -> DynamoStore {

@@ -226,17 +226,28 @@ impl DynamoStore {
     {
         let mut stored = record.clone();
         stored.set_version(1);
+        self.put_if_absent(kind, keys, &stored).await?;
+        Ok(stored)
+    }
+
+    /// Writes an item whose key must not exist yet; `AlreadyExists` otherwise.
+    async fn put_if_absent<T: Serialize>(
+        &self,
+        kind: RecordKind,
+        keys: &Keys,
+        record: &T,
+    ) -> Result<()> {
         let res = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(kind, keys, &stored)?))
+            .set_item(Some(to_item(kind, keys, record)?))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK)
             .send()
             .await;
         match res {
-            Ok(_) => Ok(stored),
+            Ok(_) => Ok(()),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
@@ -580,28 +591,7 @@ impl AuditStore for DynamoStore {
             ),
             gsi1: None,
         };
-        let res = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(RecordKind::Audit, &keys, record)?))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await;
-        match res {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::AlreadyExists {
-                    kind: RecordKind::Audit,
-                    key: keys.describe(),
-                })
-            }
-            Err(e) => Err(classify(e)),
-        }
+        self.put_if_absent(RecordKind::Audit, &keys, record).await
     }
 
     async fn list_audit(
