@@ -1,16 +1,25 @@
-//! Steward's Lambda entry points. The functions will share one binary: the function's
-//! `Handler` setting (the `_HANDLER` variable) names the handler to run, which keeps the
-//! number of binaries that link the AWS SDKs at one. The binary arrives with the first
-//! handler (onboarding).
+//! Steward's Lambda entry points.
 //!
-//! `main` builds [`Deps`] once per cold start and hands them by reference to plain
-//! `async fn handler(event, &Deps)` functions that tests call directly.
+//! Every function shares one binary (`steward`): the function's `Handler` setting (the
+//! `_HANDLER` variable) names the route to run, which keeps the number of binaries that
+//! link the AWS SDKs at one. `main` builds [`Deps`] once per cold start and hands them by
+//! reference to plain `async fn handler(event, &Deps)` functions that tests and the local
+//! state-machine runner call directly, through [`dispatch`].
+
+pub mod onboarding;
+pub mod power;
 
 use aws_config::SdkConfig;
+use futures::future::BoxFuture;
 use lambda_runtime::Diagnostic;
+use serde_json::Value;
 use steward_shared::Error;
 use steward_shared::aws::{ClientFactory, load_base_config};
-use steward_shared::config::Config;
+use steward_shared::clock::{self, SharedClock};
+use steward_shared::config::{Config, ConfigError};
+use steward_shared::gateway::ItemOutcome;
+use steward_shared::gateway::events::{Outbound, Publisher};
+use steward_shared::model::Timestamp;
 use steward_shared::store::DynamoStore;
 
 /// Everything a handler needs, built once per cold start.
@@ -19,6 +28,7 @@ pub struct Deps {
     pub store: DynamoStore,
     pub clients: ClientFactory,
     pub events: aws_sdk_eventbridge::Client,
+    pub clock: SharedClock,
 }
 
 impl Deps {
@@ -39,8 +49,73 @@ impl Deps {
             store,
             clients,
             events,
+            clock: clock::system(),
         }
     }
+
+    /// The same dependencies reading time from `clock` (the sandbox's virtual clock).
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Publishes Steward's outbound events on the partner bus. An entry EventBridge refuses
+    /// is logged with its reason and returned; the caller decides whether that fails it.
+    pub async fn publish(&self, events: &[Outbound]) -> Result<Vec<ItemOutcome>, Error> {
+        let publisher = Publisher::new(
+            &self.events,
+            &self.config.event_bus_name,
+            &self.config.event_source,
+        );
+        let outcomes = publisher.publish(events).await?;
+        for (event, outcome) in events.iter().zip(&outcomes) {
+            if let ItemOutcome::Failed { code, message } = outcome {
+                tracing::error!(detail_type = %event.detail_type, %code, %message, "outbound event refused");
+            }
+        }
+        Ok(outcomes)
+    }
+}
+
+/// A handler as the binary and the runner call it.
+pub type Handler = for<'a> fn(Value, &'a Deps) -> BoxFuture<'a, Result<Value, Error>>;
+
+/// A named handler. The name is the function's `Handler` in `template.yaml`.
+#[derive(Clone, Copy)]
+pub struct Route {
+    pub name: &'static str,
+    pub run: Handler,
+}
+
+/// Every handler of the binary.
+pub fn routes() -> Vec<Route> {
+    let mut all = onboarding::routes();
+    all.extend(power::routes());
+    all
+}
+
+/// The route called `name`, or a configuration error naming what is known.
+pub fn route(name: &str) -> Result<Route, Error> {
+    routes()
+        .into_iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| {
+            ConfigError::Invalid {
+                name: "_HANDLER",
+                why: format!("no handler named `{name}`"),
+            }
+            .into()
+        })
+}
+
+/// Runs the handler called `name` on `event`.
+pub async fn dispatch(name: &str, event: Value, deps: &Deps) -> Result<Value, Error> {
+    let route = route(name)?;
+    (route.run)(event, deps).await
 }
 
 /// What Lambda reports for a failed invocation: the stable error name as the error type,
@@ -50,6 +125,17 @@ pub fn diagnostic(err: &Error) -> Diagnostic {
         error_type: err.name().to_owned(),
         error_message: err.to_string(),
     }
+}
+
+/// Reads a handler's input, naming the first thing wrong with it.
+pub fn parse_input<T: serde::de::DeserializeOwned>(event: Value) -> Result<T, Error> {
+    serde_path_to_error::deserialize(event).map_err(|e| {
+        let path = e.path().to_string();
+        Error::refused(
+            steward_shared::error::names::VALIDATION,
+            format!("invalid input at `{path}`: {}", e.into_inner()),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -63,6 +149,17 @@ mod tests {
         let d = diagnostic(&err);
         assert_eq!(d.error_type, "Steward.ValidationError");
         assert_eq!(d.error_message, "invalid detail.workspaceId: is required");
+    }
+
+    #[test]
+    fn route_names_are_unique_and_unknown_names_are_refused() {
+        let all = routes();
+        let mut names: Vec<_> = all.iter().map(|r| r.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all.len());
+        let err = route("no.such_handler").err().map(|e| e.name());
+        assert_eq!(err, Some("Steward.ConfigError"));
     }
 
     #[tokio::test]

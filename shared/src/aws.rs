@@ -101,6 +101,11 @@ impl TenantClients {
     pub fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.config)
     }
+
+    /// EC2, for DescribeImages (the customer's AMIs offered for import).
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.config)
+    }
 }
 
 struct CacheEntry {

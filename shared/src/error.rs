@@ -24,6 +24,20 @@ pub mod names {
     pub const LIMIT_EXCEEDED: &str = "Steward.LimitExceeded";
     pub const STORE: &str = "Steward.StoreError";
     pub const AWS: &str = "Steward.AwsError";
+    /// The role answered for another account than the tenant's.
+    pub const ACCOUNT_MISMATCH: &str = "Steward.AccountMismatch";
+    /// A customer's selection that is not among what was offered, or not usable.
+    pub const INVALID_SELECTION: &str = "Steward.InvalidSelection";
+    /// An AMI that cannot be imported as a WorkSpaces image (the reason says why).
+    pub const INELIGIBLE_IMAGE: &str = "Steward.IneligibleImage";
+    /// An irreversible change asked for without the explicit confirmation it needs.
+    pub const CONFIRMATION_REQUIRED: &str = "Steward.ConfirmationRequired";
+    /// An asynchronous operation the service finished in failure (import ERROR, …).
+    pub const OPERATION_FAILED: &str = "Steward.OperationFailed";
+    /// A resource Steward does not own (not in its registry, or without the partner tag).
+    pub const NOT_OWNED: &str = "Steward.NotOwned";
+    /// A tenant in a status that does not allow the request.
+    pub const TENANT_STATE: &str = "Steward.TenantState";
 
     /// Names a state machine may retry: the call can succeed if made again later.
     pub const RETRYABLE: [&str; 2] = [THROTTLED, TRANSIENT];
@@ -39,6 +53,10 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Aws(#[from] AwsError),
+    /// Steward understood the request and refuses it, or the service finished an
+    /// operation in failure; `name` is one of [`names`].
+    #[error("{message}")]
+    Refused { name: &'static str, message: String },
 }
 
 impl Error {
@@ -49,6 +67,15 @@ impl Error {
             Error::Config(_) => names::CONFIG,
             Error::Store(e) => e.name(),
             Error::Aws(e) => e.kind.name(),
+            Error::Refused { name, .. } => name,
+        }
+    }
+
+    /// A refusal with one of the stable [`names`].
+    pub fn refused(name: &'static str, message: impl Into<String>) -> Self {
+        Error::Refused {
+            name,
+            message: message.into(),
         }
     }
 
@@ -91,5 +118,9 @@ mod tests {
         assert_eq!(AwsErrorKind::Throttled.name(), "Steward.Throttled");
         assert_eq!(AwsErrorKind::Transient.name(), "Steward.Transient");
         assert_eq!(AwsErrorKind::AccessDenied.name(), "Steward.AccessDenied");
+        let e = Error::refused(names::INELIGIBLE_IMAGE, "the AMI is encrypted");
+        assert_eq!(e.name(), "Steward.IneligibleImage");
+        assert_eq!(e.to_string(), "the AMI is encrypted");
+        assert!(!e.is_retryable());
     }
 }

@@ -3,12 +3,13 @@
 //! - [`validate`], [`ids`], [`model`]: the domain — pure data and checks.
 //! - [`events`], [`power`], [`reconcile`]: the partner event catalog, the power policy
 //!   decisions, reconciliation with the service and the usage ledger's periods.
-//! - [`config`]: settings read once from the environment.
+//! - [`config`]: settings read once from the environment; [`clock`]: where "now" comes from.
 //! - [`aws`]: per-tenant role sessions and the classification of AWS errors.
 //! - [`store`]: what Steward keeps, on one DynamoDB table.
 //! - [`error`]: the error type and its stable names.
 
 pub mod aws;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod events;

@@ -1,0 +1,34 @@
+//! The one Lambda binary: the function's `Handler` (`_HANDLER`) picks the route.
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+use steward_functions::{Deps, diagnostic, dispatch, route};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .without_time()
+        .init();
+    // Read once, at start: an unknown handler fails the cold start, not every invocation.
+    let name = std::env::var("_HANDLER").unwrap_or_default();
+    let route = route(&name).inspect_err(|e| tracing::error!(error = %e, "bad handler"))?;
+    let deps = Deps::from_env()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        dispatch(route.name, event.payload, deps)
+            .await
+            .map_err(|e| {
+                tracing::error!(handler = route.name, error_type = e.name(), error = %e, "handler failed");
+                diagnostic(&e)
+            })
+    }))
+    .await
+}
