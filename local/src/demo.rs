@@ -1,38 +1,39 @@
-//! The demo: the main job of the sandbox. For now it registers the default customer as a
-//! tenant and takes it through the store on the embedded DynamoDB engine, printing a
-//! timeline (or one JSON object with `--json`). Onboarding and power governance extend it.
+//! The demo: the main job of the sandbox. It starts the sandbox (the emulator with its
+//! default customer, the embedded DynamoDB engine, the handlers and the runner), onboards
+//! the default customer with the Onboarding state machine of `template.yaml`, answering the
+//! image selection through the callback path as a partner UI would, and reports a timeline
+//! (or one JSON object with `--json`).
 
 use std::collections::BTreeMap;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-use steward_shared::ids::{OpaqueId, TenantId};
-use steward_shared::model::{NewTenant, StepStatus, Tenant, TenantStatus};
-use steward_shared::store::schema::create_table;
+use serde_json::{Value, json};
+use steward_shared::ids::TenantId;
+use steward_shared::model::{StepStatus, TenantStatus};
 use steward_shared::store::{
-    Claim, DedupeStore, DynamoStore, PageRequest, StepStore, StoreError, TenantStore,
-    WorkspaceStore, collect_all,
+    DynamoStore, PageRequest, StepStore, TenantStore, WorkspaceStore, collect_all,
 };
 
-use crate::dynamo::{EmbeddedDynamo, local_client};
-use crate::seed;
+use crate::emulator::Options;
+use crate::emulator::seed::ids;
+use crate::runner::ExecutionResult;
+use crate::sandbox::{Sandbox, SandboxError, SandboxOptions, default_onboarding_input, drive};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
     #[error(transparent)]
-    Engine(#[from] crate::dynamo::EmbeddedDynamoError),
+    Sandbox(#[from] SandboxError),
     #[error("store: {0}")]
-    Store(#[from] StoreError),
-    #[error("the default seed is invalid: {0}")]
-    Seed(#[from] steward_shared::validate::ValidationError),
-    #[error("the demo expected {0}")]
-    Unexpected(String),
+    Store(#[from] steward_shared::store::StoreError),
+    #[error("onboarding did not succeed: {0}")]
+    Onboarding(String),
 }
 
-/// One line of the timeline.
+/// One line of the timeline, at the sandbox's (virtual) time.
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
-    pub at: chrono::DateTime<Utc>,
+    pub at: DateTime<Utc>,
     pub what: String,
 }
 
@@ -56,7 +57,7 @@ pub struct PowerAction {
     pub workspace: String,
     pub action: String,
     pub reason: String,
-    pub time: chrono::DateTime<Utc>,
+    pub time: DateTime<Utc>,
 }
 
 /// What `demo --json` prints.
@@ -64,6 +65,8 @@ pub struct PowerAction {
 pub struct Report {
     pub tenants: Vec<TenantSummary>,
     pub power_actions: Vec<PowerAction>,
+    /// AWS calls the sandbox served, per `Service.Operation` (all accounts).
+    pub api_calls: BTreeMap<String, u64>,
     pub timeline: Vec<Event>,
 }
 
@@ -71,6 +74,8 @@ pub struct DemoOptions {
     /// Keep the embedded engine's tables in this SQLite file instead of memory.
     pub state_file: Option<String>,
     pub table: String,
+    /// Desktops to create for the default customer.
+    pub desktops: u32,
 }
 
 impl Default for DemoOptions {
@@ -78,119 +83,168 @@ impl Default for DemoOptions {
         Self {
             state_file: None,
             table: "steward".into(),
+            desktops: 5,
         }
-    }
-}
-
-struct Timeline(Vec<Event>);
-
-impl Timeline {
-    fn note(&mut self, what: impl Into<String>) {
-        self.0.push(Event {
-            at: Utc::now(),
-            what: what.into(),
-        });
     }
 }
 
 pub async fn run(opts: DemoOptions) -> Result<Report, DemoError> {
-    let engine = match &opts.state_file {
-        Some(path) => EmbeddedDynamo::start_with_file(path).await?,
-        None => EmbeddedDynamo::start_in_memory().await?,
+    let sb = Sandbox::start(SandboxOptions {
+        table: opts.table.clone(),
+        state_file: opts.state_file.clone(),
+        emulator: Options::default(),
+        start_time: None,
+    })
+    .await?;
+    let result = onboard(&sb, opts.desktops).await;
+    let report = match result {
+        Ok(mut timeline) => {
+            timeline.sort_by_key(|e| e.at);
+            Ok(Report {
+                tenants: summarise(&sb.deps.store).await?,
+                power_actions: Vec::new(),
+                api_calls: api_calls(&sb),
+                timeline,
+            })
+        }
+        Err(e) => Err(e),
     };
-    let mut tl = Timeline(Vec::new());
-    tl.note(format!(
-        "embedded DynamoDB (dynoxide) listening on {}",
-        engine.endpoint_url()
-    ));
-    let client = local_client(&engine.endpoint_url()).await;
-    let store = DynamoStore::new(client.clone(), &opts.table);
-    let tables = client
-        .list_tables()
-        .send()
-        .await
-        .map_err(|e| DemoError::Unexpected(format!("ListTables to work: {e}")))?;
-    if tables.table_names().iter().any(|t| t == &opts.table) {
-        tl.note(format!("table {} already exists (kept state)", opts.table));
-    } else {
-        create_table(&client, &opts.table).await?;
-        tl.note(format!(
-            "created table {} with its sparse sweep index and TTL",
-            opts.table
+    sb.shutdown().await;
+    report
+}
+
+/// Onboards the default customer: CIDR, BYOL confirmation and directory are given up
+/// front; the AMI is chosen through the pause, as a partner UI would.
+async fn onboard(sb: &Sandbox, desktops: u32) -> Result<Vec<Event>, DemoError> {
+    let mut input = default_onboarding_input(desktops);
+    input["confirmByol"] = json!(true);
+    input["selections"] = json!({
+        "managementCidr": "10.200.0.0/16",
+        "directoryId": ids::DIRECTORY_CORP,
+    });
+    let wf = sb.runner("OnboardingStateMachine")?;
+    let started = sb.control().now();
+    let mut timeline = vec![Event {
+        at: started,
+        what: format!(
+            "onboarding execution started for demo-customer (account {}), {desktops} desktops",
+            crate::emulator::seed::CUSTOMER_ACCOUNT
+        ),
+    }];
+    let exec = wf.runner.start("demo-onboarding", input);
+    let mut answers = Vec::new();
+    let result = drive(&exec, |task| {
+        let eligible: Vec<&Value> = task.input["offer"]["options"]
+            .as_array()
+            .map(|o| o.iter().filter(|o| o["eligible"] == true).collect())
+            .unwrap_or_default();
+        let choice = eligible.first()?.get("imageId")?.clone();
+        answers.push(format!(
+            "partner UI answered the {} pause: {} (SendTaskSuccess)",
+            task.input["input"].as_str().unwrap_or_default(),
+            choice.as_str().unwrap_or_default()
         ));
-    }
-
-    let new: NewTenant = seed::default_tenant()?;
-    let tenant_id = new.tenant_id.clone();
-    let tenant = Tenant::register(new, Utc::now())?;
-    let tenant = match store.create_tenant(&tenant).await {
-        Ok(t) => {
-            tl.note(format!(
-                "registered tenant {} (account {}, role {}, {} regions) at version {}",
-                t.tenant_id,
-                t.account_id,
-                t.role_arn,
-                t.regions.len(),
-                t.version
-            ));
-            t
+        Some(json!({"ec2ImageId": choice}))
+    })
+    .await;
+    let output = match result {
+        ExecutionResult::Succeeded { output } => output,
+        ExecutionResult::Failed { error, cause } => {
+            return Err(DemoError::Onboarding(format!("{error}: {cause}")));
         }
-        Err(StoreError::AlreadyExists { .. }) => {
-            tl.note(format!(
-                "tenant {tenant_id} already registered: creation refused, kept as is"
-            ));
-            store
-                .get_tenant(&tenant_id)
-                .await?
-                .ok_or_else(|| DemoError::Unexpected("the tenant to exist".into()))?
-        }
-        Err(e) => return Err(e.into()),
+        other => return Err(DemoError::Onboarding(format!("{other:?}"))),
     };
-
-    // Two writers start from the same copy; the version lets exactly one through.
-    let mut tighter = tenant.clone();
-    tighter.policy.idle_timeout_minutes = 30;
-    let mut looser = tenant.clone();
-    looser.policy.idle_timeout_minutes = 120;
-    let updated = store.update_tenant(&tighter).await?;
-    tl.note(format!(
-        "policy updated: idle timeout {} min (version {} -> {})",
-        updated.policy.idle_timeout_minutes, tenant.version, updated.version
-    ));
-    match store.update_tenant(&looser).await {
-        Err(e @ StoreError::VersionConflict { .. }) => {
-            tl.note(format!("a concurrent stale update was refused: {e}"))
-        }
-        other => {
-            return Err(DemoError::Unexpected(format!(
-                "a version conflict, got {other:?}"
-            )));
-        }
-    }
-
-    // Partner events are processed once, however often EventBridge delivers them.
-    let event_id = OpaqueId::parse(format!("demo-{}", uuid::Uuid::new_v4()))?;
-    let now = Utc::now();
-    for delivery in 1..=3 {
-        let claim = store
-            .claim_event(&tenant_id, &event_id, now, now + Duration::hours(72))
-            .await?;
-        tl.note(format!(
-            "event {event_id} delivery {delivery}: {}",
-            match claim {
-                Claim::Claimed => "processed",
-                Claim::Duplicate => "duplicate, skipped",
+    for e in sb.control().events() {
+        let d = &e.detail;
+        let what = match e.detail_type.as_str() {
+            "Onboarding Step Completed" => format!(
+                "step {:>2} {:<30} {}{}",
+                d["stepNumber"],
+                d["step"].as_str().unwrap_or_default(),
+                d["status"].as_str().unwrap_or_default().to_lowercase(),
+                step_detail(&d["output"])
+            ),
+            "Onboarding Awaiting Customer Input" => {
+                let options = d["options"].as_array().map_or(0, Vec::len);
+                let eligible = d["options"]
+                    .as_array()
+                    .map_or(0, |o| o.iter().filter(|o| o["eligible"] == true).count());
+                let mut line = format!(
+                    "paused for the customer: {} ({options} options, {eligible} eligible); event with task token on {}",
+                    d["input"].as_str().unwrap_or_default(),
+                    e.bus
+                );
+                if let Some(a) = answers.first() {
+                    line.push_str(&format!("\n{:>26}{a}", ""));
+                }
+                line
             }
+            "Onboarding Succeeded" => format!(
+                "onboarding succeeded: tenant ACTIVE, {} desktops, bundle {}, directory {}",
+                d["workspaces"],
+                d["bundleId"].as_str().unwrap_or_default(),
+                d["directoryId"].as_str().unwrap_or_default()
+            ),
+            other => format!("{other}: {d}"),
+        };
+        timeline.push(Event { at: e.time, what });
+    }
+    timeline.push(Event {
+        at: sb.control().now(),
+        what: format!(
+            "execution output: {}",
+            serde_json::to_string(&output).unwrap_or_default()
+        ),
+    });
+    Ok(timeline)
+}
+
+fn step_detail(output: &Value) -> String {
+    let mut parts = Vec::new();
+    for key in [
+        "route",
+        "managementCidr",
+        "optionCount",
+        "selected",
+        "imageId",
+        "directoryId",
+        "tenancy",
+        "bundleId",
+        "modified",
+        "reason",
+    ] {
+        if let Some(v) = output.get(key).filter(|v| !v.is_null()) {
+            parts.push(format!(
+                "{key}={}",
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+            ));
+        }
+    }
+    if let Some(states) = output.get("states").and_then(Value::as_object) {
+        parts.push(format!(
+            "desktops {}",
+            states
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
         ));
     }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", parts.join(", "))
+    }
+}
 
-    let report = Report {
-        tenants: summarise(&store).await?,
-        power_actions: Vec::new(),
-        timeline: tl.0,
-    };
-    engine.shutdown().await;
-    Ok(report)
+fn api_calls(sb: &Sandbox) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for ops in sb.control().counters().values() {
+        for (op, count) in ops {
+            *out.entry(op.clone()).or_insert(0) += count.calls;
+        }
+    }
+    out
 }
 
 async fn summarise(store: &DynamoStore) -> Result<Vec<TenantSummary>, DemoError> {
@@ -202,10 +256,7 @@ async fn summarise(store: &DynamoStore) -> Result<Vec<TenantSummary>, DemoError>
             .await?
             .into_iter()
             .map(|s| StepSummary {
-                step: serde_json::to_value(s.step)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                step: steward_functions::onboarding::step_name(s.step),
                 status: s.status,
             })
             .collect();
@@ -243,20 +294,41 @@ async fn count_workspaces(
 /// The human-readable form of a report.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    out.push_str("Steward sandbox demo\n\n");
+    out.push_str("Steward sandbox demo (times are the emulator's virtual clock)\n\n");
     for e in &report.timeline {
-        out.push_str(&format!("  {}  {}\n", e.at.format("%H:%M:%S%.3f"), e.what));
+        out.push_str(&format!(
+            "  {}  {}\n",
+            e.at.format("%m-%d %H:%M:%S"),
+            e.what
+        ));
     }
     out.push('\n');
     for t in &report.tenants {
         out.push_str(&format!(
-            "tenant {}: {:?}, {} onboarding steps recorded, {} desktops tracked\n",
+            "tenant {}: {:?}; steps: {}; desktops: {}\n",
             t.id,
             t.onboarding,
-            t.steps.len(),
-            t.workspaces.values().sum::<usize>()
+            t.steps
+                .iter()
+                .map(|s| format!("{} {:?}", s.step, s.status))
+                .collect::<Vec<_>>()
+                .join(", "),
+            t.workspaces
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
+    out.push_str(&format!(
+        "\nAPI calls served: {}\n",
+        report
+            .api_calls
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
     out
 }
 
@@ -265,57 +337,38 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn the_demo_round_trips_the_default_tenant() {
-        let report = run(DemoOptions::default()).await.unwrap();
+    async fn the_demo_onboards_the_default_customer() {
+        let report = run(DemoOptions {
+            desktops: 2,
+            ..DemoOptions::default()
+        })
+        .await
+        .unwrap();
         assert_eq!(report.tenants.len(), 1);
         let t = &report.tenants[0];
-        assert_eq!(t.id, seed::DEFAULT_TENANT_ID);
-        assert_eq!(t.onboarding, TenantStatus::Onboarding);
+        assert_eq!(t.id, "demo-customer");
+        assert_eq!(t.onboarding, TenantStatus::Active);
+        assert_eq!(t.steps.len(), 12);
+        assert_eq!(t.workspaces.get("AVAILABLE"), Some(&2));
+        assert_eq!(
+            report.api_calls.get("WorkSpaces.CreateWorkspaces"),
+            Some(&1)
+        );
+        assert_eq!(
+            report.api_calls.get("WorkSpaces.ImportWorkspaceImage"),
+            Some(&1)
+        );
         let lines: Vec<&str> = report.timeline.iter().map(|e| e.what.as_str()).collect();
         assert!(
             lines
                 .iter()
-                .any(|l| l.contains("concurrent stale update was refused"))
-        );
-        assert_eq!(
-            lines.iter().filter(|l| l.ends_with(": processed")).count(),
-            1
-        );
-        assert_eq!(
-            lines
-                .iter()
-                .filter(|l| l.ends_with("duplicate, skipped"))
-                .count(),
-            2
+                .any(|l| l.contains("partner UI answered the image pause")),
+            "{lines:#?}"
         );
         let json = serde_json::to_value(&report).unwrap();
         assert!(json["tenants"][0]["workspaces"].is_object());
         assert!(json["power_actions"].is_array());
-        assert!(render(&report).contains("tenant demo-customer: Onboarding"));
-    }
-
-    #[tokio::test]
-    async fn a_state_file_keeps_the_tenant_across_runs() {
-        let dir = std::env::temp_dir().join(format!("steward-demo-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("state.sqlite").to_string_lossy().into_owned();
-        let opts = || DemoOptions {
-            state_file: Some(path.clone()),
-            table: "steward".into(),
-        };
-        run(opts()).await.unwrap();
-        let second = run(opts()).await.unwrap();
-        let lines: Vec<&str> = second.timeline.iter().map(|e| e.what.as_str()).collect();
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.contains("already exists (kept state)")),
-            "{lines:?}"
-        );
-        assert!(
-            lines.iter().any(|l| l.contains("already registered")),
-            "{lines:?}"
-        );
-        let _ = std::fs::remove_dir_all(&dir);
+        assert!(json["api_calls"].is_object());
+        assert!(render(&report).contains("tenant demo-customer: Active"));
     }
 }

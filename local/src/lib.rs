@@ -5,4 +5,5 @@ pub mod demo;
 pub mod dynamo;
 pub mod emulator;
 pub mod runner;
+pub mod sandbox;
 pub mod seed;

@@ -22,8 +22,12 @@ enum Seed {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the demo on the embedded default (in-process DynamoDB) and print a timeline.
+    /// Onboard the emulator's default customer on the embedded default (emulator, in-process
+    /// DynamoDB, the state-machine runner) and print a timeline.
     Demo {
+        /// Desktops to create for the default customer.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        desktops: u32,
         /// Print one JSON object instead of the timeline.
         #[arg(long)]
         json: bool,
@@ -109,10 +113,16 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
-        Command::Demo { json, state, table } => {
+        Command::Demo {
+            desktops,
+            json,
+            state,
+            table,
+        } => {
             let report = demo::run(DemoOptions {
                 state_file: state,
                 table,
+                desktops,
             })
             .await?;
             if json {

@@ -285,6 +285,24 @@ pub struct AwsError {
 }
 
 impl AwsError {
+    /// A call Steward could not even make (a request it failed to build).
+    pub fn local(
+        service: &'static str,
+        operation: &'static str,
+        kind: AwsErrorKind,
+        message: String,
+        source: impl StdError + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            service,
+            operation,
+            kind,
+            code: None,
+            message: Some(message),
+            source: Box::new(source),
+        }
+    }
+
     /// Classifies an SDK error. Failures to reach the service are transient, except a
     /// failed AssumeRole (the tenant's role refused us), which is AccessDenied.
     pub fn from_sdk<E, R>(

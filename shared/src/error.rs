@@ -36,6 +36,10 @@ pub mod names {
     pub const OPERATION_FAILED: &str = "Steward.OperationFailed";
     /// A resource Steward does not own (not in its registry, or without the partner tag).
     pub const NOT_OWNED: &str = "Steward.NotOwned";
+    /// An asynchronous operation that did not finish within its polling budget.
+    pub const POLL_TIMEOUT: &str = "Steward.PollTimeout";
+    /// A customer pause that was not answered within its timeout.
+    pub const CUSTOMER_INPUT_TIMEOUT: &str = "Steward.CustomerInputTimeout";
     /// A tenant in a status that does not allow the request.
     pub const TENANT_STATE: &str = "Steward.TenantState";
 

@@ -16,6 +16,7 @@ pub mod events;
 pub mod gateway;
 pub mod ids;
 pub mod model;
+pub mod onboarding;
 pub mod power;
 pub mod reconcile;
 pub mod store;

@@ -18,6 +18,7 @@ pub mod clock;
 mod control;
 pub mod ec2;
 pub mod error;
+pub mod events;
 pub mod identity;
 pub mod limits;
 pub mod model;
@@ -93,6 +94,7 @@ pub(crate) struct Shared {
     pub faults: Mutex<Faults>,
     pub counters: Mutex<Counters>,
     pub tokens: PageTokens,
+    pub events: Mutex<Vec<events::CapturedEvent>>,
 }
 
 pub struct Emulator;
@@ -108,6 +110,7 @@ impl Emulator {
             faults: Mutex::new(Faults::default()),
             counters: Mutex::new(Counters::default()),
             tokens: PageTokens::new(),
+            events: Mutex::new(Vec::new()),
         });
         let control = Control {
             shared: shared.clone(),
@@ -205,6 +208,23 @@ impl Control {
     pub fn options(&self) -> Options {
         (**self.shared.options.read()).clone()
     }
+    /// Every event put on a bus (EventBridge PutEvents), oldest first.
+    pub fn events(&self) -> Vec<events::CapturedEvent> {
+        self.shared.events.lock().clone()
+    }
+    /// The events of one detail type, oldest first.
+    pub fn events_of(&self, detail_type: &str) -> Vec<events::CapturedEvent> {
+        self.shared
+            .events
+            .lock()
+            .iter()
+            .filter(|e| e.detail_type == detail_type)
+            .cloned()
+            .collect()
+    }
+    pub fn clear_events(&self) {
+        self.shared.events.lock().clear();
+    }
     pub fn set_options(&self, options: Options) {
         *self.shared.options.write() = Arc::new(options);
     }
@@ -267,6 +287,7 @@ impl Control {
         *self.shared.world.write() = World::default();
         self.clear_faults();
         self.reset_counters();
+        self.clear_events();
         self.shared.limiter.lock().reset();
         if seed == SeedKind::Default {
             self.seed_default();

@@ -96,6 +96,9 @@ fn handle(s: &Shared, headers: &HeaderMap, body: &[u8], request_id: &str) -> (Re
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(identity::parse_authorization);
+    if target == Some(super::events::TARGET) {
+        return (put_events(s, scope.as_ref(), body, request_id), 0);
+    }
     let (proto, op, form) = if let Some(t) = target {
         let op = t
             .strip_prefix("WorkspacesService.")
@@ -243,6 +246,47 @@ fn handle(s: &Shared, headers: &HeaderMap, body: &[u8], request_id: &str) -> (Re
         Err(e) => render_error(proto, &e, request_id),
     };
     (response, latency)
+}
+
+/// EventBridge PutEvents: kept for the control API; counted under the caller's account.
+fn put_events(
+    s: &Shared,
+    scope: Option<&identity::SigV4Scope>,
+    body: &[u8],
+    request_id: &str,
+) -> Response {
+    let opts = s.options.read().clone();
+    let account = {
+        let w = s.world.read();
+        identity::resolve(
+            &w,
+            scope,
+            s.clock.now_ms(),
+            opts.enforce_credential_expiry,
+            opts.expired_token_status,
+        )
+        .map(|c| c.account)
+    };
+    let account = match account {
+        Ok(a) => a,
+        Err(e) => {
+            s.counters
+                .lock()
+                .record("unauthenticated", "EventBridge.PutEvents", false, false);
+            return render_error(Proto::Json, &e, request_id);
+        }
+    };
+    let result = super::events::put_events(body, s.clock.now());
+    s.counters
+        .lock()
+        .record(&account, "EventBridge.PutEvents", result.is_ok(), false);
+    match result {
+        Ok((body, captured)) => {
+            s.events.lock().extend(captured);
+            respond(Proto::Json, 200, body, request_id)
+        }
+        Err(e) => render_error(Proto::Json, &e, request_id),
+    }
 }
 
 fn policy_for(w: &super::model::World, c: &Caller, enabled: bool) -> Option<TagPolicy> {

@@ -3,6 +3,7 @@
 //! failures apart from whole-call failures.
 
 pub mod events;
+pub mod setup;
 pub mod workspaces;
 
 /// The outcome of one item of a batch call.
