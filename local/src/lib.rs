@@ -6,4 +6,3 @@ pub mod dynamo;
 pub mod emulator;
 pub mod runner;
 pub mod sandbox;
-pub mod seed;
