@@ -155,7 +155,8 @@ fn statements(t: &Value) -> Vec<Statement> {
         let name = name.as_str().expect("logical id");
         match r["Type"].as_str() {
             Some("AWS::IAM::Role") => {
-                for p in r["Properties"]["Policies"].as_sequence().unwrap_or(&vec![]) {
+                let policies = r["Properties"]["Policies"].as_sequence();
+                for p in policies.into_iter().flatten() {
                     let pname = p["PolicyName"].as_str().unwrap_or("?");
                     docs.push((
                         format!("{name}/{pname}"),
@@ -194,11 +195,11 @@ fn statements(t: &Value) -> Vec<Statement> {
 /// IAM action matching (`*` and `?` wildcards, case-insensitive).
 fn matches(pattern: &str, action: &str) -> bool {
     fn go(p: &[u8], a: &[u8]) -> bool {
-        match (p.first(), a.first()) {
+        match (p.first().copied(), a.first().copied()) {
             (None, None) => true,
             (Some(b'*'), _) => go(&p[1..], a) || (!a.is_empty() && go(p, &a[1..])),
             (Some(b'?'), Some(_)) => go(&p[1..], &a[1..]),
-            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => go(&p[1..], &a[1..]),
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(&y) => go(&p[1..], &a[1..]),
             _ => false,
         }
     }
@@ -250,8 +251,7 @@ fn kinds(c: &Json, tag: &Tag) -> Vec<Kind> {
             out.push(Kind::TagEdit);
         }
     }
-    if strings(&eq("ForAnyValue:StringEquals", "aws:CalledVia")) == ["workspaces.amazonaws.com"]
-    {
+    if strings(&eq("ForAnyValue:StringEquals", "aws:CalledVia")) == ["workspaces.amazonaws.com"] {
         out.push(Kind::CalledViaWorkSpaces);
     }
     if out.is_empty() {
@@ -299,7 +299,9 @@ fn problems(text: &str) -> Vec<String> {
             let action = format!("workspaces:{op}");
             let grants = granted_as(&action);
             if !grants.iter().any(|(_, k)| k.contains(&want)) {
-                bad.push(format!("{action} is not granted under {want:?}: {grants:?}"));
+                bad.push(format!(
+                    "{action} is not granted under {want:?}: {grants:?}"
+                ));
             }
         }
     }
@@ -487,4 +489,78 @@ fn the_trust_policy_needs_the_partner_account_and_the_external_id() {
         matches!(t["Outputs"]["RoleArn"]["Value"], Value::Tagged(_)),
         "RoleArn is an output"
     );
+}
+
+/// Every Allow statement in `template.yaml` that grants `sts:AssumeRole` (by name or wildcard)
+/// names only the customer roles, `arn:${AWS::Partition}:iam::*:role/${CustomerRoleName}`.
+fn assume_role_grants(v: &Value, path: &str, out: &mut Vec<(String, Value)>) {
+    match v {
+        Value::Mapping(m) => {
+            let is_allow = m.get("Effect").and_then(Value::as_str) == Some("Allow");
+            let is_trust = m.contains_key("Principal");
+            if is_allow && !is_trust {
+                let actions: Vec<String> = match m.get("Action") {
+                    Some(Value::String(a)) => vec![a.clone()],
+                    Some(Value::Sequence(s)) => s
+                        .iter()
+                        .filter_map(|a| a.as_str().map(str::to_owned))
+                        .collect(),
+                    _ => vec![],
+                };
+                if actions.iter().any(|a| matches(a, "sts:AssumeRole")) {
+                    out.push((
+                        path.to_owned(),
+                        m.get("Resource").cloned().unwrap_or(Value::Null),
+                    ));
+                }
+            }
+            for (k, child) in m {
+                let key = k.as_str().unwrap_or("?");
+                assume_role_grants(child, &format!("{path}/{key}"), out);
+            }
+        }
+        Value::Sequence(s) => {
+            for (i, child) in s.iter().enumerate() {
+                assume_role_grants(child, &format!("{path}/{i}"), out);
+            }
+        }
+        Value::Tagged(t) => assume_role_grants(&t.value, path, out),
+        _ => {}
+    }
+}
+
+fn only_customer_roles(resource: &Value) -> bool {
+    const WANT: &str = "arn:${AWS::Partition}:iam::*:role/${CustomerRoleName}";
+    match resource {
+        Value::Tagged(t) => tag_name(t) == "Sub" && t.value.as_str() == Some(WANT),
+        Value::Mapping(m) => m.len() == 1 && m.get("Fn::Sub").and_then(Value::as_str) == Some(WANT),
+        Value::Sequence(s) => !s.is_empty() && s.iter().all(only_customer_roles),
+        _ => false,
+    }
+}
+
+#[test]
+fn steward_may_assume_only_the_customer_roles() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let t: Value = serde_yaml::from_str(&std::fs::read_to_string(path).expect("template.yaml"))
+        .expect("template.yaml is YAML");
+    let mut grants = vec![];
+    assume_role_grants(&t["Resources"], "Resources", &mut grants);
+    assert!(
+        !grants.is_empty(),
+        "no statement lets Steward assume a customer role"
+    );
+    for (at, resource) in &grants {
+        assert!(
+            only_customer_roles(resource),
+            "{at}: sts:AssumeRole on {resource:?}, not only the CustomerRoleName roles"
+        );
+    }
+    // The check itself: a wildcard resource is caught.
+    let wide: Value =
+        serde_yaml::from_str("P: {Effect: Allow, Action: ['sts:*'], Resource: '*'}").expect("yaml");
+    let mut wide_grants = vec![];
+    assume_role_grants(&wide, "x", &mut wide_grants);
+    assert_eq!(wide_grants.len(), 1);
+    assert!(!only_customer_roles(&wide_grants[0].1));
 }
