@@ -11,6 +11,68 @@
 use super::error::{ApiError, ApiResult};
 use super::model::{Tags, has_tag};
 
+/// Creation calls: allowed only with `key=value` in the request and no other tag key
+/// (`aws:RequestTag/<key>` + `ForAllValues:StringEquals aws:TagKeys`).
+pub const REQUEST_TAG_ACTIONS: &[&str] = &[
+    "CreateWorkspaces",
+    "CreateWorkspaceBundle",
+    "CreateWorkspaceImage",
+    "CopyWorkspaceImage",
+    "ImportWorkspaceImage",
+    "RegisterWorkspaceDirectory",
+];
+
+/// Modify / power / terminate calls: allowed only on resources carrying the tag
+/// (`aws:ResourceTag/<key>`). CreateWorkspaceImage is in both lists: its source
+/// WorkSpace must carry the tag and the new image must be created with it.
+pub const RESOURCE_TAG_ACTIONS: &[&str] = &[
+    "RebootWorkspaces",
+    "RebuildWorkspaces",
+    "RestoreWorkspace",
+    "StartWorkspaces",
+    "StopWorkspaces",
+    "TerminateWorkspaces",
+    "ModifyWorkspaceProperties",
+    "ModifyWorkspaceState",
+    "DescribeWorkspaceSnapshots",
+    "MigrateWorkspace",
+    "CreateWorkspaceImage",
+    "UpdateWorkspaceBundle",
+    "DeleteWorkspaceBundle",
+    "DeleteWorkspaceImage",
+    "DescribeWorkspaceImagePermissions",
+    "UpdateWorkspaceImagePermission",
+    "DeregisterWorkspaceDirectory",
+    "ModifyWorkspaceCreationProperties",
+];
+
+/// Tag edits: only on resources carrying the tag, never naming the partner key.
+pub const TAG_EDIT_ACTIONS: &[&str] = &["CreateTags", "DeleteTags"];
+
+/// Calls with no resource type, which a tag cannot limit (the reference's §8):
+/// the emulator does not restrict them; the customer role must still grant them.
+pub const UNRESTRICTED_ACTIONS: &[&str] = &[
+    "DescribeWorkspaces",
+    "DescribeWorkspaceBundles",
+    "DescribeWorkspaceDirectories",
+    "DescribeWorkspaceImages",
+    "DescribeTags",
+    "DescribeWorkspacesConnectionStatus",
+    "DescribeAccount",
+    "DescribeAccountModifications",
+    "ModifyAccount",
+    "ListAvailableManagementCidrRanges",
+];
+
+/// The lists above are the policy: an operation checked under a kind of condition
+/// its list does not name is a bug in the emulator, caught by any test reaching it.
+fn listed(list: &[&str], op: &str, kind: &str) {
+    debug_assert!(
+        list.contains(&op),
+        "emulator tag policy: {op} is checked as {kind} but is not in that list (policy.rs)"
+    );
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TagPolicy {
     pub key: String,
@@ -38,6 +100,7 @@ impl TagPolicy {
 
     /// `aws:RequestTag/<key> = <value>` and `ForAllValues:StringEquals aws:TagKeys`.
     pub fn check_request_tags(&self, op: &str, kind: &str, tags: &Tags) -> ApiResult<()> {
+        listed(REQUEST_TAG_ACTIONS, op, "aws:RequestTag");
         let resource = self.arn(kind, "*");
         if !has_tag(tags, &self.key, &self.value) {
             return Err(self.deny(
@@ -66,6 +129,11 @@ impl TagPolicy {
         id: &str,
         tags: Option<&Tags>,
     ) -> ApiResult<()> {
+        listed(RESOURCE_TAG_ACTIONS, op, "aws:ResourceTag");
+        self.tagged(op, kind, id, tags)
+    }
+
+    fn tagged(&self, op: &str, kind: &str, id: &str, tags: Option<&Tags>) -> ApiResult<()> {
         match tags {
             Some(t) if has_tag(t, &self.key, &self.value) => Ok(()),
             _ => Err(self.deny(
@@ -87,6 +155,7 @@ impl TagPolicy {
         keys: &[&str],
         tags: Option<&Tags>,
     ) -> ApiResult<()> {
+        listed(TAG_EDIT_ACTIONS, op, "a tag edit");
         if keys.iter().any(|k| *k == self.key) {
             return Err(self.deny(
                 op,
@@ -94,7 +163,7 @@ impl TagPolicy {
                 &format!("the partner tag key {} may not be changed", self.key),
             ));
         }
-        self.check_resource(op, kind, id, tags)
+        self.tagged(op, kind, id, tags)
     }
 }
 
