@@ -7,6 +7,7 @@
 //! state-machine runner call directly, through [`dispatch`].
 
 pub mod onboarding;
+pub mod permissions;
 pub mod power;
 
 use aws_config::SdkConfig;
