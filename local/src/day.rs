@@ -210,6 +210,6 @@ pub async fn simulate_day(
     }
     day.session("Session Ended", &a, "a-morning").await?;
     let mut actions = day.actions;
-    actions.sort_by(|x, y| x.time.cmp(&y.time));
+    actions.sort_by_key(|x| x.time);
     Ok(actions)
 }
