@@ -90,6 +90,21 @@ enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+    /// The idle sweep over T tenants × W desktops, rate limits on (power governance).
+    Sweep {
+        #[arg(long, default_value_t = 1000)]
+        tenants: usize,
+        #[arg(long, default_value_t = 100)]
+        workspaces_per_tenant: usize,
+        /// Share of desktops idle past their timeout (to be stopped), in percent.
+        #[arg(long, default_value_t = 30)]
+        idle_percent: u8,
+        /// Tenants swept at a time (the deployed Map's MaxConcurrency).
+        #[arg(long, default_value_t = 250)]
+        concurrency: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[tokio::main]
@@ -194,6 +209,31 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 concurrency,
             })
             .await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchWhat::Sweep {
+                    tenants,
+                    workspaces_per_tenant,
+                    idle_percent,
+                    concurrency,
+                    json,
+                },
+        } => {
+            let report =
+                steward_local::bench_sweep::run(steward_local::bench_sweep::SweepBenchConfig {
+                    tenants,
+                    workspaces_per_tenant,
+                    idle_percent,
+                    concurrency,
+                })
+                .await?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {

@@ -42,6 +42,10 @@ pub mod names {
     pub const CUSTOMER_INPUT_TIMEOUT: &str = "Steward.CustomerInputTimeout";
     /// A tenant in a status that does not allow the request.
     pub const TENANT_STATE: &str = "Steward.TenantState";
+    /// A partner event Steward will not process (the message starts with the named reason:
+    /// `MalformedDetail: …`, `NotOwned: …`). The event is kept: a rejection record in the
+    /// table, and the failed invocation sends it to the function's dead-letter destination.
+    pub const EVENT_REJECTED: &str = "Steward.EventRejected";
 
     /// Names a state machine may retry: the call can succeed if made again later.
     pub const RETRYABLE: [&str; 2] = [THROTTLED, TRANSIENT];

@@ -1,8 +1,61 @@
 //! Power governance: partner events, the idle-stop sweep and the 48-hour guard.
+//!
+//! - [`events`]: `power.partner_events`, the partner bus's events (sessions, start and stop
+//!   requests, policy changes), idempotent and order-tolerant;
+//! - [`sweep`]: one tenant's idle or guard sweep (reconcile, decide, stop in batches of 25);
+//! - [`fanout`]: `power.list_tenants`, `power.sweep_tenant`, `power.sweep_report` (the Step
+//!   Functions fan-out) and [`fanout::sweep_tenants`] (bounded concurrency in process);
+//! - [`usage`]: `power.usage`, the usage ledger per tenant and month.
+//!
+//! Every action writes an audit record and publishes an outbound event; both go through
+//! [`record`], which also returns the [`PowerAction`] the sandbox shows in its timeline.
+
+pub mod events;
+pub mod fanout;
+pub mod pace;
+pub mod record;
+pub mod sweep;
+pub mod usage;
+
+use futures::FutureExt;
+use serde::{Deserialize, Serialize};
 
 use crate::Route;
 
+pub use record::PowerAction;
+
 /// The power handlers.
 pub fn routes() -> Vec<Route> {
-    Vec::new()
+    vec![
+        Route {
+            name: "power.partner_events",
+            run: |event, deps| events::handler(event, deps).boxed(),
+        },
+        Route {
+            name: "power.list_tenants",
+            run: |event, deps| fanout::list_tenants(event, deps).boxed(),
+        },
+        Route {
+            name: "power.sweep_tenant",
+            run: |event, deps| fanout::sweep_tenant_handler(event, deps).boxed(),
+        },
+        Route {
+            name: "power.sweep_report",
+            run: |event, deps| fanout::sweep_report(event, deps).boxed(),
+        },
+        Route {
+            name: "power.usage",
+            run: |event, deps| usage::handler(event, deps).boxed(),
+        },
+    ]
+}
+
+/// Which sweep runs: each has its own schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SweepKind {
+    /// Stops idle desktops (the idle-stop policy).
+    Idle,
+    /// The 48-hour guard: stops idle desktops at the threshold, warns about busy ones.
+    Guard,
 }

@@ -1,0 +1,131 @@
+//! Audit records and outbound events for power actions: one of each per action.
+//!
+//! The audit record is the durable trail and is written first; the outbound event tells
+//! the partner. A refused or failed publication is logged and counted, never fatal: the
+//! action already happened, and failing the invocation would only make EventBridge
+//! redeliver an event whose effect is already recorded (and therefore skipped).
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use steward_shared::Error;
+use steward_shared::gateway::ItemOutcome;
+use steward_shared::gateway::events::Outbound;
+use steward_shared::ids::{TenantId, WorkspaceId};
+use steward_shared::model::{Actor, AuditOutcome, AuditRecord, ErrorRecord, Timestamp};
+use steward_shared::store::AuditStore;
+
+use crate::Deps;
+
+/// Detail types of the events Steward publishes about power (source `STEWARD_EVENT_SOURCE`).
+pub mod outbound_types {
+    pub const DESKTOP_STARTED: &str = "Desktop Started";
+    pub const DESKTOP_LEASE_EXTENDED: &str = "Desktop Lease Extended";
+    pub const DESKTOP_STOPPED: &str = "Desktop Stopped";
+    pub const DESKTOP_WOULD_STOP: &str = "Desktop Would Stop";
+    pub const DESKTOP_POWER_FAILED: &str = "Desktop Power Action Failed";
+    pub const DESKTOP_GUARD_WARNING: &str = "Desktop Guard Warning";
+    pub const DESKTOP_DRIFT: &str = "Desktop Drift Detected";
+    pub const TENANT_POLICY_CHANGED: &str = "Tenant Policy Changed";
+    pub const TENANT_SWEEP_FAILED: &str = "Tenant Sweep Failed";
+    pub const PARTNER_EVENT_REJECTED: &str = "Partner Event Rejected";
+}
+
+/// One power action as the sandbox's timeline and `demo --json` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PowerAction {
+    /// The desktop (or the tenant, for tenant-wide actions).
+    pub workspace: String,
+    /// `start`, `extend_lease`, `stop`, `would_stop`, `guard_warning`, `drift`, …
+    pub action: String,
+    pub reason: String,
+    pub time: Timestamp,
+}
+
+/// What is about to be recorded for one action.
+pub struct Action<'a> {
+    pub tenant: &'a TenantId,
+    pub workspace: Option<&'a WorkspaceId>,
+    pub actor: Actor,
+    pub action: &'a str,
+    pub reason: String,
+    pub outcome: AuditOutcome,
+    pub detail_type: &'a str,
+    pub at: Timestamp,
+}
+
+impl Action<'_> {
+    fn audit(&self) -> AuditRecord {
+        AuditRecord {
+            tenant_id: self.tenant.clone(),
+            audit_id: uuid::Uuid::new_v4(),
+            at: self.at,
+            actor: self.actor.clone(),
+            action: self.action.to_owned(),
+            workspace_id: self.workspace.cloned(),
+            reason: self.reason.clone(),
+            outcome: self.outcome.clone(),
+        }
+    }
+
+    fn outbound(&self) -> Outbound {
+        let mut out = Outbound::new(
+            self.detail_type,
+            &json!({
+                "tenantId": self.tenant,
+                "workspaceId": self.workspace,
+                "action": self.action,
+                "reason": self.reason,
+                "at": self.at,
+                "actor": self.actor,
+                "outcome": self.outcome,
+            }),
+        );
+        if let Some(ws) = self.workspace {
+            out.resources.push(ws.to_string());
+        }
+        out
+    }
+
+    pub fn report(&self) -> PowerAction {
+        PowerAction {
+            workspace: self
+                .workspace
+                .map_or_else(|| self.tenant.to_string(), |w| w.to_string()),
+            action: self.action.to_owned(),
+            reason: self.reason.clone(),
+            time: self.at,
+        }
+    }
+}
+
+/// Outcome of a failed AWS item or call, as kept in the audit record.
+pub fn failed(name: &str, message: impl Into<String>) -> AuditOutcome {
+    AuditOutcome::Failed {
+        error: ErrorRecord {
+            name: name.to_owned(),
+            message: message.into(),
+        },
+    }
+}
+
+/// Writes the audit records of `actions`, then publishes their events (10 per call).
+/// Returns how many events could not be published (logged by [`Deps::publish`]).
+pub async fn record_all(deps: &Deps, actions: &[Action<'_>]) -> Result<usize, Error> {
+    if actions.is_empty() {
+        return Ok(0);
+    }
+    for a in actions {
+        deps.store.append_audit(&a.audit()).await?;
+    }
+    let events: Vec<Outbound> = actions.iter().map(Action::outbound).collect();
+    match deps.publish(&events).await {
+        Ok(outcomes) => Ok(outcomes
+            .iter()
+            .filter(|o| matches!(o, ItemOutcome::Failed { .. }))
+            .count()),
+        Err(e) => {
+            tracing::error!(error = %e, count = events.len(), "outbound events not published");
+            Ok(events.len())
+        }
+    }
+}

@@ -1,0 +1,378 @@
+//! `steward-local bench sweep`: the idle sweep over T tenants × W desktops, on the emulator
+//! with the service's rate limit on (5 burst, 2/s per account), the store on dynoxide.
+//!
+//! Scenario: every desktop is MANUAL and AVAILABLE for three hours; a fraction
+//! (`--idle-percent`, default 30) has been idle for two hours (past the 60-minute default
+//! timeout) and must be stopped, the others have a live session. The sweep runs with the
+//! deployed fan-out's bounded concurrency and Steward's per-tenant pacing.
+//!
+//! Printed figures:
+//! - `api_calls`: WorkSpaces calls the emulator received (throttled retries included);
+//! - `api_calls_lower_bound`: Σ over tenants of ⌈active/25⌉ + ⌈stops/25⌉;
+//! - `throttle_bound_seconds`: the slowest tenant's calls at the rate limit, the least time
+//!   the token bucket allows: max(0, calls − burst) / rate;
+//! - `wall_seconds`: the sweep alone (seeding excluded);
+//! - `peak_rss_bytes`: VmHWM of this process, which also holds the emulator (all desktops),
+//!   the dynoxide engine (all records) and the event sink.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use axum::Router;
+use axum::body::Bytes;
+use axum::routing::post;
+use chrono::Utc;
+use futures::StreamExt;
+use serde::Serialize;
+use steward_functions::Deps;
+use steward_functions::power::SweepKind;
+use steward_functions::power::fanout::{TenantOutcome, sweep_tenants};
+use steward_functions::power::pace::PaceConfig;
+use steward_functions::power::sweep::SweepOptions;
+use steward_shared::aws::{ClientFactory, retry_config};
+use steward_shared::clock::SharedClock;
+use steward_shared::config::{AccessSettings, Config};
+use steward_shared::ids::{
+    AccountId, DirectoryId, ExternalId, OpaqueId, RegionName, RoleArn, TenantId, WorkspaceId,
+};
+use steward_shared::model::{
+    AvailableSinceSource, PartnerTag, PowerPolicy, RunningMode, Session, Tenant, TenantStatus,
+    WorkspaceRecord, WorkspaceState,
+};
+use steward_shared::store::schema::create_table;
+use steward_shared::store::{DynamoStore, TenantStore, WorkspaceStore};
+
+use crate::dynamo::{EmbeddedDynamo, local_client};
+use crate::emulator::seed::{BulkAccount, BulkSeed};
+use crate::emulator::{Emulator, EmulatorConfig, EmulatorHandle, SeedKind};
+
+#[derive(Debug, Clone)]
+pub struct SweepBenchConfig {
+    pub tenants: usize,
+    pub workspaces_per_tenant: usize,
+    pub idle_percent: u8,
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SweepBenchReport {
+    pub tenants: usize,
+    pub workspaces: usize,
+    pub active: usize,
+    pub stops: usize,
+    pub api_calls: u64,
+    pub api_calls_lower_bound: u64,
+    pub wall_seconds: f64,
+    pub throttle_bound_seconds: f64,
+    pub peak_rss_bytes: u64,
+    pub tenants_failed: usize,
+    pub throttled_calls: u64,
+    pub seed_seconds: f64,
+    pub concurrency: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepBenchError {
+    #[error("{0}")]
+    Setup(String),
+}
+
+fn setup<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> SweepBenchError {
+    move |e| SweepBenchError::Setup(format!("{what}: {e}"))
+}
+
+/// A loopback EventBridge stand-in that accepts PutEvents and counts the entries, so that
+/// outbound events cost what a real call costs without leaving the machine.
+pub struct EventSink {
+    pub url: String,
+    pub received: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl EventSink {
+    pub async fn start() -> std::io::Result<Self> {
+        let received = Arc::new(AtomicUsize::new(0));
+        let counter = received.clone();
+        let app = Router::new().route(
+            "/",
+            post(move |body: Bytes| {
+                let counter = counter.clone();
+                async move {
+                    let n = serde_json::from_slice::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| v["Entries"].as_array().map(Vec::len))
+                        .unwrap_or(0);
+                    counter.fetch_add(n, Ordering::Relaxed);
+                    let entries: Vec<_> = (0..n)
+                        .map(|_| serde_json::json!({"EventId": uuid::Uuid::new_v4().to_string()}))
+                        .collect();
+                    (
+                        [("content-type", "application/x-amz-json-1.1")],
+                        serde_json::json!({"FailedEntryCount": 0, "Entries": entries}).to_string(),
+                    )
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self {
+            url,
+            received,
+            task,
+        })
+    }
+}
+
+impl Drop for EventSink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// SDK configuration for the partner account against one local endpoint.
+pub async fn local_sdk_config(endpoint: &str, settings: &AccessSettings) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "AKIDPARTNER",
+            "partner",
+            None,
+            None,
+            "steward-local",
+        ))
+        .endpoint_url(endpoint)
+        .retry_config(retry_config(settings))
+        .load()
+        .await
+}
+
+/// Deps wired to local servers: the table on `store`, AWS calls to the emulator at
+/// `emulator_url`, outbound events to `events_url`, time from `clock`.
+pub async fn local_deps(
+    store: DynamoStore,
+    emulator_url: &str,
+    events_url: &str,
+    clock: SharedClock,
+) -> Result<Deps, SweepBenchError> {
+    let config = Config::from_lookup(|k| match k {
+        "STEWARD_TABLE_NAME" => Some(store.table().to_owned()),
+        "STEWARD_EVENT_BUS_NAME" => Some("steward-partner".into()),
+        _ => None,
+    })
+    .map_err(setup("configuration"))?;
+    let settings = AccessSettings {
+        initial_backoff: Duration::from_millis(100),
+        ..config.access.clone()
+    };
+    let base = local_sdk_config(emulator_url, &settings).await;
+    let events_cfg = local_sdk_config(events_url, &settings).await;
+    Ok(Deps {
+        clients: ClientFactory::new(base, settings),
+        events: aws_sdk_eventbridge::Client::new(&events_cfg),
+        store,
+        config,
+        clock,
+    })
+}
+
+/// A registered, ACTIVE tenant for a bulk-seeded emulator account.
+pub fn bulk_tenant(a: &BulkAccount, now: chrono::DateTime<Utc>) -> Result<Tenant, SweepBenchError> {
+    let v = setup("bulk account");
+    Ok(Tenant {
+        tenant_id: TenantId::parse(format!("t-{}", a.account_id)).map_err(&v)?,
+        account_id: AccountId::parse(a.account_id.as_str()).map_err(&v)?,
+        regions: vec![RegionName::parse(a.region.as_str()).map_err(&v)?],
+        role_arn: RoleArn::parse(a.role_arn.as_str()).map_err(&v)?,
+        external_id: ExternalId::parse(a.external_id.as_str()).map_err(&v)?,
+        partner_tag: PartnerTag::default(),
+        policy: PowerPolicy::default(),
+        status: TenantStatus::Active,
+        last_error: None,
+        created_at: now,
+        updated_at: now,
+        version: 0,
+    })
+}
+
+fn peak_rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn ceil25(n: usize) -> u64 {
+    n.div_ceil(25) as u64
+}
+
+pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchError> {
+    let seed_started = Instant::now();
+    let emu: EmulatorHandle = Emulator::start(EmulatorConfig {
+        seed: SeedKind::None,
+        start_time: None,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .map_err(setup("emulator"))?;
+    emu.control().update_options(|o| {
+        o.enforce_credential_expiry = false;
+        o.maintenance.enabled = false;
+    });
+    let accounts = emu.control().bulk_seed(&BulkSeed {
+        accounts: cfg.tenants,
+        workspaces_per_account: cfg.workspaces_per_tenant,
+        region: "us-east-1".into(),
+        first_account_id: 300_000_000_000,
+    });
+    let engine = EmbeddedDynamo::start_in_memory()
+        .await
+        .map_err(setup("dynoxide"))?;
+    let client = local_client(&engine.endpoint_url()).await;
+    create_table(&client, "steward-bench")
+        .await
+        .map_err(setup("table"))?;
+    let store = DynamoStore::new(client, "steward-bench");
+    let sink = EventSink::start().await.map_err(setup("event sink"))?;
+    let emu_clock = emu.control().clone();
+    let clock: SharedClock = Arc::new(move || emu_clock.now());
+    let deps = local_deps(store, &emu.endpoint_url(), &sink.url, clock).await?;
+
+    // The registry: tenants and their desktops, as onboarding and partner events left them.
+    let now = emu.control().now();
+    let idle_every = match cfg.idle_percent {
+        0 => usize::MAX,
+        p => (100 / usize::from(p.min(100))).max(1),
+    };
+    let mut tenants = Vec::with_capacity(accounts.len());
+    let mut expected_stops = Vec::with_capacity(accounts.len());
+    let mut records = Vec::new();
+    for a in &accounts {
+        let tenant = deps
+            .store
+            .create_tenant(&bulk_tenant(a, now)?)
+            .await
+            .map_err(setup("tenant"))?;
+        let mut ids = emu.control().workspace_ids(&a.account_id, &a.region);
+        ids.sort();
+        let mut stops = 0;
+        for (i, id) in ids.iter().enumerate() {
+            let mut r = WorkspaceRecord::new(
+                tenant.tenant_id.clone(),
+                WorkspaceId::parse(id.as_str()).map_err(setup("workspace id"))?,
+                tenant.regions[0].clone(),
+                DirectoryId::parse(a.directory_id.as_str()).map_err(setup("directory"))?,
+                RunningMode::Manual,
+                WorkspaceState::Available,
+                now - chrono::Duration::minutes(3),
+            );
+            r.available_since = Some(now - chrono::Duration::hours(3));
+            r.available_since_source = Some(AvailableSinceSource::Observed);
+            if i % idle_every == 0 {
+                stops += 1;
+                r.last_activity_at = Some(now - chrono::Duration::hours(2));
+            } else {
+                let sid = OpaqueId::parse(format!("s-{id}")).map_err(setup("session id"))?;
+                r.sessions.push(Session {
+                    session_id: sid,
+                    started_at: now - chrono::Duration::hours(1),
+                    last_heartbeat_at: now - chrono::Duration::minutes(1),
+                });
+                r.last_activity_at = Some(now - chrono::Duration::minutes(1));
+            }
+            records.push(r);
+        }
+        expected_stops.push((ids.len(), stops));
+        tenants.push(tenant);
+    }
+    let failures: Vec<String> = futures::stream::iter(records.iter())
+        .map(|r| deps.store.create_workspace(r))
+        .buffer_unordered(64)
+        .filter_map(|r| async move { r.err().map(|e| e.to_string()) })
+        .collect()
+        .await;
+    if let Some(e) = failures.first() {
+        return Err(SweepBenchError::Setup(format!("seeding records: {e}")));
+    }
+    drop(records);
+    let seed_seconds = seed_started.elapsed().as_secs_f64();
+
+    // The sweep.
+    emu.control().reset_counters();
+    let options = SweepOptions {
+        interval: chrono::Duration::minutes(5),
+        pace: PaceConfig::default(),
+    };
+    let started = Instant::now();
+    let outcomes = sweep_tenants(&deps, &tenants, SweepKind::Idle, &options, cfg.concurrency).await;
+    let wall_seconds = started.elapsed().as_secs_f64();
+
+    let mut active = 0;
+    let mut stops = 0;
+    let mut failed = 0;
+    for o in &outcomes {
+        match o {
+            TenantOutcome::Swept(s) => {
+                active += s.available;
+                stops += s.stopped;
+            }
+            TenantOutcome::Failed { .. } => failed += 1,
+        }
+    }
+    let counters = emu.control().counters();
+    let mut api_calls = 0;
+    let mut throttled = 0;
+    let mut slowest_calls = 0u64;
+    for ops in counters.values() {
+        let mut calls = 0;
+        for (op, c) in ops {
+            if op.starts_with("WorkSpaces.") {
+                calls += c.calls;
+                throttled += c.throttled;
+            }
+        }
+        api_calls += calls;
+        slowest_calls = slowest_calls.max(calls);
+    }
+    let lower_bound: u64 = expected_stops
+        .iter()
+        .map(|(active, stops)| ceil25(*active) + ceil25(*stops))
+        .sum();
+    let slowest_needed = expected_stops
+        .iter()
+        .map(|(a, s)| ceil25(*a) + ceil25(*s))
+        .max()
+        .unwrap_or(0);
+    let pace = PaceConfig::default();
+    let throttle_bound_seconds =
+        (slowest_needed as f64 - pace.burst).max(0.0) / pace.rate_per_second;
+    let report = SweepBenchReport {
+        tenants: tenants.len(),
+        workspaces: tenants.len() * cfg.workspaces_per_tenant,
+        active,
+        stops,
+        api_calls,
+        api_calls_lower_bound: lower_bound,
+        wall_seconds,
+        throttle_bound_seconds,
+        peak_rss_bytes: peak_rss_bytes(),
+        tenants_failed: failed,
+        throttled_calls: throttled,
+        seed_seconds,
+        concurrency: cfg.concurrency,
+    };
+    let _ = slowest_calls;
+    drop(sink);
+    emu.shutdown().await;
+    engine.shutdown().await;
+    Ok(report)
+}

@@ -1,0 +1,179 @@
+//! What the power tests share: the emulator (rate limits on unless a test turns them off),
+//! the store on dynoxide, an EventBridge sink, and tenants whose desktops are registered.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use steward_functions::Deps;
+use steward_local::bench_sweep::{EventSink, bulk_tenant, local_deps};
+use steward_local::emulator::seed::{BulkAccount, BulkSeed};
+use steward_local::emulator::{Emulator, EmulatorConfig, EmulatorHandle, SeedKind};
+use steward_shared::clock::SharedClock;
+use steward_shared::ids::{DirectoryId, TenantId, WorkspaceId};
+use steward_shared::model::{
+    AuditRecord, RunningMode, Tenant, Timestamp, WorkspaceRecord, WorkspaceState,
+};
+use steward_shared::store::{
+    AuditStore, DynamoStore, PageRequest, TenantStore, WorkspaceStore, collect_all,
+};
+use steward_tests::TestStore;
+
+pub struct World {
+    pub emu: EmulatorHandle,
+    pub accounts: Vec<BulkAccount>,
+    pub tenants: Vec<Tenant>,
+    pub deps: Deps,
+    pub sink: EventSink,
+    _store: TestStore,
+}
+
+pub const FIRST_ACCOUNT: u64 = 410_000_000_001;
+
+/// `accounts` tenants, each with `per` MANUAL AVAILABLE desktops of which the first
+/// `registered` are in Steward's registry (the others exist only in the customer account).
+pub async fn world(accounts: usize, per: usize, registered: usize) -> World {
+    let emu = Emulator::start(EmulatorConfig {
+        seed: SeedKind::None,
+        start_time: None,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    emu.control().update_options(|o| {
+        o.enforce_credential_expiry = false;
+        o.maintenance.enabled = false;
+    });
+    let accounts = emu.control().bulk_seed(&BulkSeed {
+        accounts,
+        workspaces_per_account: per,
+        region: "us-east-1".into(),
+        first_account_id: FIRST_ACCOUNT,
+    });
+    let store = steward_tests::dynoxide().await;
+    let sink = EventSink::start().await.unwrap();
+    let control = emu.control().clone();
+    let clock: SharedClock = Arc::new(move || control.now());
+    let ds = DynamoStore::new(store.store.client().clone(), store.store.table());
+    let deps = local_deps(ds, &emu.endpoint_url(), &sink.url, clock)
+        .await
+        .unwrap();
+    let now = emu.control().now();
+    let mut tenants = Vec::new();
+    for a in &accounts {
+        let t = deps
+            .store
+            .create_tenant(&bulk_tenant(a, now).unwrap())
+            .await
+            .unwrap();
+        for id in registered_ids(&emu, a).into_iter().take(registered) {
+            let r = WorkspaceRecord::new(
+                t.tenant_id.clone(),
+                WorkspaceId::parse(id).unwrap(),
+                t.regions[0].clone(),
+                DirectoryId::parse(a.directory_id.as_str()).unwrap(),
+                RunningMode::Manual,
+                WorkspaceState::Available,
+                now,
+            );
+            deps.store.create_workspace(&r).await.unwrap();
+        }
+        tenants.push(t);
+    }
+    World {
+        emu,
+        accounts,
+        tenants,
+        deps,
+        sink,
+        _store: store,
+    }
+}
+
+/// The account's desktop ids, sorted.
+pub fn registered_ids(emu: &EmulatorHandle, a: &BulkAccount) -> Vec<String> {
+    let mut ids = emu.control().workspace_ids(&a.account_id, &a.region);
+    ids.sort();
+    ids
+}
+
+impl World {
+    pub fn now(&self) -> Timestamp {
+        self.emu.control().now()
+    }
+
+    pub fn advance_minutes(&self, m: f64) {
+        self.emu.control().advance_seconds(m * 60.0).unwrap();
+    }
+
+    pub fn state(&self, tenant: usize, ws: &str) -> String {
+        let a = &self.accounts[tenant];
+        self.emu
+            .control()
+            .workspace_state(&a.account_id, &a.region, ws)
+            .unwrap_or_default()
+    }
+
+    pub fn calls(&self, tenant: usize, op: &str) -> u64 {
+        self.emu
+            .control()
+            .calls(&self.accounts[tenant].account_id, op)
+    }
+
+    pub async fn record(&self, tenant: usize, ws: &str) -> WorkspaceRecord {
+        self.deps
+            .store
+            .get_workspace(
+                &self.tenants[tenant].tenant_id,
+                &WorkspaceId::parse(ws).unwrap(),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    pub async fn records(&self, tenant: usize) -> Vec<WorkspaceRecord> {
+        let id = self.tenants[tenant].tenant_id.clone();
+        let mut all = collect_all(|p: PageRequest| self.deps.store.list_workspaces(&id, p))
+            .await
+            .unwrap();
+        all.sort_by(|a, b| a.workspace_id.cmp(&b.workspace_id));
+        all
+    }
+
+    pub async fn tenant(&self, i: usize) -> Tenant {
+        self.deps
+            .store
+            .get_tenant(&self.tenants[i].tenant_id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    pub async fn audit(&self, tenant: &TenantId) -> Vec<AuditRecord> {
+        let from = self.now() - chrono::Duration::days(30);
+        let to = self.now() + chrono::Duration::days(30);
+        collect_all(|p: PageRequest| self.deps.store.list_audit(tenant, from, to, p))
+            .await
+            .unwrap()
+    }
+
+    /// A partner event as EventBridge delivers it.
+    pub fn event(&self, id: &str, detail_type: &str, tenant: usize, detail: Value) -> Value {
+        let mut detail = detail;
+        if detail.get("tenantId").is_none() {
+            detail["tenantId"] = json!(self.tenants[tenant].tenant_id);
+        }
+        json!({
+            "version": "0",
+            "id": id,
+            "detail-type": detail_type,
+            "source": "steward.partner",
+            "account": "111122223333",
+            "time": self.now(),
+            "region": "us-east-1",
+            "resources": [],
+            "detail": detail,
+        })
+    }
+}
