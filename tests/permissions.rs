@@ -77,6 +77,18 @@ fn sam_template_actions(name: &str) -> Option<&'static [&'static str]> {
         ],
         "StepFunctionsExecutionPolicy" => &["states:StartExecution"],
         "CloudWatchPutMetricPolicy" => &["cloudwatch:PutMetricData"],
+        "DynamoDBCrudPolicy" => &[
+            "dynamodb:GetItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:PutItem",
+            "dynamodb:Scan",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:DescribeTable",
+            "dynamodb:ConditionCheckItem",
+        ],
         "DynamoDBReadPolicy" => &[
             "dynamodb:GetItem",
             "dynamodb:Scan",

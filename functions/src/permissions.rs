@@ -86,6 +86,31 @@ pub fn needs_of(route: &str) -> Option<Needs> {
                 customer: Vec::new(),
             });
         }
+        "power.partner_events" => {
+            return Some(Needs {
+                partner: [STORE, &[PUBLISH, ASSUME]].concat(),
+                customer: vec!["workspaces:StartWorkspaces", "workspaces:StopWorkspaces"],
+            });
+        }
+        "power.sweep_tenant" => {
+            return Some(Needs {
+                partner: [STORE, &["dynamodb:DeleteItem", PUBLISH, ASSUME]].concat(),
+                customer: vec!["workspaces:DescribeWorkspaces", "workspaces:StopWorkspaces"],
+            });
+        }
+        "power.list_tenants" | "power.usage" => {
+            return Some(Needs {
+                partner: vec!["dynamodb:GetItem", "dynamodb:Query"],
+                customer: Vec::new(),
+            });
+        }
+        // Writes its metric as an EMF log line: no AWS call.
+        "power.sweep_report" => {
+            return Some(Needs {
+                partner: Vec::new(),
+                customer: Vec::new(),
+            });
+        }
         _ => return None,
     };
     Some(needs(customer))

@@ -28,6 +28,8 @@ pub enum DemoError {
     Store(#[from] steward_shared::store::StoreError),
     #[error("onboarding did not succeed: {0}")]
     Onboarding(String),
+    #[error("the simulated day: {0}")]
+    Day(#[from] crate::day::DayError),
 }
 
 /// One line of the timeline, at the sandbox's (virtual) time.
@@ -52,13 +54,7 @@ pub struct StepSummary {
     pub status: StepStatus,
 }
 
-#[derive(Debug, Serialize)]
-pub struct PowerAction {
-    pub workspace: String,
-    pub action: String,
-    pub reason: String,
-    pub time: DateTime<Utc>,
-}
+pub use steward_functions::power::PowerAction;
 
 /// What `demo --json` prints.
 #[derive(Debug, Serialize)]
@@ -96,21 +92,40 @@ pub async fn run(opts: DemoOptions) -> Result<Report, DemoError> {
         start_time: None,
     })
     .await?;
-    let result = onboard(&sb, opts.desktops).await;
-    let report = match result {
-        Ok(mut timeline) => {
-            timeline.sort_by_key(|e| e.at);
-            Ok(Report {
-                tenants: summarise(&sb.deps.store).await?,
-                power_actions: Vec::new(),
-                api_calls: api_calls(&sb),
-                timeline,
-            })
-        }
-        Err(e) => Err(e),
-    };
+    let report = demo_on(&sb, opts.desktops).await;
     sb.shutdown().await;
     report
+}
+
+async fn demo_on(sb: &Sandbox, desktops: u32) -> Result<Report, DemoError> {
+    let mut timeline = onboard(sb, desktops).await?;
+    let tenant =
+        TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
+    let onboarded_events = sb.control().events().len();
+    timeline.push(Event {
+        at: sb.control().now(),
+        what: "a simulated day of sessions, idle stops, a leased start and the 48-hour guard"
+            .into(),
+    });
+    let power_actions = crate::day::simulate_day(&sb.deps, sb.control(), &tenant).await?;
+    for a in &power_actions {
+        timeline.push(Event {
+            at: a.time,
+            what: format!("power {:<14} {}  {}", a.action, a.workspace, a.reason),
+        });
+    }
+    let day_events = sb.control().events().len() - onboarded_events;
+    timeline.push(Event {
+        at: sb.control().now(),
+        what: format!("{day_events} power events published on the partner bus during the day"),
+    });
+    timeline.sort_by_key(|e| e.at);
+    Ok(Report {
+        tenants: summarise(&sb.deps.store).await?,
+        power_actions,
+        api_calls: api_calls(sb),
+        timeline,
+    })
 }
 
 /// Onboards the default customer: CIDR, BYOL confirmation and directory are given up
@@ -155,6 +170,9 @@ async fn onboard(sb: &Sandbox, desktops: u32) -> Result<Vec<Event>, DemoError> {
         other => return Err(DemoError::Onboarding(format!("{other:?}"))),
     };
     for e in sb.control().events() {
+        if !e.detail_type.starts_with("Onboarding") {
+            continue;
+        }
         let d = &e.detail;
         let what = match e.detail_type.as_str() {
             "Onboarding Step Completed" => format!(
@@ -339,7 +357,7 @@ mod tests {
     #[tokio::test]
     async fn the_demo_onboards_the_default_customer() {
         let report = run(DemoOptions {
-            desktops: 2,
+            desktops: 4,
             ..DemoOptions::default()
         })
         .await
@@ -349,7 +367,14 @@ mod tests {
         assert_eq!(t.id, "demo-customer");
         assert_eq!(t.onboarding, TenantStatus::Active);
         assert_eq!(t.steps.len(), 12);
-        assert_eq!(t.workspaces.get("AVAILABLE"), Some(&2));
+        assert_eq!(t.workspaces.values().sum::<usize>(), 4);
+        let actions: Vec<&str> = report
+            .power_actions
+            .iter()
+            .map(|a| a.action.as_str())
+            .collect();
+        assert!(actions.contains(&"stop"), "{actions:?}");
+        assert!(actions.contains(&"guard_warning"), "{actions:?}");
         assert_eq!(
             report.api_calls.get("WorkSpaces.CreateWorkspaces"),
             Some(&1)
