@@ -375,14 +375,10 @@ mod tests {
             .collect();
         assert!(actions.contains(&"stop"), "{actions:?}");
         assert!(actions.contains(&"guard_warning"), "{actions:?}");
-        assert_eq!(
-            report.api_calls.get("WorkSpaces.CreateWorkspaces"),
-            Some(&1)
-        );
-        assert_eq!(
-            report.api_calls.get("WorkSpaces.ImportWorkspaceImage"),
-            Some(&1)
-        );
+        // Counted as served, throttled attempts included (the rate limit is on).
+        assert!(report.api_calls.get("WorkSpaces.CreateWorkspaces") >= Some(&1));
+        assert!(report.api_calls.get("WorkSpaces.ImportWorkspaceImage") >= Some(&1));
+        assert!(report.api_calls.get("EventBridge.PutEvents") >= Some(&14));
         let lines: Vec<&str> = report.timeline.iter().map(|e| e.what.as_str()).collect();
         assert!(
             lines
