@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use aws_credential_types::Credentials;
 use steward_local::emulator::seed::{BulkAccount, BulkSeed};
 use steward_local::emulator::{Emulator, EmulatorConfig, EmulatorHandle, SeedKind};
@@ -43,7 +43,7 @@ async fn emulator() -> (EmulatorHandle, Vec<BulkAccount>) {
 }
 
 async fn partner_config(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    steward_shared::aws::sdk_defaults()
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
             "AKIDPARTNER",

@@ -1,12 +1,12 @@
 //! The gateways against a real service implementation (moto's EventBridge).
 
-use aws_config::{BehaviorVersion, Region};
+use aws_config::Region;
 use aws_sdk_eventbridge::config::Credentials;
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::events::{MAX_ENTRY_BYTES, Outbound, Publisher};
 
 async fn eventbridge() -> aws_sdk_eventbridge::Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
+    let config = steward_shared::aws::sdk_defaults()
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
         .endpoint_url(steward_tests::moto_endpoint())

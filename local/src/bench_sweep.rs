@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{Region, SdkConfig};
 use axum::Router;
 use axum::body::Bytes;
 use axum::routing::post;
@@ -136,7 +136,7 @@ impl Drop for EventSink {
 
 /// SDK configuration for the partner account against one local endpoint.
 pub async fn local_sdk_config(endpoint: &str, settings: &AccessSettings) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    steward_shared::aws::sdk_defaults()
         .region(Region::new("us-east-1"))
         .credentials_provider(aws_credential_types::Credentials::new(
             "AKIDPARTNER",

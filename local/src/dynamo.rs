@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use aws_config::{BehaviorVersion, Region};
+use aws_config::Region;
 use aws_sdk_dynamodb::config::Credentials;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -79,7 +79,7 @@ impl Drop for EmbeddedDynamo {
 
 /// A DynamoDB client for a local engine: fixed test credentials, `us-east-1`.
 pub async fn local_client(endpoint_url: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
+    let config = steward_shared::aws::sdk_defaults()
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
             "local",

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, Region};
+use aws_config::Region;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use serde_yaml::Value as Yaml;
@@ -143,7 +143,7 @@ impl Sandbox {
         })?;
         // The partner account's own credentials; the emulator treats any key it did not
         // issue as the partner account.
-        let base = aws_config::defaults(BehaviorVersion::latest())
+        let base = steward_shared::aws::sdk_defaults()
             .region(Region::new("us-east-1"))
             .endpoint_url(emulator.endpoint_url())
             .credentials_provider(aws_credential_types::Credentials::new(

@@ -1,12 +1,15 @@
-//! STS AssumeRole / GetCallerIdentity and EC2 DescribeImages through the real SDKs.
+//! STS AssumeRole / GetCallerIdentity through the real SDK, and EC2 DescribeImages through
+//! Steward's own ec2Query client.
 
 mod emulator_support;
 
 use aws_credential_types::Credentials;
-use aws_sdk_ec2::types::Filter;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use emulator_support::*;
 use steward_local::emulator::seed::{EXTERNAL_ID, ROLE_ARN, ids};
+use steward_shared::aws::{AwsError, AwsErrorKind, https_connector};
+use steward_shared::config::AccessSettings;
+use steward_shared::gateway::ec2::{DescribeImages, Ec2Client, ImagesPage};
 
 fn sts_code<E: ProvideErrorMetadata, R>(e: &aws_sdk_sts::error::SdkError<E, R>) -> String {
     e.as_service_error()
@@ -176,34 +179,43 @@ async fn expired_credentials_are_rejected_on_the_virtual_clock() {
 
 #[tokio::test]
 async fn describe_images_with_owners_filters_and_fields() {
+    // Steward's own ec2Query client (the AWS CLI test checks the emulator's wire format
+    // independently, through botocore).
     let emu = start().await;
     let url = emu.endpoint_url();
-    let ec2 = aws_sdk_ec2::Client::new(&customer(&url).await);
-    let f = |n: &str, v: &str| Filter::builder().name(n).values(v).build();
+    let ec2 = Ec2Client::new(
+        &customer(&url).await,
+        https_connector(),
+        &AccessSettings::default(),
+    );
+    let f = |n: &str, v: &str| (n.to_owned(), vec![v.to_owned()]);
+    let owned = |filters: Vec<(String, Vec<String>)>| DescribeImages {
+        owners: vec!["self".into()],
+        filters,
+        ..DescribeImages::default()
+    };
+    let ids_of = |p: &ImagesPage| {
+        let mut v: Vec<String> = p.images.iter().map(|i| i.image_id.clone()).collect();
+        v.sort();
+        v
+    };
 
-    let all = ec2.describe_images().owners("self").send().await.unwrap();
-    assert_eq!(all.images().len(), 6, "six customer-owned AMIs");
+    let all = ec2.describe_images(&owned(vec![])).await.unwrap();
+    assert_eq!(all.images.len(), 6, "six customer-owned AMIs");
 
     let eligible = ec2
-        .describe_images()
-        .owners("self")
-        .filters(f("virtualization-type", "hvm"))
-        .filters(f("state", "available"))
-        .filters(f("block-device-mapping.encrypted", "false"))
-        .filters(f("platform", "windows"))
-        .filters(f("is-public", "false"))
-        .filters(f("owner-id", CUSTOMER))
-        .send()
+        .describe_images(&owned(vec![
+            f("virtualization-type", "hvm"),
+            f("state", "available"),
+            f("block-device-mapping.encrypted", "false"),
+            f("platform", "windows"),
+            f("is-public", "false"),
+            f("owner-id", CUSTOMER),
+        ]))
         .await
         .unwrap();
-    let mut got: Vec<&str> = eligible
-        .images()
-        .iter()
-        .filter_map(|i| i.image_id())
-        .collect();
-    got.sort();
     assert_eq!(
-        got,
+        ids_of(&eligible),
         vec![
             ids::AMI_WIN11_ELIGIBLE,
             ids::AMI_WIN10_ELIGIBLE,
@@ -212,113 +224,101 @@ async fn describe_images_with_owners_filters_and_fields() {
     );
 
     let one = ec2
-        .describe_images()
-        .image_ids(ids::AMI_WIN11_ELIGIBLE)
-        .send()
+        .describe_images(&DescribeImages {
+            image_ids: vec![ids::AMI_WIN11_ELIGIBLE.into()],
+            ..DescribeImages::default()
+        })
         .await
         .unwrap();
-    let img = &one.images()[0];
-    assert_eq!(img.virtualization_type().map(|v| v.as_str()), Some("hvm"));
-    assert_eq!(
-        img.platform().map(|p| p.as_str()),
-        Some("windows"),
-        "lower-case on the wire"
-    );
-    assert_eq!(img.platform_details(), Some("Windows BYOL"));
-    assert_eq!(img.usage_operation(), Some("RunInstances:0800"));
-    assert_eq!(img.ena_support(), Some(true));
-    assert_eq!(img.hypervisor().map(|h| h.as_str()), Some("xen"));
-    assert_eq!(img.state().map(|s| s.as_str()), Some("available"));
-    assert_eq!(img.owner_id(), Some(CUSTOMER));
-    assert_eq!(img.image_type().map(|t| t.as_str()), Some("machine"));
-    assert_eq!(img.name(), Some("steward-win11-byol"));
-    assert_eq!(img.root_device_type().map(|t| t.as_str()), Some("ebs"));
-    assert!(img.creation_date().is_some() && img.description().is_some());
-    let ebs = img.block_device_mappings()[0].ebs().unwrap();
-    assert_eq!(ebs.volume_type().map(|v| v.as_str()), Some("gp3"));
-    assert_eq!(ebs.volume_size(), Some(80));
-    assert_eq!(ebs.encrypted(), Some(false));
+    let img = &one.images[0];
+    assert_eq!(img.virtualization_type, "hvm");
+    assert_eq!(img.platform, "windows", "lower-case on the wire");
+    assert_eq!(img.platform_details, "Windows BYOL");
+    assert!(img.ena_support);
+    assert_eq!(img.hypervisor, "xen");
+    assert_eq!(img.state, "available");
+    assert_eq!(img.owner_id, CUSTOMER);
+    assert_eq!(img.image_type, "machine");
+    assert_eq!(img.name, "steward-win11-byol");
+    assert!(!img.creation_date.is_empty() && !img.description.is_empty());
+    assert_eq!(img.root_volume_type, "gp3");
+    assert_eq!(img.root_volume_gib, 80);
+    assert!(!img.encrypted);
 
     let wild = ec2
-        .describe_images()
-        .owners("self")
-        .filters(f("name", "steward-win1?-*"))
-        .send()
+        .describe_images(&owned(vec![f("name", "steward-win1?-*")]))
         .await
         .unwrap();
-    assert_eq!(wild.images().len(), 6);
+    assert_eq!(wild.images.len(), 6);
     let para = ec2
-        .describe_images()
-        .owners("self")
-        .filters(f("virtualization-type", "paravirtual"))
-        .send()
+        .describe_images(&owned(vec![f("virtualization-type", "paravirtual")]))
         .await
         .unwrap();
-    assert_eq!(para.images()[0].image_id(), Some(ids::AMI_PARAVIRTUAL));
-    let amazon = ec2.describe_images().owners("amazon").send().await.unwrap();
-    assert_eq!(amazon.images()[0].image_id(), Some(ids::AMI_AMAZON_PUBLIC));
+    assert_eq!(para.images[0].image_id, ids::AMI_PARAVIRTUAL);
+    let amazon = ec2
+        .describe_images(&DescribeImages {
+            owners: vec!["amazon".into()],
+            ..DescribeImages::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(amazon.images[0].image_id, ids::AMI_AMAZON_PUBLIC);
 
     // Pagination.
-    let mut token = None;
+    let mut request = DescribeImages {
+        max_results: Some(5),
+        ..owned(vec![])
+    };
     let mut seen = 0;
+    let mut pages = 0;
     loop {
-        let page = ec2
-            .describe_images()
-            .owners("self")
-            .max_results(5)
-            .set_next_token(token)
-            .send()
-            .await
-            .unwrap();
-        seen += page.images().len();
-        token = page.next_token().map(String::from);
-        if token.is_none() {
+        let page = ec2.describe_images(&request).await.unwrap();
+        seen += page.images.len();
+        pages += 1;
+        request.next_token = page.next_token;
+        if request.next_token.is_none() {
             break;
         }
     }
-    assert_eq!(seen, 6);
+    assert_eq!((seen, pages), (6, 2));
 
+    let code = |e: AwsError| (e.code.unwrap_or_default(), e.kind);
+    let by_id = |id: &str| DescribeImages {
+        image_ids: vec![id.to_owned()],
+        ..DescribeImages::default()
+    };
     let e = ec2
-        .describe_images()
-        .image_ids("ami-0000000000000dead")
-        .send()
+        .describe_images(&by_id("ami-0000000000000dead"))
         .await
         .unwrap_err();
     assert_eq!(
-        e.as_service_error().and_then(|s| s.code()),
-        Some("InvalidAMIID.NotFound")
+        code(e),
+        ("InvalidAMIID.NotFound".into(), AwsErrorKind::NotFound)
+    );
+    let e = ec2.describe_images(&by_id("ami-xyz")).await.unwrap_err();
+    assert_eq!(
+        code(e),
+        (
+            "InvalidAMIID.Malformed".into(),
+            AwsErrorKind::InvalidRequest
+        )
     );
     let e = ec2
-        .describe_images()
-        .image_ids("ami-xyz")
-        .send()
+        .describe_images(&DescribeImages {
+            filters: vec![f("no-such-filter", "x")],
+            ..DescribeImages::default()
+        })
         .await
         .unwrap_err();
-    assert_eq!(
-        e.as_service_error().and_then(|s| s.code()),
-        Some("InvalidAMIID.Malformed")
-    );
+    assert_eq!(code(e).0, "InvalidParameterValue");
     let e = ec2
-        .describe_images()
-        .filters(f("no-such-filter", "x"))
-        .send()
+        .describe_images(&DescribeImages {
+            next_token: Some("forged".into()),
+            ..owned(vec![])
+        })
         .await
         .unwrap_err();
-    assert_eq!(
-        e.as_service_error().and_then(|s| s.code()),
-        Some("InvalidParameterValue")
-    );
-    let e = ec2
-        .describe_images()
-        .owners("self")
-        .next_token("forged")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(
-        e.as_service_error().and_then(|s| s.code()),
-        Some("InvalidParameterValue")
-    );
+    assert_eq!(code(e).0, "InvalidParameterValue");
     assert!(emu.control().calls(CUSTOMER, "EC2.DescribeImages") >= 10);
     emu.shutdown().await;
 }

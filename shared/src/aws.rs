@@ -14,13 +14,17 @@ use std::sync::Mutex;
 use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::provider::error::CredentialsError;
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::http::{SharedHttpClient, SharedHttpConnector};
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::shared::IntoShared;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::config::AccessSettings;
+use crate::gateway::ec2::Ec2Client;
 use crate::ids::{ExternalId, RegionName, RoleArn, TenantId};
 use crate::model::Tenant;
 use crate::validate;
@@ -29,10 +33,36 @@ use crate::validate;
 /// environment (including `AWS_ENDPOINT_URL[_<SERVICE>]`), adaptive retries for
 /// WorkSpaces' low API rate (2 requests/s, bursts of 5).
 pub async fn load_base_config(settings: &AccessSettings) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    sdk_defaults()
         .retry_config(retry_config(settings))
         .load()
         .await
+}
+
+/// The HTTP client of every SDK client: hyper with rustls on ring, trusting the system's
+/// roots (the SDK crates are built without `default-https-client`, which links aws-lc).
+pub fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+/// The same stack as a bare connector, for the one protocol Steward speaks without an SDK
+/// (EC2 DescribeImages: see [`crate::gateway::ec2`]).
+pub fn https_connector() -> SharedHttpConnector {
+    aws_smithy_http_client::Connector::builder()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build()
+        .into_shared()
+}
+
+/// `aws_config::defaults` with Steward's HTTP client: every SDK configuration starts here.
+pub fn sdk_defaults() -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https_client())
 }
 
 /// Adaptive retry: throttled calls back off exponentially and the client rate-limits itself.
@@ -86,6 +116,8 @@ impl fmt::Debug for TenantAccess<'_> {
 pub struct TenantClients {
     config: SdkConfig,
     workspaces: aws_sdk_workspaces::Client,
+    connector: SharedHttpConnector,
+    settings: AccessSettings,
 }
 
 impl TenantClients {
@@ -103,8 +135,8 @@ impl TenantClients {
     }
 
     /// EC2, for DescribeImages (the customer's AMIs offered for import).
-    pub fn ec2(&self) -> aws_sdk_ec2::Client {
-        aws_sdk_ec2::Client::new(&self.config)
+    pub fn ec2(&self) -> Ec2Client {
+        Ec2Client::new(&self.config, self.connector.clone(), &self.settings)
     }
 }
 
@@ -118,6 +150,7 @@ struct CacheEntry {
 pub struct ClientFactory {
     base: SdkConfig,
     settings: AccessSettings,
+    connector: SharedHttpConnector,
     cache: Mutex<HashMap<(TenantId, RegionName), CacheEntry>>,
 }
 
@@ -126,6 +159,7 @@ impl ClientFactory {
         Self {
             base,
             settings,
+            connector: https_connector(),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -164,6 +198,8 @@ impl ClientFactory {
         let clients = TenantClients {
             workspaces: aws_sdk_workspaces::Client::new(&config),
             config,
+            connector: self.connector.clone(),
+            settings: self.settings.clone(),
         };
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache.insert(

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region};
+use aws_config::Region;
 use aws_credential_types::Credentials;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_types::body::SdkBody;
@@ -70,7 +70,7 @@ fn event(resp: http::Response<SdkBody>) -> ReplayEvent {
 }
 
 async fn factory(http: StaticReplayClient, settings: AccessSettings) -> ClientFactory {
-    let base = aws_config::defaults(BehaviorVersion::latest())
+    let base = steward_shared::aws::sdk_defaults()
         .http_client(http)
         .credentials_provider(Credentials::new(
             "AKIDPARTNER",

@@ -2,7 +2,6 @@
 //! clients pointed at it, assume the customer role, onboard a tenant.
 #![allow(dead_code)]
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
 use aws_sdk_workspaces::types::{
@@ -41,7 +40,7 @@ pub async fn start_with(options: Options) -> EmulatorHandle {
 }
 
 pub async fn config(url: &str, creds: Credentials, attempts: u32) -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    steward_shared::aws::sdk_defaults()
         .region(aws_config::Region::new(REGION))
         .endpoint_url(url)
         .credentials_provider(creds)

@@ -2,6 +2,7 @@
 //! shapes into domain types, batching to the service's limits and keeping per-item
 //! failures apart from whole-call failures.
 
+pub mod ec2;
 pub mod events;
 pub mod setup;
 pub mod workspaces;

@@ -6,6 +6,7 @@ use aws_sdk_workspaces::Client;
 use aws_sdk_workspaces::types as ws;
 
 use super::ItemOutcome;
+use super::ec2::{DescribeImages, Ec2Client};
 use crate::aws::{AwsError, AwsErrorKind};
 use crate::ids::{BundleId, DirectoryId, ImageId};
 use crate::model::PartnerTag;
@@ -145,89 +146,24 @@ pub async fn enable_byol(client: &Client, cidr: &str) -> Result<(), AwsError> {
 
 /// The customer's own machine images (EC2 DescribeImages, owner `self`, `image-type`
 /// machine), at most `max`; `true` if more exist.
-pub async fn owned_amis(
-    ec2: &aws_sdk_ec2::Client,
-    max: usize,
-) -> Result<(Vec<AmiFacts>, bool), AwsError> {
-    use aws_sdk_ec2::types::Filter;
+pub async fn owned_amis(ec2: &Ec2Client, max: usize) -> Result<(Vec<AmiFacts>, bool), AwsError> {
     let mut out = Vec::new();
-    let mut token = None;
+    let mut request = DescribeImages {
+        owners: vec!["self".into()],
+        filters: vec![("image-type".into(), vec!["machine".into()])],
+        ..DescribeImages::default()
+    };
     loop {
-        let page = ec2
-            .describe_images()
-            .owners("self")
-            .filters(
-                Filter::builder()
-                    .name("image-type")
-                    .values("machine")
-                    .build(),
-            )
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("EC2", "DescribeImages", e))?;
-        out.extend(page.images().iter().map(ami_facts));
-        token = page.next_token().map(str::to_owned);
-        if out.len() > max || (out.len() == max && token.is_some()) {
+        let page = ec2.describe_images(&request).await?;
+        out.extend(page.images);
+        request.next_token = page.next_token;
+        if out.len() > max || (out.len() == max && request.next_token.is_some()) {
             out.truncate(max);
             return Ok((out, true));
         }
-        if token.is_none() {
+        if request.next_token.is_none() {
             return Ok((out, false));
         }
-    }
-}
-
-fn ami_facts(i: &aws_sdk_ec2::types::Image) -> AmiFacts {
-    let root = i.root_device_name().unwrap_or_default();
-    let root_ebs = i
-        .block_device_mappings()
-        .iter()
-        .find(|b| b.device_name() == Some(root))
-        .or_else(|| i.block_device_mappings().first())
-        .and_then(|b| b.ebs());
-    AmiFacts {
-        image_id: i.image_id().unwrap_or_default().to_owned(),
-        name: i.name().unwrap_or_default().to_owned(),
-        description: i.description().unwrap_or_default().to_owned(),
-        owner_id: i.owner_id().unwrap_or_default().to_owned(),
-        state: i.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-        image_type: i
-            .image_type()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        virtualization_type: i
-            .virtualization_type()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        hypervisor: i
-            .hypervisor()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        // The service sends `windows` where the model's enum says `Windows` (reference §10).
-        platform: i
-            .platform()
-            .map(|s| s.as_str().to_ascii_lowercase())
-            .unwrap_or_default(),
-        platform_details: i.platform_details().unwrap_or_default().to_owned(),
-        ena_support: i.ena_support().unwrap_or(false),
-        architecture: i
-            .architecture()
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default(),
-        root_volume_type: root_ebs
-            .and_then(|e| e.volume_type())
-            .map(|v| v.as_str().to_owned())
-            .unwrap_or_default(),
-        root_volume_gib: root_ebs
-            .and_then(|e| e.volume_size())
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(0),
-        encrypted: i
-            .block_device_mappings()
-            .iter()
-            .any(|b| b.ebs().and_then(|e| e.encrypted()) == Some(true)),
-        creation_date: i.creation_date().unwrap_or_default().to_owned(),
     }
 }
 
