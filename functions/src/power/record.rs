@@ -5,6 +5,7 @@
 //! action already happened, and failing the invocation would only make EventBridge
 //! redeliver an event whose effect is already recorded (and therefore skipped).
 
+use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use steward_shared::Error;
@@ -108,15 +109,22 @@ pub fn failed(name: &str, message: impl Into<String>) -> AuditOutcome {
     }
 }
 
-/// Writes the audit records of `actions`, then publishes their events (10 per call).
+/// Audit writes in flight at once.
+const AUDIT_CONCURRENCY: usize = 16;
+
+/// Writes the audit records of `actions` (several at a time), then publishes their events (10 per call).
 /// Returns how many events could not be published (logged by [`Deps::publish`]).
 pub async fn record_all(deps: &Deps, actions: &[Action<'_>]) -> Result<usize, Error> {
     if actions.is_empty() {
         return Ok(0);
     }
-    for a in actions {
-        deps.store.append_audit(&a.audit()).await?;
-    }
+    let audits: Vec<AuditRecord> = actions.iter().map(Action::audit).collect();
+    let writes: Vec<_> = audits.iter().map(|a| deps.store.append_audit(a)).collect();
+    let written: Vec<_> = futures::stream::iter(writes)
+        .buffer_unordered(AUDIT_CONCURRENCY)
+        .collect()
+        .await;
+    written.into_iter().collect::<Result<(), _>>()?;
     let events: Vec<Outbound> = actions.iter().map(Action::outbound).collect();
     match deps.publish(&events).await {
         Ok(outcomes) => Ok(outcomes

@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 
 use chrono::Duration;
+use futures::StreamExt;
 use serde::Serialize;
 use steward_shared::Error;
 use steward_shared::aws::{AwsErrorKind, TenantAccess};
@@ -27,7 +28,9 @@ use steward_shared::error::names;
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::{BATCH, Described, WorkspacesGateway};
 use steward_shared::ids::{RegionName, WorkspaceId};
-use steward_shared::model::{Actor, AuditOutcome, Tenant, WorkspaceRecord, WorkspaceState};
+use steward_shared::model::{
+    Actor, AuditOutcome, PowerPolicy, Tenant, Timestamp, WorkspaceRecord, WorkspaceState,
+};
 use steward_shared::power::{GuardDecision, IdleDecision, guard_decision, idle_decision};
 use steward_shared::reconcile::{Drift, Observation, Reconciled, ledger_entries, reconcile};
 use steward_shared::store::{PageRequest, StoreError, UsageStore, WorkspaceStore, collect_all};
@@ -81,6 +84,175 @@ struct Stop {
     written: WorkspaceRecord,
     reason: String,
     hard_limit: bool,
+}
+
+/// Writes in flight at once within one tenant's sweep.
+const WRITE_CONCURRENCY: usize = 16;
+
+/// What the policy asks of one desktop.
+enum Decision {
+    Keep,
+    Warn { age_minutes: i64 },
+    Stop { reason: String, hard_limit: bool },
+}
+
+/// One desktop's reconciliation and decision, before any write.
+struct Plan<'r> {
+    before: &'r WorkspaceRecord,
+    reconciled: Reconciled,
+    decision: Decision,
+}
+
+/// What the writes for one desktop did.
+struct Applied<'r> {
+    before: &'r WorkspaceRecord,
+    conflicts: usize,
+    /// Drift recorded: (what, state before, state now).
+    drift: Vec<(Drift, WorkspaceState, WorkspaceState)>,
+    result: Effect,
+}
+
+enum Effect {
+    None,
+    Warned { reason: String },
+    WouldStop { reason: String },
+    Stop(Stop),
+}
+
+fn decide(
+    current: &WorkspaceRecord,
+    kind: SweepKind,
+    policy: &PowerPolicy,
+    now: Timestamp,
+) -> Decision {
+    match kind {
+        SweepKind::Idle => match idle_decision(current, policy, now) {
+            IdleDecision::Stop { idle_since } => Decision::Stop {
+                reason: format!(
+                    "idle since {} (timeout {} min)",
+                    idle_since.to_rfc3339(),
+                    policy.idle_timeout_minutes
+                ),
+                hard_limit: false,
+            },
+            IdleDecision::Keep(_) => Decision::Keep,
+        },
+        SweepKind::Guard => match guard_decision(current, policy, now) {
+            GuardDecision::StopIdle { age_minutes } => Decision::Stop {
+                reason: format!(
+                    "guard: AVAILABLE {age_minutes} min (threshold {}) with no live session",
+                    policy.guard_threshold_minutes
+                ),
+                hard_limit: false,
+            },
+            GuardDecision::HardLimitStop { age_minutes } => Decision::Stop {
+                reason: format!(
+                    "guard hard limit: AVAILABLE {age_minutes} min (limit {}) with a live session; stopped before the service's forced stop",
+                    policy.guard_hard_limit_minutes
+                ),
+                hard_limit: true,
+            },
+            GuardDecision::Warn { age_minutes } => Decision::Warn { age_minutes },
+            GuardDecision::NotApplicable
+            | GuardDecision::Fine { .. }
+            | GuardDecision::AlreadyWarned { .. } => Decision::Keep,
+        },
+    }
+}
+
+/// One desktop's writes, in order: what reconciliation learnt (only if more than the
+/// observation time moved) and its usage, then the warning or the stop's intent. A record
+/// that changed under the sweep (a session started) is left for the next sweep.
+async fn apply<'r>(
+    deps: &Deps,
+    tenant: &Tenant,
+    plan: Plan<'r>,
+    now: Timestamp,
+) -> Result<Applied<'r>, Error> {
+    let Plan {
+        before,
+        reconciled:
+            Reconciled {
+                record: mut current,
+                drift,
+                closed,
+                ..
+            },
+        decision,
+    } = plan;
+    let mut out = Applied {
+        before,
+        conflicts: 0,
+        drift: Vec::new(),
+        result: Effect::None,
+    };
+    let policy = &tenant.policy;
+    let mut unchanged = current.clone();
+    unchanged.state_observed_at = before.state_observed_at;
+    if unchanged != *before {
+        match deps.store.update_workspace(&current).await {
+            Ok(w) => current = w,
+            Err(StoreError::VersionConflict { .. }) => {
+                out.conflicts += 1;
+                return Ok(out);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        if let Some(period) = closed {
+            for (month, secs, unc) in ledger_entries(&period) {
+                deps.store
+                    .add_usage(&tenant.tenant_id, &before.workspace_id, &month, secs, unc)
+                    .await?;
+            }
+        }
+        out.drift = drift
+            .into_iter()
+            .map(|d| (d, before.state, current.state))
+            .collect();
+    }
+    match decision {
+        Decision::Keep => {}
+        Decision::Warn { age_minutes } => {
+            let mut warned = current.clone();
+            warned.guard_warned_at = Some(now);
+            match deps.store.update_workspace(&warned).await {
+                Ok(_) => {
+                    let forced_at = current.available_since.map(|s| {
+                        s + Duration::minutes(i64::from(policy.service_forced_stop_minutes))
+                    });
+                    out.result = Effect::Warned {
+                        reason: format!(
+                            "AVAILABLE {age_minutes} min with a live session; the service stops it at {}",
+                            forced_at
+                                .map_or_else(|| "an unknown time".to_owned(), |t| t.to_rfc3339())
+                        ),
+                    };
+                }
+                Err(StoreError::VersionConflict { .. }) => out.conflicts += 1,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Decision::Stop { reason, .. } if policy.dry_run => {
+            out.result = Effect::WouldStop { reason };
+        }
+        Decision::Stop { reason, hard_limit } => {
+            let mut written = current.clone();
+            mark_stopping(&mut written, now);
+            match deps.store.update_workspace(&written).await {
+                Ok(w) => {
+                    out.result = Effect::Stop(Stop {
+                        before: current,
+                        written: w,
+                        reason,
+                        hard_limit,
+                    });
+                }
+                Err(StoreError::VersionConflict { .. }) => out.conflicts += 1,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Sweeps one tenant. An error means the tenant could not be swept (AccessDenied,
@@ -154,12 +326,12 @@ async fn sweep_region(
 
     let now = deps.now();
     let policy = &tenant.policy;
-    let mut actions: Vec<Action<'_>> = Vec::new();
-    let mut stops: Vec<Stop> = Vec::new();
     let actor = match kind {
         SweepKind::Idle => Actor::IdleSweep,
         SweepKind::Guard => Actor::GuardSweep,
     };
+    // 1. What each desktop needs, decided without I/O.
+    let mut plans = Vec::with_capacity(records.len());
     for record in &records {
         let seen = if let Some(o) = found.get(record.workspace_id.as_str()) {
             Observation::Seen {
@@ -171,137 +343,76 @@ async fn sweep_region(
         } else {
             continue; // unreadable: left as it is
         };
-        let Reconciled {
-            record: mut current,
-            drift,
-            closed,
-            ..
-        } = reconcile(record, seen, policy, now, options.interval);
-        if current.state == WorkspaceState::Available {
+        let reconciled = reconcile(record, seen, policy, now, options.interval);
+        if reconciled.record.state == WorkspaceState::Available {
             out.available += 1;
         }
-        // What reconciliation learnt, written only if more than the observation time moved.
-        let mut unchanged = current.clone();
-        unchanged.state_observed_at = record.state_observed_at;
-        if unchanged != *record {
-            match deps.store.update_workspace(&current).await {
-                Ok(w) => current = w,
-                Err(StoreError::VersionConflict { .. }) => {
-                    out.conflicts += 1;
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            }
-            if let Some(period) = closed {
-                for (month, secs, unc) in ledger_entries(&period) {
-                    deps.store
-                        .add_usage(&tenant.tenant_id, &record.workspace_id, &month, secs, unc)
-                        .await?;
-                }
-            }
-            for d in &drift {
-                out.drift += 1;
-                actions.push(Action {
-                    tenant: &tenant.tenant_id,
-                    workspace: Some(&record.workspace_id),
-                    actor: actor.clone(),
-                    action: "drift",
-                    reason: drift_reason(*d, record.state, current.state),
-                    outcome: AuditOutcome::Succeeded,
-                    detail_type: ot::DESKTOP_DRIFT,
-                    at: now,
-                });
-            }
-        }
-        // The decision, on the reconciled record.
-        let decision = match kind {
-            SweepKind::Idle => match idle_decision(&current, policy, now) {
-                IdleDecision::Stop { idle_since } => Some((
-                    format!(
-                        "idle since {} (timeout {} min)",
-                        idle_since.to_rfc3339(),
-                        policy.idle_timeout_minutes
-                    ),
-                    false,
-                )),
-                IdleDecision::Keep(_) => None,
-            },
-            SweepKind::Guard => match guard_decision(&current, policy, now) {
-                GuardDecision::StopIdle { age_minutes } => Some((
-                    format!(
-                        "guard: AVAILABLE {age_minutes} min (threshold {}) with no live session",
-                        policy.guard_threshold_minutes
-                    ),
-                    false,
-                )),
-                GuardDecision::HardLimitStop { age_minutes } => Some((
-                    format!(
-                        "guard hard limit: AVAILABLE {age_minutes} min (limit {}) with a live session; stopped before the service's forced stop",
-                        policy.guard_hard_limit_minutes
-                    ),
-                    true,
-                )),
-                GuardDecision::Warn { age_minutes } => {
-                    let mut warned = current.clone();
-                    warned.guard_warned_at = Some(now);
-                    match deps.store.update_workspace(&warned).await {
-                        Ok(_) => {
-                            out.warned += 1;
-                            let forced_at = current.available_since.map(|s| {
-                                s + Duration::minutes(i64::from(policy.service_forced_stop_minutes))
-                            });
-                            actions.push(Action {
-                                tenant: &tenant.tenant_id,
-                                workspace: Some(&record.workspace_id),
-                                actor: actor.clone(),
-                                action: "guard_warning",
-                                reason: format!(
-                                    "AVAILABLE {age_minutes} min with a live session; the service stops it at {}",
-                                    forced_at.map_or_else(|| "an unknown time".to_owned(), |t| t.to_rfc3339())
-                                ),
-                                outcome: AuditOutcome::Succeeded,
-                                detail_type: ot::DESKTOP_GUARD_WARNING,
-                                at: now,
-                            });
-                        }
-                        Err(StoreError::VersionConflict { .. }) => out.conflicts += 1,
-                        Err(e) => return Err(e.into()),
-                    }
-                    None
-                }
-                GuardDecision::NotApplicable
-                | GuardDecision::Fine { .. }
-                | GuardDecision::AlreadyWarned { .. } => None,
-            },
-        };
-        let Some((reason, hard_limit)) = decision else {
-            continue;
-        };
-        if policy.dry_run {
-            out.would_stop += 1;
+        let decision = decide(&reconciled.record, kind, policy, now);
+        plans.push(Plan {
+            before: record,
+            reconciled,
+            decision,
+        });
+    }
+    // 2. Each desktop's writes, in order for that desktop, several desktops at a time: a
+    //    sweep's latency is its paced calls, not a queue of sequential writes.
+    let writes: Vec<_> = plans
+        .into_iter()
+        .map(|plan| apply(deps, tenant, plan, now))
+        .collect();
+    let applied: Vec<Result<Applied, Error>> = futures::stream::iter(writes)
+        .buffered(WRITE_CONCURRENCY)
+        .collect()
+        .await;
+    // 3. Counted and reported in the records' order.
+    let mut actions: Vec<Action<'_>> = Vec::new();
+    let mut stops: Vec<Stop> = Vec::new();
+    for a in applied {
+        let a = a?;
+        let workspace = &a.before.workspace_id;
+        let mut push = |action: &'static str, reason: String, outcome, detail_type| {
             actions.push(Action {
                 tenant: &tenant.tenant_id,
-                workspace: Some(&record.workspace_id),
+                workspace: Some(workspace),
                 actor: actor.clone(),
-                action: "would_stop",
+                action,
                 reason,
-                outcome: AuditOutcome::DryRun,
-                detail_type: ot::DESKTOP_WOULD_STOP,
+                outcome,
+                detail_type,
                 at: now,
             });
-            continue;
+        };
+        out.conflicts += a.conflicts;
+        for (d, was, is) in a.drift {
+            out.drift += 1;
+            push(
+                "drift",
+                drift_reason(d, was, is),
+                AuditOutcome::Succeeded,
+                ot::DESKTOP_DRIFT,
+            );
         }
-        let mut written = current.clone();
-        mark_stopping(&mut written, now);
-        match deps.store.update_workspace(&written).await {
-            Ok(w) => stops.push(Stop {
-                before: current,
-                written: w,
-                reason,
-                hard_limit,
-            }),
-            Err(StoreError::VersionConflict { .. }) => out.conflicts += 1,
-            Err(e) => return Err(e.into()),
+        match a.result {
+            Effect::None => {}
+            Effect::Warned { reason } => {
+                out.warned += 1;
+                push(
+                    "guard_warning",
+                    reason,
+                    AuditOutcome::Succeeded,
+                    ot::DESKTOP_GUARD_WARNING,
+                );
+            }
+            Effect::WouldStop { reason } => {
+                out.would_stop += 1;
+                push(
+                    "would_stop",
+                    reason,
+                    AuditOutcome::DryRun,
+                    ot::DESKTOP_WOULD_STOP,
+                );
+            }
+            Effect::Stop(stop) => stops.push(stop),
         }
     }
 
@@ -312,12 +423,21 @@ async fn sweep_region(
             .map(|s| s.before.workspace_id.clone())
             .collect();
         let outcomes = stop_batch(&gateway, &pacer, &ids, out).await;
-        for (stop, outcome) in chunk.iter().zip(outcomes) {
+        let settles: Vec<_> = chunk
+            .iter()
+            .zip(&outcomes)
+            .map(|(stop, outcome)| settle(deps, stop, outcome, now))
+            .collect();
+        let settled: Vec<Result<(), Error>> = futures::stream::iter(settles)
+            .buffered(WRITE_CONCURRENCY)
+            .collect()
+            .await;
+        for ((stop, outcome), settled) in chunk.iter().zip(outcomes).zip(settled) {
+            settled?;
             let ws = &stop.before.workspace_id;
             match outcome {
                 ItemOutcome::Accepted => {
                     out.stopped += 1;
-                    add_usage_until(deps, &stop.before, now).await?;
                     actions.push(Action {
                         tenant: &tenant.tenant_id,
                         workspace: Some(ws),
@@ -335,7 +455,6 @@ async fn sweep_region(
                 }
                 ItemOutcome::Failed { code, message } => {
                     out.stop_failed += 1;
-                    undo_stop(deps, &stop.written, &stop.before).await;
                     actions.push(Action {
                         tenant: &tenant.tenant_id,
                         workspace: Some(ws),
@@ -353,6 +472,23 @@ async fn sweep_region(
     out.actions.extend(actions.iter().map(Action::report));
     out.events_unpublished += record_all(deps, &actions).await?;
     Ok(())
+}
+
+/// After StopWorkspaces: an accepted stop closes the AVAILABLE period into the ledger; a
+/// refused one puts the record back.
+async fn settle(
+    deps: &Deps,
+    stop: &Stop,
+    outcome: &ItemOutcome,
+    now: Timestamp,
+) -> Result<(), Error> {
+    match outcome {
+        ItemOutcome::Accepted => add_usage_until(deps, &stop.before, now).await,
+        ItemOutcome::Failed { .. } => {
+            undo_stop(deps, &stop.written, &stop.before).await;
+            Ok(())
+        }
+    }
 }
 
 /// One StopWorkspaces call for up to 25 desktops; a whole-call failure becomes a failure of
