@@ -6,6 +6,7 @@
 //! reference to plain `async fn handler(event, &Deps)` functions that tests and the local
 //! state-machine runner call directly, through [`dispatch`].
 
+pub mod metrics;
 pub mod onboarding;
 pub mod permissions;
 pub mod power;

@@ -2,7 +2,7 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
-use steward_functions::{Deps, diagnostic, dispatch, route};
+use steward_functions::{Deps, diagnostic, dispatch, metrics, route};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -23,12 +23,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .inspect_err(|e| tracing::error!(error = %e, "bad configuration"))?;
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        dispatch(route.name, event.payload, deps)
-            .await
-            .map_err(|e| {
-                tracing::error!(handler = route.name, error_type = e.name(), error = %e, "handler failed");
-                diagnostic(&e)
-            })
+        let result = dispatch(route.name, event.payload, deps).await;
+        println!(
+            "{}",
+            metrics::invocation(deps.now(), route.name, result.as_ref().map(|_| ()))
+        );
+        result.map_err(|e| {
+            tracing::error!(handler = route.name, error_type = e.name(), error = %e, "handler failed");
+            diagnostic(&e)
+        })
     }))
     .await
 }

@@ -24,7 +24,11 @@ use super::SweepKind;
 use super::pace::PaceConfig;
 use super::record::{Action, failed, outbound_types as ot, record_all};
 use super::sweep::{SweepOptions, TenantSweep, sweep_tenant};
+use crate::metrics::{self, Metric};
 use crate::{Deps, parse_input};
+
+/// The namespace of the power metrics the overrun and sweep-failure alarms watch.
+pub const POWER_NAMESPACE: &str = "Steward/Power";
 
 /// Tenants per page handed to one Map state.
 pub const DEFAULT_PAGE: u32 = 100;
@@ -108,23 +112,20 @@ pub async fn sweep_tenant_handler(event: Value, deps: &Deps) -> Result<Value, Er
     };
     let outcome = sweep_one(deps, &tenant, input.kind, &options).await;
     if let TenantOutcome::Failed { error, .. } = &outcome {
-        // EMF: the failed tenant, counted per sweep kind and error name.
-        println!(
-            "{}",
-            json!({
-                "_aws": {
-                    "Timestamp": deps.now().timestamp_millis(),
-                    "CloudWatchMetrics": [{
-                        "Namespace": "Steward/Power",
-                        "Dimensions": [["Sweep"]],
-                        "Metrics": [{"Name": "TenantSweepFailed", "Unit": "Count"}]
-                    }]
-                },
-                "Sweep": sweep_name(input.kind),
-                "Error": error,
-                "TenantSweepFailed": 1,
-            })
+        // EMF: the failed tenant, counted per sweep kind, with the error's name.
+        let line = metrics::document(
+            deps.now(),
+            POWER_NAMESPACE,
+            &[("Sweep", sweep_name(input.kind))],
+            false,
+            &[Metric {
+                name: "TenantSweepFailed",
+                unit: "Count",
+                value: 1.0,
+            }],
+            &[("Error", error.as_str())],
         );
+        println!("{line}");
     }
     to_value(&outcome)
 }
@@ -239,22 +240,25 @@ pub async fn sweep_report(event: Value, deps: &Deps) -> Result<Value, Error> {
 
 /// The Embedded Metric Format document for one finished sweep.
 pub fn emf(kind: SweepKind, seconds: f64, overrun: bool, now: Timestamp) -> Value {
-    json!({
-        "_aws": {
-            "Timestamp": now.timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": "Steward/Power",
-                "Dimensions": [["Sweep"]],
-                "Metrics": [
-                    {"Name": "SweepDurationSeconds", "Unit": "Seconds"},
-                    {"Name": "SweepOverrun", "Unit": "Count"}
-                ]
-            }]
-        },
-        "Sweep": sweep_name(kind),
-        "SweepDurationSeconds": seconds,
-        "SweepOverrun": if overrun { 1 } else { 0 },
-    })
+    metrics::document(
+        now,
+        POWER_NAMESPACE,
+        &[("Sweep", sweep_name(kind))],
+        false,
+        &[
+            Metric {
+                name: "SweepDurationSeconds",
+                unit: "Seconds",
+                value: seconds,
+            },
+            Metric {
+                name: "SweepOverrun",
+                unit: "Count",
+                value: if overrun { 1.0 } else { 0.0 },
+            },
+        ],
+        &[],
+    )
 }
 
 fn sweep_name(kind: SweepKind) -> &'static str {
@@ -281,7 +285,7 @@ mod tests {
     fn the_emf_document_names_its_metrics() {
         let now = chrono::Utc::now();
         let e = emf(SweepKind::Guard, 400.0, true, now);
-        assert_eq!(e["SweepOverrun"], 1);
+        assert_eq!(e["SweepOverrun"].as_f64(), Some(1.0));
         assert_eq!(e["Sweep"], "GUARD");
         let m = &e["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(m["Namespace"], "Steward/Power");
