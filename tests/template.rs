@@ -137,3 +137,92 @@ async fn created_tables_match_the_template() {
         p["BillingMode"].as_str()
     );
 }
+
+/// `!Ref name`?
+fn is_ref(v: &Value, name: &str) -> bool {
+    match v {
+        Value::Tagged(t) => {
+            t.tag.to_string().trim_start_matches('!') == "Ref" && t.value.as_str() == Some(name)
+        }
+        _ => false,
+    }
+}
+
+fn resources_of<'a>(t: &'a Value, kind: &str) -> Vec<(String, &'a Value)> {
+    t["Resources"]
+        .as_mapping()
+        .expect("Resources")
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(k, r)| (k.as_str().unwrap_or_default().to_owned(), r))
+        .collect()
+}
+
+#[test]
+fn every_alarm_notifies_the_topic_and_every_log_group_keeps_the_stacks_retention() {
+    let t = template();
+    let alarms = resources_of(&t, "AWS::CloudWatch::Alarm");
+    assert!(alarms.len() >= 7, "{} alarms", alarms.len());
+    for (name, a) in &alarms {
+        let actions = a["Properties"]["AlarmActions"].as_sequence();
+        assert!(
+            actions.is_some_and(|acts| acts.iter().any(|x| is_ref(x, "AlarmTopic"))),
+            "{name} notifies nobody"
+        );
+    }
+    for (name, g) in resources_of(&t, "AWS::Logs::LogGroup") {
+        assert!(
+            is_ref(&g["Properties"]["RetentionInDays"], "LogRetentionDays"),
+            "{name} does not keep the LogRetentionDays retention"
+        );
+    }
+}
+
+#[test]
+fn every_state_machine_logs_and_traces() {
+    let t = template();
+    let machines = resources_of(&t, "AWS::Serverless::StateMachine");
+    assert!(machines.len() >= 2);
+    for (name, m) in machines {
+        let p = &m["Properties"];
+        assert_eq!(
+            p["Tracing"]["Enabled"].as_bool(),
+            Some(true),
+            "{name}: no X-Ray"
+        );
+        assert!(
+            p["Logging"]["Destinations"]
+                .as_sequence()
+                .is_some_and(|d| !d.is_empty()),
+            "{name}: no log destination"
+        );
+    }
+}
+
+#[test]
+fn the_dashboard_body_is_json_and_shows_the_handler_and_sweep_metrics() {
+    let t = template();
+    let (_, dash) = resources_of(&t, "AWS::CloudWatch::Dashboard")
+        .into_iter()
+        .next()
+        .expect("a dashboard");
+    let body = match &dash["Properties"]["DashboardBody"] {
+        Value::Tagged(s) => s.value.as_str().unwrap_or_default().to_owned(),
+        v => v.as_str().unwrap_or_default().to_owned(),
+    };
+    // ${…} substitutions stand in for names; what is left must be JSON.
+    let re = regex::Regex::new(r"\$\{[^}]+\}").expect("pattern");
+    let json: serde_json::Value =
+        serde_json::from_str(&re.replace_all(&body, "x")).expect("the dashboard body is JSON");
+    let text = json.to_string();
+    for metric in [
+        "HandlerFailed",
+        "SweepDurationSeconds",
+        "TenantSweepFailed",
+        "ApproximateNumberOfMessagesVisible",
+        "ExecutionsFailed",
+        "Throttles",
+    ] {
+        assert!(text.contains(metric), "the dashboard has no {metric} panel");
+    }
+}
