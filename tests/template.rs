@@ -226,3 +226,58 @@ fn the_dashboard_body_is_json_and_shows_the_handler_and_sweep_metrics() {
         assert!(text.contains(metric), "the dashboard has no {metric} panel");
     }
 }
+
+/// Every function's `Handler` names a route of the binary; the route names sample events
+/// in `events/`, which exist and parse into its input type; and every sample under the
+/// handlers' folders belongs to some route.
+#[test]
+fn every_function_has_sample_events_that_parse_into_its_input() {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let t = template();
+    let functions = resources_of(&t, "AWS::Serverless::Function");
+    assert!(functions.len() >= 19, "{} functions", functions.len());
+    let mut claimed = BTreeSet::new();
+    for (name, f) in &functions {
+        let handler = f["Properties"]["Handler"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} has no Handler"));
+        let route = steward_functions::route(handler)
+            .unwrap_or_else(|e| panic!("{name}: Handler {handler}: {e}"));
+        assert!(
+            !route.samples.is_empty(),
+            "{name} ({handler}) has no sample event"
+        );
+        for sample in route.samples {
+            let text = std::fs::read_to_string(root.join(sample))
+                .unwrap_or_else(|e| panic!("{name}: {sample}: {e}"));
+            let event: serde_json::Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{name}: {sample} is not JSON: {e}"));
+            if let Err(e) = (route.input)(event) {
+                panic!("{name}: {sample} does not parse into {handler}'s input: {e}");
+            }
+            claimed.insert(sample.to_string());
+        }
+    }
+    // A sample nobody reads has drifted from its handler.
+    for dir in ["events/onboarding", "events/power", "events/partner-events"] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("sample folder") {
+            let file = entry.expect("entry").file_name();
+            let path = format!("{dir}/{}", file.to_string_lossy());
+            // The state machine's input, not a function's.
+            if path.ends_with("execution-input.json") {
+                continue;
+            }
+            assert!(claimed.contains(&path), "{path} belongs to no handler");
+        }
+    }
+}
+
+#[test]
+fn a_sample_of_the_wrong_shape_is_refused_by_the_input_check() {
+    let route = steward_functions::route("power.sweep_tenant").expect("route");
+    let err = (route.input)(serde_json::json!({"tenant_id": "acme"})).unwrap_err();
+    assert_eq!(err.name(), "Steward.ValidationError");
+    let route = steward_functions::route("power.partner_events").expect("route");
+    let err = (route.input)(serde_json::json!({"detail-type": "Session Started"})).unwrap_err();
+    assert_eq!(err.name(), "Steward.EventRejected");
+}

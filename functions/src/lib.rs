@@ -86,11 +86,24 @@ impl Deps {
 /// A handler as the binary and the runner call it.
 pub type Handler = for<'a> fn(Value, &'a Deps) -> BoxFuture<'a, Result<Value, Error>>;
 
+/// Parses an event into a handler's input type without acting on it (tests check every
+/// sample in `events/` with it).
+pub type InputCheck = fn(Value) -> Result<(), Error>;
+
 /// A named handler. The name is the function's `Handler` in `template.yaml`.
 #[derive(Clone, Copy)]
 pub struct Route {
     pub name: &'static str,
     pub run: Handler,
+    /// Parses the handler's input.
+    pub input: InputCheck,
+    /// Sample events of this handler, relative to the repository root.
+    pub samples: &'static [&'static str],
+}
+
+/// An [`InputCheck`] for a handler whose input is `T`.
+pub fn parses<T: serde::de::DeserializeOwned>(event: Value) -> Result<(), Error> {
+    parse_input::<T>(event).map(|_| ())
 }
 
 /// Every handler of the binary.

@@ -7,6 +7,10 @@
 use std::time::Duration;
 
 /// A missing or malformed environment variable.
+/// The `source` partner backends put on their events unless `STEWARD_PARTNER_EVENT_SOURCE`
+/// names another.
+pub const DEFAULT_PARTNER_EVENT_SOURCE: &str = "steward.partner";
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     #[error("environment variable {name} is required")]
@@ -107,7 +111,7 @@ impl Config {
             event_bus_name: required("STEWARD_EVENT_BUS_NAME")?,
             event_source: get("STEWARD_EVENT_SOURCE").unwrap_or_else(|| "steward".into()),
             partner_event_source: get("STEWARD_PARTNER_EVENT_SOURCE")
-                .unwrap_or_else(|| "steward.partner".into()),
+                .unwrap_or_else(|| DEFAULT_PARTNER_EVENT_SOURCE.into()),
             dedupe_ttl: Duration::from_secs(
                 number("STEWARD_DEDUPE_TTL_HOURS", 72, 25, 24 * 30)? * 3600,
             ),

@@ -23,6 +23,7 @@ use steward_shared::model::{
 use steward_shared::store::{AuditStore, StepStore, StoreError};
 
 use crate::{Deps, Route};
+use request::{FailureInput, PauseInput, StepInput};
 
 pub use steps::{
     check_byol, complete, configure_byol, configure_creation_properties, create_bundle,
@@ -39,18 +40,31 @@ pub mod detail_types {
 }
 
 macro_rules! route {
-    ($name:literal, $f:path) => {
+    ($name:literal, $f:path, $input:ty, $samples:expr) => {
         Route {
             name: $name,
             run: |event, deps| Box::pin($f(event, deps)),
+            input: crate::parses::<$input>,
+            samples: $samples,
         }
     };
+    // A step: its input is the execution's StepInput (first run, or a polling round).
+    ($name:literal, $f:path) => {
+        route!($name, $f, StepInput, STEP_SAMPLES)
+    };
 }
+
+const STEP_SAMPLES: &[&str] = &["events/onboarding/step.json", "events/onboarding/poll.json"];
 
 /// The onboarding handlers, named as the functions' `Handler` in `template.yaml`.
 pub fn routes() -> Vec<Route> {
     vec![
-        route!("onboarding.validate_access", validate_access),
+        route!(
+            "onboarding.validate_access",
+            validate_access,
+            StepInput,
+            &["events/onboarding/validate-access.json"]
+        ),
         route!("onboarding.check_byol", check_byol),
         route!("onboarding.offer_cidr_ranges", offer_cidr_ranges),
         route!("onboarding.configure_byol", configure_byol),
@@ -65,8 +79,18 @@ pub fn routes() -> Vec<Route> {
         route!("onboarding.create_bundle", create_bundle),
         route!("onboarding.create_workspaces", create_workspaces),
         route!("onboarding.complete", complete),
-        route!("onboarding.pause", pause),
-        route!("onboarding.record_failure", record_failure),
+        route!(
+            "onboarding.pause",
+            pause,
+            PauseInput,
+            &["events/onboarding/pause.json"]
+        ),
+        route!(
+            "onboarding.record_failure",
+            record_failure,
+            FailureInput,
+            &["events/onboarding/record-failure.json"]
+        ),
     ]
 }
 

@@ -66,6 +66,15 @@ pub struct Processed {
     pub actions: Vec<PowerAction>,
 }
 
+/// The route's input check: the event parses as a partner event from the default partner
+/// source, as of now (the tenant and desktop are checked against the table when handled).
+pub fn parses(event: Value) -> Result<(), Error> {
+    let source = steward_shared::config::DEFAULT_PARTNER_EVENT_SOURCE;
+    PartnerEvent::parse(&event, source, chrono::Utc::now())
+        .map(|_| ())
+        .map_err(|r| Error::refused(names::EVENT_REJECTED, format!("{}: {r}", r.reason())))
+}
+
 pub async fn handler(event: Value, deps: &Deps) -> Result<Value, Error> {
     let processed = process(&event, deps).await?;
     serde_json::to_value(&processed).map_err(|e| {

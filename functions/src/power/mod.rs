@@ -20,7 +20,7 @@ pub mod usage;
 use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 
-use crate::Route;
+use crate::{Route, parses};
 
 pub use record::PowerAction;
 
@@ -30,22 +30,39 @@ pub fn routes() -> Vec<Route> {
         Route {
             name: "power.partner_events",
             run: |event, deps| events::handler(event, deps).boxed(),
+            input: events::parses,
+            samples: &[
+                "events/partner-events/session-started.json",
+                "events/partner-events/session-heartbeat.json",
+                "events/partner-events/session-ended.json",
+                "events/partner-events/desktop-start-requested.json",
+                "events/partner-events/desktop-stop-requested.json",
+                "events/partner-events/tenant-policy-updated.json",
+            ],
         },
         Route {
             name: "power.list_tenants",
             run: |event, deps| fanout::list_tenants(event, deps).boxed(),
+            input: parses::<fanout::ListInput>,
+            samples: &["events/power/list-tenants.json"],
         },
         Route {
             name: "power.sweep_tenant",
             run: |event, deps| fanout::sweep_tenant_handler(event, deps).boxed(),
+            input: parses::<fanout::SweepTenantInput>,
+            samples: &["events/power/sweep-tenant.json"],
         },
         Route {
             name: "power.sweep_report",
             run: |event, deps| fanout::sweep_report(event, deps).boxed(),
+            input: parses::<fanout::ReportInput>,
+            samples: &["events/power/sweep-report.json"],
         },
         Route {
             name: "power.usage",
             run: |event, deps| usage::handler(event, deps).boxed(),
+            input: parses::<usage::UsageInput>,
+            samples: &["events/power/usage.json"],
         },
     ]
 }
