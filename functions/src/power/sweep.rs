@@ -116,7 +116,7 @@ enum Effect {
     None,
     Warned { reason: String },
     WouldStop { reason: String },
-    Stop(Stop),
+    Stop(Box<Stop>),
 }
 
 fn decide(
@@ -240,12 +240,12 @@ async fn apply<'r>(
             mark_stopping(&mut written, now);
             match deps.store.update_workspace(&written).await {
                 Ok(w) => {
-                    out.result = Effect::Stop(Stop {
+                    out.result = Effect::Stop(Box::new(Stop {
                         before: current,
                         written: w,
                         reason,
                         hard_limit,
-                    });
+                    }));
                 }
                 Err(StoreError::VersionConflict { .. }) => out.conflicts += 1,
                 Err(e) => return Err(e.into()),
@@ -412,7 +412,7 @@ async fn sweep_region(
                     ot::DESKTOP_WOULD_STOP,
                 );
             }
-            Effect::Stop(stop) => stops.push(stop),
+            Effect::Stop(stop) => stops.push(*stop),
         }
     }
 
