@@ -191,6 +191,7 @@ pub fn bulk_tenant(a: &BulkAccount, now: chrono::DateTime<Utc>) -> Result<Tenant
         external_id: ExternalId::parse(a.external_id.as_str()).map_err(&v)?,
         partner_tag: PartnerTag::default(),
         policy: PowerPolicy::default(),
+        policy_stamps: Default::default(),
         status: TenantStatus::Active,
         last_error: None,
         created_at: now,

@@ -6,13 +6,15 @@
 //! bug surfaces as a named rejection rather than a silently ignored field. JSON Schemas of the
 //! same catalog are published in `events/schemas/`; a test keeps the two in agreement.
 
+use std::collections::BTreeMap;
+
 use chrono::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ids::{OpaqueId, TenantId, WorkspaceId};
-use crate::model::{GuardHardLimitAction, PowerPolicy, Timestamp};
+use crate::model::{GuardHardLimitAction, PolicyStamp, PowerPolicy, Timestamp};
 use crate::validate::{Problem, ValidationError};
 
 /// The `detail-type` of each partner event.
@@ -151,20 +153,51 @@ pub struct PolicyChanges {
 impl PolicyChanges {
     /// The policy with these changes applied, checked as a whole.
     pub fn apply(&self, base: &PowerPolicy) -> Result<PowerPolicy, ValidationError> {
+        let mut stamps = BTreeMap::new();
+        let stamp = PolicyStamp {
+            at: Timestamp::MIN_UTC,
+            event_id: String::new(),
+        };
+        self.apply_stamped(base, &mut stamps, &stamp)
+    }
+
+    /// Applies, of these changes, those newer than the event that last set each field
+    /// (`stamps`, updated for the fields this event sets), and checks the result as a whole.
+    /// A field an older event changes after a newer one set it keeps the newer value, so the
+    /// policy ends the same whatever order the events arrive in.
+    pub fn apply_stamped(
+        &self,
+        base: &PowerPolicy,
+        stamps: &mut BTreeMap<String, PolicyStamp>,
+        stamp: &PolicyStamp,
+    ) -> Result<PowerPolicy, ValidationError> {
         let mut p = base.clone();
+        let mut newer = |field: &str| {
+            let newer = stamps.get(field).is_none_or(|s| stamp > s);
+            if newer {
+                stamps.insert(field.to_owned(), stamp.clone());
+            }
+            newer
+        };
         macro_rules! set {
-            ($($f:ident),*) => {$( if let Some(v) = self.$f { p.$f = v; } )*};
+            ($($f:ident => $name:literal),*) => {$(
+                if let Some(v) = self.$f {
+                    if newer($name) {
+                        p.$f = v;
+                    }
+                }
+            )*};
         }
         set!(
-            idle_timeout_minutes,
-            start_grace_minutes,
-            heartbeat_timeout_minutes,
-            guard_threshold_minutes,
-            guard_hard_limit_minutes,
-            guard_hard_limit_action,
-            service_forced_stop_minutes,
-            dry_run,
-            maintenance_opt_out
+            idle_timeout_minutes => "idleTimeoutMinutes",
+            start_grace_minutes => "startGraceMinutes",
+            heartbeat_timeout_minutes => "heartbeatTimeoutMinutes",
+            guard_threshold_minutes => "guardThresholdMinutes",
+            guard_hard_limit_minutes => "guardHardLimitMinutes",
+            guard_hard_limit_action => "guardHardLimitAction",
+            service_forced_stop_minutes => "serviceForcedStopMinutes",
+            dry_run => "dryRun",
+            maintenance_opt_out => "maintenanceOptOut"
         );
         p.validate()?;
         Ok(p)
@@ -486,5 +519,58 @@ mod tests {
             bad.apply(&PowerPolicy::default()).unwrap_err().field,
             "policy.guard_threshold_minutes"
         );
+    }
+
+    #[test]
+    fn policy_events_converge_whatever_their_order() {
+        let at = |m: i64| PolicyStamp {
+            at: now() - Duration::minutes(m),
+            event_id: format!("e{m}"),
+        };
+        let idle = |v: u32| PolicyChanges {
+            idle_timeout_minutes: Some(v),
+            ..PolicyChanges::default()
+        };
+        let grace = PolicyChanges {
+            start_grace_minutes: Some(30),
+            ..PolicyChanges::default()
+        };
+        // (change, stamp): the newest idle timeout is 45 (10 minutes ago).
+        let events = [(idle(90), at(20)), (idle(45), at(10)), (grace, at(15))];
+        let orders = [
+            [0, 1, 2],
+            [1, 0, 2],
+            [2, 1, 0],
+            [1, 2, 0],
+            [0, 2, 1],
+            [2, 0, 1],
+        ];
+        for order in orders {
+            let mut policy = PowerPolicy::default();
+            let mut stamps = BTreeMap::new();
+            for i in order {
+                let (c, s) = &events[i];
+                policy = c.apply_stamped(&policy, &mut stamps, s).unwrap();
+            }
+            assert_eq!(policy.idle_timeout_minutes, 45, "order {order:?}");
+            assert_eq!(policy.start_grace_minutes, 30, "order {order:?}");
+            assert_eq!(stamps["idleTimeoutMinutes"], at(10));
+        }
+        // Same instant: the event id decides, in either order.
+        let same = |id: &str| PolicyStamp {
+            at: now(),
+            event_id: id.into(),
+        };
+        for (first, second) in [("a", "b"), ("b", "a")] {
+            let mut stamps = BTreeMap::new();
+            let v = |id: &str| if id == "a" { 30 } else { 40 };
+            let p = idle(v(first))
+                .apply_stamped(&PowerPolicy::default(), &mut stamps, &same(first))
+                .unwrap();
+            let p = idle(v(second))
+                .apply_stamped(&p, &mut stamps, &same(second))
+                .unwrap();
+            assert_eq!(p.idle_timeout_minutes, 40);
+        }
     }
 }

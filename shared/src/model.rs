@@ -3,6 +3,8 @@
 //!
 //! Everything here is plain data with pure checks; the store persists it as is.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -184,6 +186,10 @@ pub struct Tenant {
     pub external_id: ExternalId,
     pub partner_tag: PartnerTag,
     pub policy: PowerPolicy,
+    /// Per policy field (camelCase name), the policy event that last set it: a change older
+    /// than this is superseded, so policy events converge whatever their arrival order.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub policy_stamps: BTreeMap<String, PolicyStamp>,
     pub status: TenantStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<ErrorRecord>,
@@ -192,6 +198,15 @@ pub struct Tenant {
     /// Optimistic-concurrency version: 1 on creation, +1 on every write.
     #[serde(default)]
     pub version: u64,
+}
+
+/// When and by which event a policy field was set; ordered by time, then event id (so two
+/// events of the same instant also converge).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyStamp {
+    pub at: Timestamp,
+    pub event_id: String,
 }
 
 impl Tenant {
@@ -224,6 +239,7 @@ impl Tenant {
             external_id: new.external_id,
             partner_tag: new.partner_tag,
             policy: new.policy,
+            policy_stamps: BTreeMap::new(),
             status: TenantStatus::Onboarding,
             last_error: None,
             created_at: now,

@@ -34,7 +34,7 @@ use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::{OpaqueId, TenantId};
 use steward_shared::model::{
-    Actor, AuditOutcome, PowerCall, PowerCallAction, Tenant, TenantStatus, Timestamp,
+    Actor, AuditOutcome, PolicyStamp, PowerCall, PowerCallAction, Tenant, TenantStatus, Timestamp,
     WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::power::{
@@ -477,11 +477,16 @@ async fn policy(deps: &Deps, tenant: Tenant, event: &PartnerEvent) -> Result<Pro
     let mut tenant = tenant;
     let mut claimed = false;
     for _ in 0..MAX_ATTEMPTS {
+        let mut stamps = tenant.policy_stamps.clone();
+        let stamp = PolicyStamp {
+            at: d.occurred_at,
+            event_id: event.event_id.to_string(),
+        };
         let new_policy = d
             .policy
-            .apply(&tenant.policy)
+            .apply_stamped(&tenant.policy, &mut stamps, &stamp)
             .map_err(|v| Handled::Rejected(Rejection::InvalidField(v)))?;
-        if new_policy == tenant.policy {
+        if new_policy == tenant.policy && stamps == tenant.policy_stamps {
             return Ok(processed(event, "unchanged", 0));
         }
         // Claimed before the write: a redelivery finds the claim and skips; the change is
@@ -498,6 +503,7 @@ async fn policy(deps: &Deps, tenant: Tenant, event: &PartnerEvent) -> Result<Pro
         }
         let mut updated = tenant.clone();
         updated.policy = new_policy;
+        updated.policy_stamps = stamps;
         updated.updated_at = now;
         match deps.store.update_tenant(&updated).await {
             Ok(_) => {}
