@@ -381,6 +381,40 @@ async fn audit_by_time_range_in_pages(s: TestStore) {
     assert_eq!(got.next, None);
 }
 
+async fn audit_batches_write_every_record(s: TestStore) {
+    let st = &s.store;
+    let acme = TenantId::parse("acme-batch").unwrap();
+    // 60 records: three BatchWriteItem calls (25, 25, 10).
+    let records: Vec<AuditRecord> = (0..60)
+        .map(|i| AuditRecord {
+            tenant_id: acme.clone(),
+            audit_id: uuid::Uuid::new_v4(),
+            at: t0() + Duration::seconds(i),
+            actor: Actor::GuardSweep,
+            action: "stop".into(),
+            workspace_id: Some(WorkspaceId::parse(format!("ws-{:08}", i)).unwrap()),
+            reason: format!("batch {i}"),
+            outcome: AuditOutcome::Succeeded,
+        })
+        .collect();
+    st.append_audits(&records).await.unwrap();
+    st.append_audits(&[]).await.unwrap();
+    let got = collect_all(|p| {
+        st.list_audit(
+            &acme,
+            t0(),
+            t0() + Duration::hours(1),
+            PageRequest {
+                limit: Some(25),
+                ..p
+            },
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(got, records, "every record, in time order, as written");
+}
+
 async fn usage_adds_up_per_month(s: TestStore) {
     let st = &s.store;
     let acme = TenantId::parse("acme").unwrap();
@@ -539,6 +573,7 @@ conformance!(
     workspaces_and_the_sparse_sweep_index,
     onboarding_steps_in_guide_order,
     audit_by_time_range_in_pages,
+    audit_batches_write_every_record,
     usage_adds_up_per_month,
     event_dedupe_with_ttl,
     unreadable_items_are_named,

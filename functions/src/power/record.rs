@@ -5,7 +5,6 @@
 //! action already happened, and failing the invocation would only make EventBridge
 //! redeliver an event whose effect is already recorded (and therefore skipped).
 
-use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use steward_shared::Error;
@@ -109,22 +108,14 @@ pub fn failed(name: &str, message: impl Into<String>) -> AuditOutcome {
     }
 }
 
-/// Audit writes in flight at once.
-const AUDIT_CONCURRENCY: usize = 16;
-
-/// Writes the audit records of `actions` (several at a time), then publishes their events (10 per call).
+/// Writes the audit records of `actions` (batched, 25 per call), then publishes their events (10 per call).
 /// Returns how many events could not be published (logged by [`Deps::publish`]).
 pub async fn record_all(deps: &Deps, actions: &[Action<'_>]) -> Result<usize, Error> {
     if actions.is_empty() {
         return Ok(0);
     }
     let audits: Vec<AuditRecord> = actions.iter().map(Action::audit).collect();
-    let writes: Vec<_> = audits.iter().map(|a| deps.store.append_audit(a)).collect();
-    let written: Vec<_> = futures::stream::iter(writes)
-        .buffer_unordered(AUDIT_CONCURRENCY)
-        .collect()
-        .await;
-    written.into_iter().collect::<Result<(), _>>()?;
+    deps.store.append_audits(&audits).await?;
     let events: Vec<Outbound> = actions.iter().map(Action::outbound).collect();
     match deps.publish(&events).await {
         Ok(outcomes) => Ok(outcomes

@@ -6,7 +6,9 @@ use std::error::Error as StdError;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, PutRequest, ReturnValuesOnConditionCheckFailure, WriteRequest,
+};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -176,6 +178,24 @@ fn string_attr(item: &Item, name: &str) -> Option<String> {
     match item.get(name) {
         Some(AttributeValue::S(s)) => Some(s.clone()),
         _ => None,
+    }
+}
+
+/// Items per BatchWriteItem (the service's limit).
+const BATCH_WRITE: usize = 25;
+/// Rounds of a batch write before its unprocessed items are reported as throttled.
+const BATCH_ATTEMPTS: u32 = 6;
+const BATCH_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+
+fn audit_keys(record: &AuditRecord) -> Keys {
+    Keys {
+        pk: tenant_pk(&record.tenant_id),
+        sk: format!(
+            "{AUDIT_PREFIX}{}#{}",
+            timestamp_key(record.at),
+            record.audit_id
+        ),
+        gsi1: None,
     }
 }
 
@@ -582,16 +602,57 @@ impl StepStore for DynamoStore {
 #[async_trait]
 impl AuditStore for DynamoStore {
     async fn append_audit(&self, record: &AuditRecord) -> Result<()> {
-        let keys = Keys {
-            pk: tenant_pk(&record.tenant_id),
-            sk: format!(
-                "{AUDIT_PREFIX}{}#{}",
-                timestamp_key(record.at),
-                record.audit_id
-            ),
-            gsi1: None,
-        };
-        self.put_if_absent(RecordKind::Audit, &keys, record).await
+        self.put_if_absent(RecordKind::Audit, &audit_keys(record), record)
+            .await
+    }
+
+    /// BatchWriteItem, 25 records per call; items the table leaves unprocessed (throttling)
+    /// are sent again with exponential back-off, up to [`BATCH_ATTEMPTS`] rounds.
+    async fn append_audits(&self, records: &[AuditRecord]) -> Result<()> {
+        for chunk in records.chunks(BATCH_WRITE) {
+            let mut requests = chunk
+                .iter()
+                .map(|r| {
+                    let item = to_item(RecordKind::Audit, &audit_keys(r), r)?;
+                    let put = PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .map_err(|e| StoreError::Request {
+                            message: format!("audit put request: {e}"),
+                            source: Box::new(e),
+                        })?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut round = 0;
+            while !requests.is_empty() {
+                if round > 0 {
+                    tokio::time::sleep(BATCH_BACKOFF * 2u32.pow(round - 1)).await;
+                }
+                if round == BATCH_ATTEMPTS {
+                    return Err(StoreError::Throttled {
+                        source: format!(
+                            "{} audit records still unprocessed after {BATCH_ATTEMPTS} rounds",
+                            requests.len()
+                        )
+                        .into(),
+                    });
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                requests = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+                round += 1;
+            }
+        }
+        Ok(())
     }
 
     async fn list_audit(

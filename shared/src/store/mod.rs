@@ -192,6 +192,14 @@ pub trait StepStore: Send + Sync {
 #[async_trait]
 pub trait AuditStore: Send + Sync {
     async fn append_audit(&self, record: &AuditRecord) -> Result<()>;
+    /// Appends many audit records (their keys carry a fresh id, so none can collide); a
+    /// store may batch them. All are written, or an error says the batch was not.
+    async fn append_audits(&self, records: &[AuditRecord]) -> Result<()> {
+        for r in records {
+            self.append_audit(r).await?;
+        }
+        Ok(())
+    }
     /// Audit records at or after `from` and before `to`, oldest first.
     async fn list_audit(
         &self,
