@@ -144,7 +144,13 @@ struct CacheEntry {
     role_arn: RoleArn,
     external_id: ExternalId,
     clients: TenantClients,
+    used: std::time::Instant,
 }
+
+/// Tenant sessions a process keeps at most. A warm function that sweeps tenant after
+/// tenant would otherwise hold a configuration (and credentials) for every tenant it ever
+/// served; past this, the least recently used one is dropped (and re-assumed if needed).
+pub const MAX_CACHED_TENANTS: usize = 256;
 
 /// Builds and caches per-tenant clients. Create one per process, at start.
 pub struct ClientFactory {
@@ -202,12 +208,22 @@ impl ClientFactory {
             settings: self.settings.clone(),
         };
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= MAX_CACHED_TENANTS && !cache.contains_key(&key) {
+            let oldest = cache
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                cache.remove(&k);
+            }
+        }
         cache.insert(
             key,
             CacheEntry {
                 role_arn: access.role_arn.clone(),
                 external_id: access.external_id.clone(),
                 clients: clients.clone(),
+                used: std::time::Instant::now(),
             },
         );
         clients
@@ -218,12 +234,20 @@ impl ClientFactory {
         key: &(TenantId, RegionName),
         access: TenantAccess<'_>,
     ) -> Option<TenantClients> {
-        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache
-            .get(key)
+            .get_mut(key)
             // A tenant whose role or ExternalId changed gets a new session.
             .filter(|e| &e.role_arn == access.role_arn && &e.external_id == access.external_id)
-            .map(|e| e.clients.clone())
+            .map(|e| {
+                e.used = std::time::Instant::now();
+                e.clients.clone()
+            })
+    }
+
+    /// How many tenant sessions are cached (at most [`MAX_CACHED_TENANTS`]).
+    pub fn cached_tenants(&self) -> usize {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// Forgets a tenant's sessions (e.g. after AccessDenied, so the next call re-assumes).

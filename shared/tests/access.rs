@@ -263,3 +263,23 @@ async fn a_refused_role_is_access_denied() {
     // Only the AssumeRole went out: nothing reached WorkSpaces.
     assert_eq!(http.actual_requests().count(), 1);
 }
+
+#[tokio::test]
+async fn the_session_cache_is_bounded_and_keeps_the_recently_used() {
+    use steward_shared::aws::MAX_CACHED_TENANTS;
+    // Nothing is called: clients are built lazily, so no traffic is replayed.
+    let f = factory(StaticReplayClient::new(vec![]), AccessSettings::default()).await;
+    let first = ids("tenant-0", "steward-demo-external-id");
+    f.for_tenant(access(&first)).await;
+    for n in 1..MAX_CACHED_TENANTS + 40 {
+        // tenant-0 stays in use throughout.
+        f.for_tenant(access(&first)).await;
+        let other = ids(&format!("tenant-{n}"), "steward-demo-external-id");
+        f.for_tenant(access(&other)).await;
+        assert!(f.cached_tenants() <= MAX_CACHED_TENANTS);
+    }
+    assert_eq!(f.cached_tenants(), MAX_CACHED_TENANTS);
+    // The oldest idle ones went, the one in use did not: forgetting it empties one slot.
+    f.forget(&first.tenant);
+    assert_eq!(f.cached_tenants(), MAX_CACHED_TENANTS - 1);
+}
