@@ -12,8 +12,11 @@
 //! - `throttle_bound_seconds`: the slowest tenant's calls at the rate limit, the least time
 //!   the token bucket allows: max(0, calls − burst) / rate;
 //! - `wall_seconds`: the sweep alone (seeding excluded);
-//! - `peak_rss_bytes`: VmHWM of this process, which also holds the emulator (all desktops),
-//!   the dynoxide engine (all records) and the event sink.
+//! - `peak_rss_bytes`: VmHWM of this process: the sweep (Steward's code, its SDK clients and
+//!   the event sink). By default the emulator and dynoxide, which stand in for AWS and hold
+//!   every desktop and record, run in a child process (`bench sweep-services`) whose peak is
+//!   `services_peak_rss_bytes`; `--services-in-process` puts them in this process (and in
+//!   `peak_rss_bytes`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -25,7 +28,8 @@ use axum::body::Bytes;
 use axum::routing::post;
 use chrono::Utc;
 use futures::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use steward_functions::Deps;
 use steward_functions::power::SweepKind;
 use steward_functions::power::fanout::{TenantOutcome, sweep_tenants};
@@ -54,6 +58,8 @@ pub struct SweepBenchConfig {
     pub workspaces_per_tenant: usize,
     pub idle_percent: u8,
     pub concurrency: usize,
+    /// Run the emulator and dynoxide in this process instead of a child process.
+    pub services_in_process: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,7 +72,13 @@ pub struct SweepBenchReport {
     pub api_calls_lower_bound: u64,
     pub wall_seconds: f64,
     pub throttle_bound_seconds: f64,
+    /// VmHWM of the sweeping process: Steward's own footprint when the services run
+    /// apart (the default), Steward plus the emulator and dynoxide when they run in it.
     pub peak_rss_bytes: u64,
+    /// `separate-process` or `in-process`.
+    pub services: &'static str,
+    /// VmHWM of the services process (emulator + dynoxide), 0 when in process.
+    pub services_peak_rss_bytes: u64,
     pub tenants_failed: usize,
     pub throttled_calls: u64,
     pub seed_seconds: f64,
@@ -201,7 +213,12 @@ pub fn bulk_tenant(a: &BulkAccount, now: chrono::DateTime<Utc>) -> Result<Tenant
 }
 
 fn peak_rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    rss_of("/proc/self/status")
+}
+
+/// VmHWM of the process whose `status` file this is.
+fn rss_of(status: &str) -> u64 {
+    std::fs::read_to_string(status)
         .ok()
         .and_then(|s| {
             s.lines()
@@ -216,7 +233,27 @@ fn ceil25(n: usize) -> u64 {
     n.div_ceil(25) as u64
 }
 
-pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchError> {
+/// What the services side seeded, as the sweeping side needs it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Seeded {
+    pub emulator_url: String,
+    pub dynamo_url: String,
+    pub table: String,
+    pub tenants: Vec<Tenant>,
+    /// Per tenant: (desktops, desktops idle past their timeout).
+    pub expected: Vec<(usize, usize)>,
+    /// The emulator's clock when seeding ended.
+    pub now: chrono::DateTime<Utc>,
+    pub seed_seconds: f64,
+}
+
+const TABLE: &str = "steward-bench";
+
+/// Starts the emulator (rate limit on) and dynoxide, and seeds the scenario: the emulator's
+/// accounts and desktops, the table's tenants and desktop records.
+async fn seed(
+    cfg: &SweepBenchConfig,
+) -> Result<(Seeded, EmulatorHandle, EmbeddedDynamo), SweepBenchError> {
     let seed_started = Instant::now();
     let emu: EmulatorHandle = Emulator::start(EmulatorConfig {
         seed: SeedKind::None,
@@ -239,14 +276,8 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchEr
         .await
         .map_err(setup("dynoxide"))?;
     let client = local_client(&engine.endpoint_url()).await;
-    create_table(&client, "steward-bench")
-        .await
-        .map_err(setup("table"))?;
-    let store = DynamoStore::new(client, "steward-bench");
-    let sink = EventSink::start().await.map_err(setup("event sink"))?;
-    let emu_clock = emu.control().clone();
-    let clock: SharedClock = Arc::new(move || emu_clock.now());
-    let deps = local_deps(store, &emu.endpoint_url(), &sink.url, clock).await?;
+    create_table(&client, TABLE).await.map_err(setup("table"))?;
+    let store = DynamoStore::new(client, TABLE);
 
     // The registry: tenants and their desktops, as onboarding and partner events left them.
     let now = emu.control().now();
@@ -255,11 +286,10 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchEr
         p => (100 / usize::from(p.min(100))).max(1),
     };
     let mut tenants = Vec::with_capacity(accounts.len());
-    let mut expected_stops = Vec::with_capacity(accounts.len());
+    let mut expected = Vec::with_capacity(accounts.len());
     let mut records = Vec::new();
     for a in &accounts {
-        let tenant = deps
-            .store
+        let tenant = store
             .create_tenant(&bulk_tenant(a, now)?)
             .await
             .map_err(setup("tenant"))?;
@@ -292,11 +322,11 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchEr
             }
             records.push(r);
         }
-        expected_stops.push((ids.len(), stops));
+        expected.push((ids.len(), stops));
         tenants.push(tenant);
     }
     let failures: Vec<String> = futures::stream::iter(records.iter())
-        .map(|r| deps.store.create_workspace(r))
+        .map(|r| store.create_workspace(r))
         .buffer_unordered(64)
         .filter_map(|r| async move { r.err().map(|e| e.to_string()) })
         .collect()
@@ -304,11 +334,204 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchEr
     if let Some(e) = failures.first() {
         return Err(SweepBenchError::Setup(format!("seeding records: {e}")));
     }
-    drop(records);
-    let seed_seconds = seed_started.elapsed().as_secs_f64();
+    let seeded = Seeded {
+        emulator_url: emu.endpoint_url(),
+        dynamo_url: engine.endpoint_url(),
+        table: TABLE.into(),
+        tenants,
+        expected,
+        now: emu.control().now(),
+        seed_seconds: seed_started.elapsed().as_secs_f64(),
+    };
+    Ok((seeded, emu, engine))
+}
+
+/// `bench sweep-services`: the services side of a benchmark run in its own process. Seeds,
+/// prints [`Seeded`] as one JSON line on stdout, serves until stdin closes.
+pub async fn serve(cfg: SweepBenchConfig) -> Result<(), SweepBenchError> {
+    let (seeded, emu, engine) = seed(&cfg).await?;
+    println!(
+        "{}",
+        serde_json::to_string(&seeded).map_err(setup("seeded"))?
+    );
+    // Until the benchmark closes our stdin (or dies).
+    tokio::task::spawn_blocking(|| {
+        let mut sink = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+    })
+    .await
+    .map_err(setup("stdin"))?;
+    emu.shutdown().await;
+    engine.shutdown().await;
+    Ok(())
+}
+
+/// The services, in this process or in a child.
+enum Services {
+    InProcess {
+        emu: EmulatorHandle,
+        engine: EmbeddedDynamo,
+    },
+    Child {
+        child: std::process::Child,
+        emulator_url: String,
+    },
+}
+
+impl Services {
+    async fn reset_counters(&self) -> Result<(), SweepBenchError> {
+        match self {
+            Services::InProcess { emu, .. } => {
+                emu.control().reset_counters();
+                Ok(())
+            }
+            Services::Child { emulator_url, .. } => {
+                control("DELETE", &format!("{emulator_url}/_emulator/counters"))
+                    .await
+                    .map(|_| ())
+            }
+        }
+    }
+
+    /// `{account: {"Service.Op": {"calls", "errors", "throttled"}}}`.
+    async fn counters(&self) -> Result<Value, SweepBenchError> {
+        match self {
+            Services::InProcess { emu, .. } => {
+                serde_json::to_value(emu.control().counters()).map_err(setup("counters"))
+            }
+            Services::Child { emulator_url, .. } => {
+                let v = control("GET", &format!("{emulator_url}/_emulator/counters")).await?;
+                Ok(v["accounts"].clone())
+            }
+        }
+    }
+
+    fn peak_rss_bytes(&self) -> u64 {
+        match self {
+            Services::InProcess { .. } => 0,
+            Services::Child { child, .. } => rss_of(&format!("/proc/{}/status", child.id())),
+        }
+    }
+
+    async fn shutdown(self) {
+        match self {
+            Services::InProcess { emu, engine } => {
+                emu.shutdown().await;
+                engine.shutdown().await;
+            }
+            Services::Child { mut child, .. } => {
+                drop(child.stdin.take());
+                let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+            }
+        }
+    }
+}
+
+/// One JSON call to the emulator's control API.
+async fn control(method: &str, url: &str) -> Result<Value, SweepBenchError> {
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let req = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .body(Full::new(Bytes::new()))
+        .map_err(setup("control request"))?;
+    let resp = client.request(req).await.map_err(setup("control API"))?;
+    let status = resp.status();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(setup("control API body"))?
+        .to_bytes();
+    if !status.is_success() {
+        return Err(SweepBenchError::Setup(format!(
+            "control API {method} {url}: HTTP {status}"
+        )));
+    }
+    if body.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(&body).map_err(setup("control API JSON"))
+}
+
+/// Starts the services in a child process (this binary, `bench sweep-services`) and reads
+/// what it seeded.
+async fn spawn_services(cfg: &SweepBenchConfig) -> Result<(Seeded, Services), SweepBenchError> {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().map_err(setup("own executable"))?;
+    let mut child = Command::new(exe)
+        .args([
+            "bench",
+            "sweep-services",
+            "--tenants",
+            &cfg.tenants.to_string(),
+            "--workspaces-per-tenant",
+            &cfg.workspaces_per_tenant.to_string(),
+            "--idle-percent",
+            &cfg.idle_percent.to_string(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(setup("services process"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| SweepBenchError::Setup("services process has no stdout".into()))?;
+    // Log lines may come first; the first JSON object is the answer.
+    let seeded = tokio::task::spawn_blocking(move || {
+        let mut said = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.map_err(setup("services process output"))?;
+            if line.starts_with('{') {
+                return serde_json::from_str::<Seeded>(&line).map_err(|e| {
+                    SweepBenchError::Setup(format!("services process answered {line:?}: {e}"))
+                });
+            }
+            said.push(line);
+        }
+        Err(SweepBenchError::Setup(format!(
+            "services process ended without an answer: {}",
+            said.join(" | ")
+        )))
+    })
+    .await
+    .map_err(setup("services process"))??;
+    let emulator_url = seeded.emulator_url.clone();
+    Ok((
+        seeded,
+        Services::Child {
+            child,
+            emulator_url,
+        },
+    ))
+}
+
+pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchError> {
+    let (seeded, services) = if cfg.services_in_process {
+        let (seeded, emu, engine) = seed(&cfg).await?;
+        (seeded, Services::InProcess { emu, engine })
+    } else {
+        spawn_services(&cfg).await?
+    };
+    let client = local_client(&seeded.dynamo_url).await;
+    let store = DynamoStore::new(client, &seeded.table);
+    let sink = EventSink::start().await.map_err(setup("event sink"))?;
+    // The emulator's clock runs at real speed from `now`.
+    let (base, started_at) = (seeded.now, Instant::now());
+    let clock: SharedClock = Arc::new(move || {
+        base + chrono::Duration::from_std(started_at.elapsed()).unwrap_or_default()
+    });
+    let deps = local_deps(store, &seeded.emulator_url, &sink.url, clock).await?;
+    let tenants = seeded.tenants;
+    let expected_stops = seeded.expected;
+    let seed_seconds = seeded.seed_seconds;
 
     // The sweep.
-    emu.control().reset_counters();
+    services.reset_counters().await?;
     let options = SweepOptions {
         interval: chrono::Duration::minutes(5),
         pace: PaceConfig::default(),
@@ -329,20 +552,16 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchEr
             TenantOutcome::Failed { .. } => failed += 1,
         }
     }
-    let counters = emu.control().counters();
+    let counters = services.counters().await?;
     let mut api_calls = 0;
     let mut throttled = 0;
-    let mut slowest_calls = 0u64;
-    for ops in counters.values() {
-        let mut calls = 0;
-        for (op, c) in ops {
+    for ops in counters.as_object().into_iter().flat_map(|m| m.values()) {
+        for (op, c) in ops.as_object().into_iter().flatten() {
             if op.starts_with("WorkSpaces.") {
-                calls += c.calls;
-                throttled += c.throttled;
+                api_calls += c["calls"].as_u64().unwrap_or(0);
+                throttled += c["throttled"].as_u64().unwrap_or(0);
             }
         }
-        api_calls += calls;
-        slowest_calls = slowest_calls.max(calls);
     }
     let lower_bound: u64 = expected_stops
         .iter()
@@ -356,6 +575,7 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchEr
     let pace = PaceConfig::default();
     let throttle_bound_seconds =
         (slowest_needed as f64 - pace.burst).max(0.0) / pace.rate_per_second;
+    let services_peak_rss_bytes = services.peak_rss_bytes();
     let report = SweepBenchReport {
         tenants: tenants.len(),
         workspaces: tenants.len() * cfg.workspaces_per_tenant,
@@ -366,14 +586,18 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchEr
         wall_seconds,
         throttle_bound_seconds,
         peak_rss_bytes: peak_rss_bytes(),
+        services: if cfg.services_in_process {
+            "in-process"
+        } else {
+            "separate-process"
+        },
+        services_peak_rss_bytes,
         tenants_failed: failed,
         throttled_calls: throttled,
         seed_seconds,
         concurrency: cfg.concurrency,
     };
-    let _ = slowest_calls;
     drop(sink);
-    emu.shutdown().await;
-    engine.shutdown().await;
+    services.shutdown().await;
     Ok(report)
 }

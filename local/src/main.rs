@@ -102,8 +102,23 @@ enum BenchWhat {
         /// Tenants swept at a time (the deployed Map's MaxConcurrency).
         #[arg(long, default_value_t = 250)]
         concurrency: usize,
+        /// Run the emulator and dynoxide in this process (their memory then counts in
+        /// peak_rss_bytes) instead of a child process.
+        #[arg(long)]
+        services_in_process: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// The services side of `bench sweep` (emulator + dynoxide, seeded), run by it in a
+    /// child process: prints what it seeded as one JSON line, serves until stdin closes.
+    #[command(hide = true)]
+    SweepServices {
+        #[arg(long, default_value_t = 1000)]
+        tenants: usize,
+        #[arg(long, default_value_t = 100)]
+        workspaces_per_tenant: usize,
+        #[arg(long, default_value_t = 30)]
+        idle_percent: u8,
     },
 }
 
@@ -223,6 +238,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     workspaces_per_tenant,
                     idle_percent,
                     concurrency,
+                    services_in_process,
                     json,
                 },
         } => {
@@ -232,6 +248,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     workspaces_per_tenant,
                     idle_percent,
                     concurrency,
+                    services_in_process,
                 })
                 .await?;
             if json {
@@ -239,6 +256,24 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             } else {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             }
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchWhat::SweepServices {
+                    tenants,
+                    workspaces_per_tenant,
+                    idle_percent,
+                },
+        } => {
+            steward_local::bench_sweep::serve(steward_local::bench_sweep::SweepBenchConfig {
+                tenants,
+                workspaces_per_tenant,
+                idle_percent,
+                concurrency: 1,
+                services_in_process: true,
+            })
+            .await?;
             Ok(())
         }
     }
