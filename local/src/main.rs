@@ -92,13 +92,8 @@ enum BenchWhat {
     },
     /// The idle sweep over T tenants × W desktops, rate limits on (power governance).
     Sweep {
-        #[arg(long, default_value_t = 1000)]
-        tenants: usize,
-        #[arg(long, default_value_t = 100)]
-        workspaces_per_tenant: usize,
-        /// Share of desktops idle past their timeout (to be stopped), in percent.
-        #[arg(long, default_value_t = 30)]
-        idle_percent: u8,
+        #[command(flatten)]
+        scenario: SweepScenario,
         /// Tenants swept at a time (the deployed Map's MaxConcurrency).
         #[arg(long, default_value_t = 250)]
         concurrency: usize,
@@ -113,13 +108,21 @@ enum BenchWhat {
     /// child process: prints what it seeded as one JSON line, serves until stdin closes.
     #[command(hide = true)]
     SweepServices {
-        #[arg(long, default_value_t = 1000)]
-        tenants: usize,
-        #[arg(long, default_value_t = 100)]
-        workspaces_per_tenant: usize,
-        #[arg(long, default_value_t = 30)]
-        idle_percent: u8,
+        #[command(flatten)]
+        scenario: SweepScenario,
     },
+}
+
+/// The sweep benchmark's scenario (shared by its two sides).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct SweepScenario {
+    #[arg(long, default_value_t = 1000)]
+    tenants: usize,
+    #[arg(long, default_value_t = 100)]
+    workspaces_per_tenant: usize,
+    /// Share of desktops idle past their timeout (to be stopped), in percent.
+    #[arg(long, default_value_t = 30)]
+    idle_percent: u8,
 }
 
 #[tokio::main]
@@ -234,9 +237,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Bench {
             what:
                 BenchWhat::Sweep {
-                    tenants,
-                    workspaces_per_tenant,
-                    idle_percent,
+                    scenario:
+                        SweepScenario {
+                            tenants,
+                            workspaces_per_tenant,
+                            idle_percent,
+                        },
                     concurrency,
                     services_in_process,
                     json,
@@ -261,9 +267,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Bench {
             what:
                 BenchWhat::SweepServices {
-                    tenants,
-                    workspaces_per_tenant,
-                    idle_percent,
+                    scenario:
+                        SweepScenario {
+                            tenants,
+                            workspaces_per_tenant,
+                            idle_percent,
+                        },
                 },
         } => {
             steward_local::bench_sweep::serve(steward_local::bench_sweep::SweepBenchConfig {

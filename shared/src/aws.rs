@@ -417,7 +417,8 @@ fn credentials_failure(err: &(dyn StdError + 'static)) -> Option<String> {
     None
 }
 
-fn chain(err: &(dyn StdError + 'static)) -> String {
+/// `err` and its sources, joined with `: `.
+pub(crate) fn chain(err: &(dyn StdError + 'static)) -> String {
     let mut out = err.to_string();
     let mut cur = err.source();
     while let Some(e) = cur {

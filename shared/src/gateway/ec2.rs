@@ -22,7 +22,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_xml::decode::{Document, ScopedDecoder, XmlDecodeError, try_data};
 
-use crate::aws::{AwsError, AwsErrorKind};
+use crate::aws::{AwsError, AwsErrorKind, chain};
 use crate::config::AccessSettings;
 use crate::onboarding::AmiFacts;
 
@@ -261,17 +261,6 @@ fn failure(
 
 fn local(message: String, source: impl std::error::Error + Send + Sync + 'static) -> AwsError {
     failure(AwsErrorKind::Other, message, source)
-}
-
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        cur = e.source();
-    }
-    out
 }
 
 /// An error response (`Response/Errors/Error/{Code,Message}`), classified by its code; an
