@@ -6,9 +6,11 @@
 //! reference to plain `async fn handler(event, &Deps)` functions that tests and the local
 //! state-machine runner call directly, through [`dispatch`].
 
+pub mod lifecycle;
 pub mod onboarding;
 pub mod permissions;
 pub mod power;
+pub mod query;
 
 use aws_config::SdkConfig;
 use futures::future::BoxFuture;
@@ -96,6 +98,11 @@ pub struct Route {
 pub fn routes() -> Vec<Route> {
     let mut all = onboarding::routes();
     all.extend(power::routes());
+    all.extend(lifecycle::routes());
+    all.push(Route {
+        name: "query",
+        run: |event, deps| futures::FutureExt::boxed(query::handler(event, deps)),
+    });
     all
 }
 

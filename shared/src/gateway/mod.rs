@@ -3,6 +3,7 @@
 //! failures apart from whole-call failures.
 
 pub mod events;
+pub mod lifecycle;
 pub mod setup;
 pub mod workspaces;
 

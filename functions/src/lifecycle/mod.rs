@@ -1,0 +1,45 @@
+//! Lifecycle: partner commands (reboot, rebuild, restore, migrate, modify, terminate,
+//! provision, images, bundles, directories, tags) as partner events.
+//!
+//! - [`commands`]: `lifecycle.commands`, one command from the partner bus: parsed against
+//!   the catalog ([`steward_shared::lifecycle`]), idempotent by event id, its preconditions
+//!   checked (ownership and partner tag, tenant active, the states the service accepts),
+//!   one audit record and one outbound event with the result; a refusal is recorded and
+//!   fails the invocation with `Steward.EventRejected`.
+
+pub mod commands;
+pub mod offboarding;
+
+use futures::FutureExt;
+
+use crate::Route;
+
+/// The lifecycle handlers.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route {
+            name: "lifecycle.commands",
+            run: |event, deps| commands::handler(event, deps).boxed(),
+        },
+        Route {
+            name: "lifecycle.offboard_start",
+            run: |event, deps| offboarding::start(event, deps).boxed(),
+        },
+        Route {
+            name: "lifecycle.offboard_terminate",
+            run: |event, deps| offboarding::terminate(event, deps).boxed(),
+        },
+        Route {
+            name: "lifecycle.offboard_delete",
+            run: |event, deps| offboarding::delete_resources(event, deps).boxed(),
+        },
+        Route {
+            name: "lifecycle.offboard_directories",
+            run: |event, deps| offboarding::deregister_directories(event, deps).boxed(),
+        },
+        Route {
+            name: "lifecycle.offboard_complete",
+            run: |event, deps| offboarding::complete(event, deps).boxed(),
+        },
+    ]
+}
