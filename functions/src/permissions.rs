@@ -188,6 +188,22 @@ pub fn needs_of(route: &str) -> Option<Needs> {
             "workspaces:DescribeTags",
             "workspaces:DeregisterWorkspaceDirectory",
         ],
+        "lifecycle.golden_create_image" => &[
+            "workspaces:DescribeTags",
+            "workspaces:DescribeWorkspaceImages",
+            "workspaces:DescribeWorkspaces",
+            "workspaces:CreateWorkspaceImage",
+        ],
+        "lifecycle.golden_image_status" => &["workspaces:DescribeWorkspaceImages"],
+        "lifecycle.golden_update_bundle" => &[
+            "workspaces:DescribeWorkspaceBundles",
+            "workspaces:UpdateWorkspaceBundle",
+            "workspaces:CreateWorkspaceBundle",
+        ],
+        "lifecycle.golden_rollout_wave" => &[
+            "workspaces:RebuildWorkspaces",
+            "workspaces:MigrateWorkspace",
+        ],
         _ => return None,
     };
     Some(needs(customer))

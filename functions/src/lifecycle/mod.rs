@@ -8,6 +8,7 @@
 //!   fails the invocation with `Steward.EventRejected`.
 
 pub mod commands;
+pub mod golden;
 pub mod offboarding;
 
 use futures::FutureExt;
@@ -40,6 +41,22 @@ pub fn routes() -> Vec<Route> {
         Route {
             name: "lifecycle.offboard_complete",
             run: |event, deps| offboarding::complete(event, deps).boxed(),
+        },
+        Route {
+            name: "lifecycle.golden_create_image",
+            run: |event, deps| golden::create_image(event, deps).boxed(),
+        },
+        Route {
+            name: "lifecycle.golden_image_status",
+            run: |event, deps| golden::image_status(event, deps).boxed(),
+        },
+        Route {
+            name: "lifecycle.golden_update_bundle",
+            run: |event, deps| golden::update_bundle(event, deps).boxed(),
+        },
+        Route {
+            name: "lifecycle.golden_rollout_wave",
+            run: |event, deps| golden::rollout_wave(event, deps).boxed(),
         },
     ]
 }
