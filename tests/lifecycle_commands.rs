@@ -633,6 +633,60 @@ async fn refused_commands_are_named_recorded_and_call_nothing() {
             json!({"directoryId": a.directory_id}),
             "InvalidField",
         ),
+        (
+            "r14b",
+            detail_types::CREATION_PROPERTIES,
+            json!({"directoryId": "d-0000000000", "enableMaintenanceMode": false}),
+            "ResourceNotOwned",
+        ),
+        (
+            "r14c",
+            detail_types::PROVISION,
+            json!({"directoryId": a.directory_id, "bundleId": "wsb-000000000", "desktops": [{"userName": "x"}]}),
+            "ResourceNotOwned",
+        ),
+        (
+            "r14d",
+            detail_types::UPDATE_BUNDLE,
+            json!({"bundleId": a.bundle_id, "imageId": "wsi-000000000"}),
+            "ResourceNotOwned",
+        ),
+        (
+            "r14e",
+            detail_types::DELETE_BUNDLE,
+            json!({"bundleId": "wsb-000000000"}),
+            "ResourceNotOwned",
+        ),
+        (
+            "r14f",
+            detail_types::CREATE_IMAGE,
+            json!({"workspaceId": ids[2], "name": "x", "description": "x"}),
+            "NotOwned",
+        ),
+        (
+            "r14g",
+            detail_types::REBUILD,
+            json!({"workspaceId": ids[2]}),
+            "NotOwned",
+        ),
+        (
+            "r14h",
+            detail_types::RESTORE,
+            json!({"workspaceId": ids[2]}),
+            "NotOwned",
+        ),
+        (
+            "r14i",
+            detail_types::DEREGISTER_DIRECTORY,
+            json!({"directoryId": a.directory_id}),
+            "ConfirmationRequired",
+        ),
+        (
+            "r14j",
+            detail_types::DEREGISTER_DIRECTORY,
+            json!({"directoryId": a.directory_id, "confirm": "DEREGISTER"}),
+            "InvalidState",
+        ),
     ];
     for (id, dt, detail, want) in cases {
         assert_eq!(refused(&w, id, dt, detail).await, want, "{id}");
