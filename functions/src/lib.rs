@@ -6,10 +6,12 @@
 //! reference to plain `async fn handler(event, &Deps)` functions that tests and the local
 //! state-machine runner call directly, through [`dispatch`].
 
+pub mod lifecycle;
 pub mod metrics;
 pub mod onboarding;
 pub mod permissions;
 pub mod power;
+pub mod query;
 
 use aws_config::SdkConfig;
 use futures::future::BoxFuture;
@@ -110,6 +112,24 @@ pub fn parses<T: serde::de::DeserializeOwned>(event: Value) -> Result<(), Error>
 pub fn routes() -> Vec<Route> {
     let mut all = onboarding::routes();
     all.extend(power::routes());
+    all.extend(lifecycle::routes());
+    all.push(Route {
+        name: "query",
+        run: |event, deps| futures::FutureExt::boxed(query::handler(event, deps)),
+        input: parses::<query::Query>,
+        samples: &[
+            "events/query/account.json",
+            "events/query/audit.json",
+            "events/query/bundles.json",
+            "events/query/desktops.json",
+            "events/query/directories.json",
+            "events/query/imagePermissions.json",
+            "events/query/images.json",
+            "events/query/snapshots.json",
+            "events/query/tags.json",
+            "events/query/usage.json",
+        ],
+    });
     all
 }
 

@@ -12,6 +12,30 @@ const STORE: &[&str] = &[
 const PUBLISH: &str = "events:PutEvents";
 const ASSUME: &str = "sts:AssumeRole";
 
+/// What `lifecycle.commands` calls in a customer account.
+const LIFECYCLE_COMMANDS: &[&str] = &[
+    "workspaces:DescribeWorkspaces",
+    "workspaces:DescribeTags",
+    "workspaces:RebootWorkspaces",
+    "workspaces:RebuildWorkspaces",
+    "workspaces:RestoreWorkspace",
+    "workspaces:MigrateWorkspace",
+    "workspaces:ModifyWorkspaceProperties",
+    "workspaces:ModifyWorkspaceState",
+    "workspaces:TerminateWorkspaces",
+    "workspaces:CreateWorkspaces",
+    "workspaces:CreateWorkspaceImage",
+    "workspaces:CopyWorkspaceImage",
+    "workspaces:DeleteWorkspaceImage",
+    "workspaces:UpdateWorkspaceImagePermission",
+    "workspaces:UpdateWorkspaceBundle",
+    "workspaces:DeleteWorkspaceBundle",
+    "workspaces:DeregisterWorkspaceDirectory",
+    "workspaces:ModifyWorkspaceCreationProperties",
+    "workspaces:CreateTags",
+    "workspaces:DeleteTags",
+];
+
 /// The IAM actions one route needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Needs {
@@ -111,6 +135,75 @@ pub fn needs_of(route: &str) -> Option<Needs> {
                 customer: Vec::new(),
             });
         }
+        "lifecycle.commands" => {
+            return Some(Needs {
+                partner: [STORE, &[PUBLISH, ASSUME]].concat(),
+                customer: LIFECYCLE_COMMANDS.to_vec(),
+            });
+        }
+        // Read-only: the table and the customer account's Describe calls.
+        "query" => {
+            return Some(Needs {
+                partner: vec!["dynamodb:GetItem", "dynamodb:Query", ASSUME],
+                customer: vec![
+                    "workspaces:DescribeWorkspaces",
+                    "workspaces:DescribeWorkspacesConnectionStatus",
+                    "workspaces:DescribeWorkspaceBundles",
+                    "workspaces:DescribeWorkspaceImages",
+                    "workspaces:DescribeWorkspaceImagePermissions",
+                    "workspaces:DescribeWorkspaceSnapshots",
+                    "workspaces:DescribeWorkspaceDirectories",
+                    "workspaces:DescribeTags",
+                    "workspaces:DescribeAccount",
+                    "workspaces:DescribeAccountModifications",
+                ],
+            });
+        }
+        "lifecycle.offboard_start" | "lifecycle.offboard_complete" => {
+            return Some(Needs {
+                partner: [STORE, &[PUBLISH]].concat(),
+                customer: Vec::new(),
+            });
+        }
+        "lifecycle.offboard_terminate" => {
+            return Some(Needs {
+                partner: [STORE, &["dynamodb:DeleteItem", PUBLISH, ASSUME]].concat(),
+                customer: vec![
+                    "workspaces:DescribeWorkspaces",
+                    "workspaces:TerminateWorkspaces",
+                ],
+            });
+        }
+        "lifecycle.offboard_delete" => &[
+            "workspaces:DescribeWorkspaceBundles",
+            "workspaces:DescribeWorkspaceImages",
+            "workspaces:DescribeWorkspaceImagePermissions",
+            "workspaces:DescribeTags",
+            "workspaces:UpdateWorkspaceImagePermission",
+            "workspaces:DeleteWorkspaceBundle",
+            "workspaces:DeleteWorkspaceImage",
+        ],
+        "lifecycle.offboard_directories" => &[
+            "workspaces:DescribeWorkspaceDirectories",
+            "workspaces:DescribeTags",
+            "workspaces:DeregisterWorkspaceDirectory",
+        ],
+        "lifecycle.golden_create_image" => &[
+            "workspaces:DescribeTags",
+            "workspaces:DescribeWorkspaceImages",
+            "workspaces:DescribeWorkspaces",
+            "workspaces:CreateWorkspaceImage",
+        ],
+        "lifecycle.golden_image_status" => &["workspaces:DescribeWorkspaceImages"],
+        "lifecycle.golden_update_bundle" => &[
+            "workspaces:DescribeWorkspaceBundles",
+            "workspaces:UpdateWorkspaceBundle",
+            "workspaces:CreateWorkspaceBundle",
+        ],
+        "lifecycle.golden_rollout_wave" => &[
+            "workspaces:RebuildWorkspaces",
+            "workspaces:MigrateWorkspace",
+        ],
         _ => return None,
     };
     Some(needs(customer))

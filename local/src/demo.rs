@@ -66,7 +66,19 @@ pub struct Report {
     pub timeline: Vec<Event>,
 }
 
+/// What the demo does after onboarding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Scenario {
+    /// A simulated day of power governance.
+    #[default]
+    Day,
+    /// Every lifecycle operation of the guide (`crate::demo_lifecycle`), then offboarding.
+    Lifecycle,
+}
+
 pub struct DemoOptions {
+    /// What to do after onboarding.
+    pub scenario: Scenario,
     /// Keep the embedded engine's tables in this SQLite file instead of memory.
     pub state_file: Option<String>,
     pub table: String,
@@ -77,6 +89,7 @@ pub struct DemoOptions {
 impl Default for DemoOptions {
     fn default() -> Self {
         Self {
+            scenario: Scenario::Day,
             state_file: None,
             table: "steward".into(),
             desktops: 5,
@@ -92,7 +105,10 @@ pub async fn run(opts: DemoOptions) -> Result<Report, DemoError> {
         start_time: None,
     })
     .await?;
-    let report = demo_on(&sb, opts.desktops).await;
+    let report = match opts.scenario {
+        Scenario::Day => demo_on(&sb, opts.desktops).await,
+        Scenario::Lifecycle => lifecycle_on(&sb, opts.desktops).await,
+    };
     sb.shutdown().await;
     report
 }
@@ -123,6 +139,20 @@ async fn demo_on(sb: &Sandbox, desktops: u32) -> Result<Report, DemoError> {
     Ok(Report {
         tenants: summarise(&sb.deps.store).await?,
         power_actions,
+        api_calls: api_calls(sb),
+        timeline,
+    })
+}
+
+async fn lifecycle_on(sb: &Sandbox, desktops: u32) -> Result<Report, DemoError> {
+    let mut timeline = onboard(sb, desktops.max(5)).await?;
+    let tenant =
+        TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
+    timeline.extend(crate::demo_lifecycle::run(sb, &tenant).await);
+    timeline.sort_by_key(|e| e.at);
+    Ok(Report {
+        tenants: summarise(&sb.deps.store).await?,
+        power_actions: Vec::new(),
         api_calls: api_calls(sb),
         timeline,
     })

@@ -4,6 +4,7 @@
 pub mod bench_sweep;
 pub mod day;
 pub mod demo;
+pub mod demo_lifecycle;
 pub mod dynamo;
 pub mod emulator;
 pub mod runner;

@@ -20,6 +20,12 @@ enum Seed {
     None,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum DemoScenario {
+    Day,
+    Lifecycle,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Onboard the emulator's default customer on the embedded default (emulator, in-process
@@ -37,6 +43,10 @@ enum Command {
         /// The table name.
         #[arg(long, default_value = "steward")]
         table: String,
+        /// After onboarding: `day` (power governance) or `lifecycle` (every lifecycle
+        /// operation of the guide, the golden image workflow and offboarding).
+        #[arg(long, value_enum, default_value = "day")]
+        scenario: DemoScenario,
     },
     /// Run the WorkSpaces Core / STS / EC2 emulator on one loopback endpoint.
     Emulator {
@@ -151,8 +161,13 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             json,
             state,
             table,
+            scenario,
         } => {
             let report = demo::run(DemoOptions {
+                scenario: match scenario {
+                    DemoScenario::Day => demo::Scenario::Day,
+                    DemoScenario::Lifecycle => demo::Scenario::Lifecycle,
+                },
                 state_file: state,
                 table,
                 desktops,

@@ -46,6 +46,8 @@ pub mod names {
     /// `MalformedDetail: …`, `NotOwned: …`). The event is kept: a rejection record in the
     /// table, and the failed invocation sends it to the function's dead-letter destination.
     pub const EVENT_REJECTED: &str = "Steward.EventRejected";
+    /// A golden-image rollout stopped because more desktops failed than its threshold allows.
+    pub const ROLLOUT_HALTED: &str = "Steward.RolloutHalted";
 
     /// Names a state machine may retry: the call can succeed if made again later.
     pub const RETRYABLE: [&str; 2] = [THROTTLED, TRANSIENT];

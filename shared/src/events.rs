@@ -65,6 +65,25 @@ pub enum Rejection {
     NotOwned { tenant: String, workspace: String },
     #[error("the request is {age_minutes} minutes old, older than {max_minutes}: not acted upon")]
     Stale { age_minutes: i64, max_minutes: i64 },
+    /// A lifecycle command on a resource in a state the service does not accept for it.
+    #[error("{operation} does not accept {resource} in state {state}")]
+    InvalidState {
+        operation: String,
+        resource: String,
+        state: String,
+    },
+    /// An irreversible lifecycle command without its explicit confirmation field.
+    #[error("{0} needs its explicit confirmation")]
+    ConfirmationRequired(String),
+    /// A running mode BYOP desktops cannot use (AUTO_STOP): only ALWAYS_ON or MANUAL.
+    #[error("running mode {0} is not allowed for BYOP desktops (ALWAYS_ON or MANUAL only)")]
+    RunningModeNotAllowed(String),
+    /// A tag change that would remove or alter the partner tag.
+    #[error("the partner tag {0:?} is never removed or altered")]
+    PartnerTagProtected(String),
+    /// An image, bundle or directory without the partner tag (or a region not the tenant's).
+    #[error("{0} is not one of the tenant's resources")]
+    ResourceNotOwned(String),
 }
 
 impl Rejection {
@@ -80,6 +99,11 @@ impl Rejection {
             Rejection::TenantNotActive(_) => "TenantNotActive",
             Rejection::NotOwned { .. } => "NotOwned",
             Rejection::Stale { .. } => "Stale",
+            Rejection::InvalidState { .. } => "InvalidState",
+            Rejection::ConfirmationRequired(_) => "ConfirmationRequired",
+            Rejection::RunningModeNotAllowed(_) => "RunningModeNotAllowed",
+            Rejection::PartnerTagProtected(_) => "PartnerTagProtected",
+            Rejection::ResourceNotOwned(_) => "ResourceNotOwned",
         }
     }
 }

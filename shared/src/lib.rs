@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod gateway;
 pub mod ids;
+pub mod lifecycle;
 pub mod model;
 pub mod onboarding;
 pub mod power;

@@ -4,6 +4,7 @@
 
 pub mod ec2;
 pub mod events;
+pub mod lifecycle;
 pub mod setup;
 pub mod workspaces;
 

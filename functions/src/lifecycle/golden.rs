@@ -1,0 +1,405 @@
+//! Golden image workflow: the `GoldenImageStateMachine`'s tasks
+//! (`statemachines/golden_image.asl.yaml`).
+//!
+//! CreateWorkspaceImage from a reference desktop → poll until AVAILABLE → UpdateWorkspaceBundle
+//! (or a new bundle) → an optional rollout in waves: each wave rebuilds (same bundle) or
+//! migrates (new bundle) at most `waveSize` of the tenant's desktops on the bundle, skipping
+//! those with a live session until they are free, and the execution halts with
+//! `Steward.RolloutHalted` once more than `failureThreshold` desktops failed.
+//!
+//! The rollout's progress (`done`, `failed`) travels in the execution's state; each wave
+//! re-reads the registry and the desktops' sessions.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use steward_shared::Error;
+use steward_shared::aws::{TenantAccess, TenantClients};
+use steward_shared::error::names;
+use steward_shared::gateway::ItemOutcome;
+use steward_shared::gateway::lifecycle as gw;
+use steward_shared::gateway::setup::{self, BundleSpec};
+use steward_shared::ids::{BundleId, ImageId, TenantId, WorkspaceId};
+use steward_shared::lifecycle::{DesktopOp, check_state};
+use steward_shared::model::{Actor, AuditOutcome, Tenant, TenantStatus, WorkspaceState};
+use steward_shared::power::has_live_session;
+use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
+
+use crate::power::record::{Action, failed, record_all};
+use crate::{Deps, parse_input};
+
+pub const IMAGE_READY: &str = "Golden Image Ready";
+pub const ROLLOUT_PROGRESS: &str = "Golden Image Rollout Wave";
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewBundle {
+    pub name: String,
+    #[serde(default = "standard")]
+    pub compute_type: String,
+    #[serde(default = "root_gib")]
+    pub root_volume_size_gib: u32,
+    #[serde(default = "user_gib")]
+    pub user_volume_size_gib: u32,
+}
+
+fn standard() -> String {
+    "STANDARD".into()
+}
+fn root_gib() -> u32 {
+    80
+}
+fn user_gib() -> u32 {
+    50
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RolloutAction {
+    None,
+    Rebuild,
+    Migrate,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GoldenInput {
+    pub tenant_id: TenantId,
+    /// The reference desktop (registered, AVAILABLE).
+    pub workspace_id: WorkspaceId,
+    pub image_name: String,
+    pub image_description: String,
+    /// The bundle whose desktops are rolled out; updated to the image unless `newBundle`.
+    pub bundle_id: BundleId,
+    #[serde(default)]
+    pub new_bundle: Option<NewBundle>,
+    #[serde(default = "no_rollout")]
+    pub rollout: RolloutAction,
+    /// Desktops per wave (1–25, default 5).
+    #[serde(default)]
+    pub wave_size: Option<usize>,
+    /// Failed desktops tolerated before the rollout halts (default 0).
+    #[serde(default)]
+    pub failure_threshold: Option<usize>,
+}
+
+fn no_rollout() -> RolloutAction {
+    RolloutAction::None
+}
+
+async fn tenant(deps: &Deps, id: &TenantId) -> Result<Tenant, Error> {
+    let t = deps.store.get_tenant(id).await?.ok_or_else(|| {
+        Error::refused(names::NOT_FOUND, format!("tenant {id} is not registered"))
+    })?;
+    if t.status != TenantStatus::Active {
+        return Err(Error::refused(
+            names::TENANT_STATE,
+            format!("tenant {id} is not ACTIVE"),
+        ));
+    }
+    Ok(t)
+}
+
+async fn clients(deps: &Deps, t: &Tenant) -> Result<TenantClients, Error> {
+    let region = t.regions.first().ok_or_else(|| {
+        Error::refused(
+            names::TENANT_STATE,
+            format!("tenant {} has no Region", t.tenant_id),
+        )
+    })?;
+    Ok(deps.clients.for_tenant(TenantAccess::new(t, region)).await)
+}
+
+async fn owned(c: &TenantClients, t: &Tenant, id: &str) -> Result<(), Error> {
+    if gw::has_partner_tag(&gw::tags(c.workspaces(), id).await?, &t.partner_tag) {
+        Ok(())
+    } else {
+        Err(Error::refused(
+            names::NOT_OWNED,
+            format!("{id} does not carry the partner tag"),
+        ))
+    }
+}
+
+async fn audit(
+    deps: &Deps,
+    t: &Tenant,
+    ws: Option<&WorkspaceId>,
+    action: &str,
+    reason: String,
+    outcome: AuditOutcome,
+    detail_type: &str,
+) -> Result<(), Error> {
+    let a = Action {
+        tenant: &t.tenant_id,
+        workspace: ws,
+        actor: Actor::Operator {
+            name: "golden-image".into(),
+        },
+        action,
+        reason,
+        outcome,
+        detail_type,
+        at: deps.now(),
+    };
+    record_all(deps, std::slice::from_ref(&a)).await?;
+    Ok(())
+}
+
+/// `lifecycle.golden_create_image`: the image from the reference desktop (once: an image of
+/// that name carrying the partner tag is reused).
+pub async fn create_image(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let input: GoldenInput = parse_input(event)?;
+    steward_shared::validate::image_or_bundle_name("imageName", &input.image_name)?;
+    steward_shared::validate::description("imageDescription", &input.image_description, 256)?;
+    if input.rollout == RolloutAction::Migrate && input.new_bundle.is_none() {
+        return Err(Error::refused(
+            names::VALIDATION,
+            "invalid input at `rollout`: migrate needs newBundle (a bundle to migrate to)",
+        ));
+    }
+    let t = tenant(deps, &input.tenant_id).await?;
+    let c = clients(deps, &t).await?;
+    owned(&c, &t, input.bundle_id.as_str()).await?;
+    for i in gw::images(c.workspaces()).await? {
+        if i["name"].as_str() == Some(input.image_name.as_str())
+            && let Some(id) = i["imageId"].as_str()
+        {
+            owned(&c, &t, id).await?;
+            return Ok(json!({"imageId": id}));
+        }
+    }
+    let rec = deps
+        .store
+        .get_workspace(&t.tenant_id, &input.workspace_id)
+        .await?
+        .ok_or_else(|| {
+            Error::refused(
+                names::NOT_OWNED,
+                format!("{} is not in Steward's registry", input.workspace_id),
+            )
+        })?;
+    let described = steward_shared::gateway::workspaces::WorkspacesGateway::new(c.workspaces())
+        .describe(std::slice::from_ref(&rec.workspace_id))
+        .await?;
+    let state = described
+        .found
+        .first()
+        .map_or(WorkspaceState::Terminated, |o| o.state);
+    check_state(DesktopOp::CreateImage, &rec.workspace_id, state, 0)
+        .map_err(|r| Error::refused(names::INVALID_STATE, r.to_string()))?;
+    let id = gw::create_image(
+        c.workspaces(),
+        &rec.workspace_id,
+        &input.image_name,
+        &input.image_description,
+        &t.partner_tag,
+    )
+    .await?;
+    audit(
+        deps,
+        &t,
+        Some(&rec.workspace_id),
+        "golden_create_image",
+        format!(
+            "image {id} ({}) from the reference desktop",
+            input.image_name
+        ),
+        AuditOutcome::Succeeded,
+        IMAGE_READY,
+    )
+    .await?;
+    Ok(json!({"imageId": id}))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WithImage {
+    request: GoldenInput,
+    image: ImageRef,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageRef {
+    image_id: ImageId,
+}
+
+/// `lifecycle.golden_image_status`: the image's state (`AVAILABLE`, `PENDING`, `ERROR`).
+pub async fn image_status(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let input: WithImage = parse_input(event)?;
+    let t = tenant(deps, &input.request.tenant_id).await?;
+    let c = clients(deps, &t).await?;
+    let state = gw::image_state(c.workspaces(), &input.image.image_id)
+        .await?
+        .unwrap_or_else(|| "ERROR".into());
+    Ok(json!({"state": state}))
+}
+
+/// `lifecycle.golden_update_bundle`: the bundle now on the image (updated, or created).
+pub async fn update_bundle(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let input: WithImage = parse_input(event)?;
+    let r = &input.request;
+    let t = tenant(deps, &r.tenant_id).await?;
+    let c = clients(deps, &t).await?;
+    let image = &input.image.image_id;
+    let target = match &r.new_bundle {
+        None => {
+            gw::update_bundle(c.workspaces(), &r.bundle_id, image).await?;
+            r.bundle_id.clone()
+        }
+        Some(nb) => match setup::bundle_named(c.workspaces(), &nb.name).await? {
+            Some(existing) => existing.bundle_id,
+            None => {
+                setup::create_bundle(
+                    c.workspaces(),
+                    BundleSpec {
+                        name: &nb.name,
+                        description: &format!("golden image {}", r.image_name),
+                        image_id: image,
+                        compute_type: &nb.compute_type,
+                        root_gib: nb.root_volume_size_gib,
+                        user_gib: nb.user_volume_size_gib,
+                        tag: &t.partner_tag,
+                    },
+                )
+                .await?
+            }
+        },
+    };
+    audit(
+        deps,
+        &t,
+        None,
+        "golden_update_bundle",
+        format!("bundle {target} on image {image}"),
+        AuditOutcome::Succeeded,
+        IMAGE_READY,
+    )
+    .await?;
+    Ok(json!({"bundleId": target}))
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    #[serde(default)]
+    pub done: Vec<String>,
+    #[serde(default)]
+    pub failed: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WaveInput {
+    request: GoldenInput,
+    bundle: BundleRef,
+    #[serde(default)]
+    rollout: Option<Progress>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BundleRef {
+    bundle_id: BundleId,
+}
+
+/// `lifecycle.golden_rollout_wave`: one wave. Answers the progress so far and `pending`
+/// (desktops still to do, busy ones included); fails with `Steward.RolloutHalted` past the
+/// failure threshold.
+pub async fn rollout_wave(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let input: WaveInput = parse_input(event)?;
+    let r = &input.request;
+    let mut progress = input.rollout.unwrap_or_default();
+    let t = tenant(deps, &r.tenant_id).await?;
+    let threshold = r.failure_threshold.unwrap_or(0);
+    let wave = r.wave_size.unwrap_or(5).clamp(1, 25);
+    let tid = t.tenant_id.clone();
+    let now = deps.now();
+    let candidates: Vec<_> = collect_all(|p: PageRequest| deps.store.list_workspaces(&tid, p))
+        .await?
+        .into_iter()
+        .filter(|w| w.bundle_id.as_ref() == Some(&r.bundle_id))
+        .filter(|w| w.workspace_id != r.workspace_id || r.rollout == RolloutAction::Migrate)
+        .filter(|w| {
+            let id = w.workspace_id.to_string();
+            !progress.done.contains(&id) && !progress.failed.contains(&id)
+        })
+        .collect();
+    let (busy, free): (Vec<_>, Vec<_>) = candidates
+        .into_iter()
+        .partition(|w| has_live_session(w, &t.policy, now));
+    let c = clients(deps, &t).await?;
+    let mut this_wave = Vec::new();
+    for w in free.iter().take(wave) {
+        let outcome = match r.rollout {
+            RolloutAction::None => break,
+            RolloutAction::Rebuild => gw::rebuild(c.workspaces(), &w.workspace_id).await,
+            RolloutAction::Migrate => {
+                gw::migrate(c.workspaces(), &w.workspace_id, &input.bundle.bundle_id)
+                    .await
+                    .map(|_| ItemOutcome::Accepted)
+            }
+        };
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(e) => ItemOutcome::Failed {
+                code: e.kind.name().to_owned(),
+                message: e.to_string(),
+            },
+        };
+        let id = w.workspace_id.to_string();
+        match &outcome {
+            ItemOutcome::Accepted => {
+                let mut rec = w.clone();
+                rec.state = if r.rollout == RolloutAction::Rebuild {
+                    WorkspaceState::Rebuilding
+                } else {
+                    WorkspaceState::Terminating
+                };
+                rec.state_observed_at = now;
+                if let Err(e) = deps.store.update_workspace(&rec).await {
+                    tracing::warn!(workspace = %id, error = %e, "registry not updated");
+                }
+                progress.done.push(id.clone());
+            }
+            ItemOutcome::Failed { code, .. } => {
+                tracing::warn!(workspace = %id, %code, "rollout failed for a desktop");
+                progress.failed.push(id.clone());
+            }
+        }
+        let o = match &outcome {
+            ItemOutcome::Accepted => AuditOutcome::Succeeded,
+            ItemOutcome::Failed { code, message } => failed(code, message.clone()),
+        };
+        audit(
+            deps,
+            &t,
+            Some(&w.workspace_id),
+            "golden_rollout",
+            format!("{:?} to the golden image", r.rollout).to_lowercase(),
+            o,
+            ROLLOUT_PROGRESS,
+        )
+        .await?;
+        this_wave.push(id);
+    }
+    if progress.failed.len() > threshold {
+        return Err(Error::refused(
+            names::ROLLOUT_HALTED,
+            format!(
+                "{} desktop(s) failed, more than the threshold {threshold}: {:?}",
+                progress.failed.len(),
+                progress.failed
+            ),
+        ));
+    }
+    let pending = busy.len() + free.len().saturating_sub(this_wave.len());
+    let busy_ids: Vec<String> = busy.iter().map(|w| w.workspace_id.to_string()).collect();
+    Ok(json!({
+        "done": progress.done,
+        "failed": progress.failed,
+        "wave": this_wave,
+        "busy": busy_ids,
+        "pending": if r.rollout == RolloutAction::None { 0 } else { pending },
+    }))
+}

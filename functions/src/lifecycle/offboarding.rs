@@ -1,0 +1,382 @@
+//! Offboarding: the `OffboardingStateMachine`'s tasks (`statemachines/offboarding.asl.yaml`).
+//!
+//! Input `{"tenantId": "...", "confirm": "OFFBOARD"}`. Every step looks at actual state and
+//! acts only on what is left, so an interrupted execution is resumed by starting another
+//! one with the same input, and a run on an OFFBOARDED tenant makes no call at all:
+//!
+//! 1. `lifecycle.offboard_start`: the confirmation, the tenant (ACTIVE, FAILED or already
+//!    OFFBOARDING) marked OFFBOARDING so the power sweeps and commands leave it alone;
+//!    `done = true` for a tenant already OFFBOARDED.
+//! 2. `lifecycle.offboard_terminate`: the registered desktops, a batch (≤ 25) per call:
+//!    terminated, their AVAILABLE time added to the usage ledger, their records removed
+//!    once the service no longer returns them. `remaining` drives the wait loop.
+//! 3. `lifecycle.offboard_delete`: the account's partner-tagged bundles, then its
+//!    partner-tagged images (sharing removed first).
+//! 4. `lifecycle.offboard_directories`: its partner-tagged REGISTERED directories
+//!    deregistered.
+//! 5. `lifecycle.offboard_complete`: the tenant OFFBOARDED; audit records and the usage
+//!    ledger are kept.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use steward_shared::Error;
+use steward_shared::aws::{AwsErrorKind, TenantAccess, TenantClients};
+use steward_shared::error::names;
+use steward_shared::gateway::ItemOutcome;
+use steward_shared::gateway::lifecycle as gw;
+use steward_shared::gateway::workspaces::WorkspacesGateway;
+use steward_shared::ids::{BundleId, DirectoryId, ImageId, TenantId, WorkspaceId};
+use steward_shared::model::{Actor, AuditOutcome, Tenant, TenantStatus, WorkspaceState};
+use steward_shared::store::{PageRequest, StoreError, TenantStore, WorkspaceStore, collect_all};
+
+use crate::power::events::add_usage_until;
+use crate::power::record::{Action, record_all};
+use crate::{Deps, parse_input};
+
+/// The value of the input's `confirm`: offboarding destroys the tenant's desktops.
+pub const CONFIRM_OFFBOARD: &str = "OFFBOARD";
+/// Outbound detail types.
+pub const TENANT_OFFBOARDING: &str = "Tenant Offboarding Started";
+pub const TENANT_OFFBOARDED: &str = "Tenant Offboarded";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OffboardInput {
+    pub tenant_id: TenantId,
+    #[serde(default)]
+    pub confirm: Option<String>,
+    /// Desktops terminated per call (1–25, default 25).
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+}
+
+fn actor(deps: &Deps) -> Actor {
+    let _ = deps;
+    Actor::Operator {
+        name: "offboarding".into(),
+    }
+}
+
+async fn tenant(deps: &Deps, input: &OffboardInput) -> Result<Tenant, Error> {
+    if input.confirm.as_deref() != Some(CONFIRM_OFFBOARD) {
+        return Err(Error::refused(
+            names::CONFIRMATION_REQUIRED,
+            format!("offboarding needs \"confirm\": \"{CONFIRM_OFFBOARD}\""),
+        ));
+    }
+    deps.store
+        .get_tenant(&input.tenant_id)
+        .await?
+        .ok_or_else(|| {
+            Error::refused(
+                names::NOT_FOUND,
+                format!("tenant {} is not registered", input.tenant_id),
+            )
+        })
+}
+
+/// The steps after `start` run only on an OFFBOARDING tenant.
+async fn offboarding_tenant(deps: &Deps, event: Value) -> Result<(OffboardInput, Tenant), Error> {
+    let input: OffboardInput = parse_input(event)?;
+    let t = tenant(deps, &input).await?;
+    if t.status != TenantStatus::Offboarding {
+        return Err(Error::refused(
+            names::TENANT_STATE,
+            format!("tenant {} is {:?}, not OFFBOARDING", t.tenant_id, t.status),
+        ));
+    }
+    Ok((input, t))
+}
+
+async fn record(
+    deps: &Deps,
+    t: &Tenant,
+    action: &str,
+    reason: String,
+    detail_type: &str,
+) -> Result<(), Error> {
+    let a = Action {
+        tenant: &t.tenant_id,
+        workspace: None,
+        actor: actor(deps),
+        action,
+        reason,
+        outcome: AuditOutcome::Succeeded,
+        detail_type,
+        at: deps.now(),
+    };
+    record_all(deps, std::slice::from_ref(&a)).await?;
+    Ok(())
+}
+
+async fn set_status(deps: &Deps, mut t: Tenant, status: TenantStatus) -> Result<Tenant, Error> {
+    for _ in 0..5 {
+        t.status = status;
+        t.updated_at = deps.now();
+        match deps.store.update_tenant(&t).await {
+            Ok(t) => return Ok(t),
+            Err(StoreError::VersionConflict { .. }) => {
+                t = deps.store.get_tenant(&t.tenant_id).await?.ok_or_else(|| {
+                    Error::refused(names::NOT_FOUND, format!("tenant {} vanished", t.tenant_id))
+                })?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::refused(
+        names::CONFLICT,
+        "the tenant record kept changing; retry",
+    ))
+}
+
+pub async fn start(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let input: OffboardInput = parse_input(event)?;
+    let t = tenant(deps, &input).await?;
+    match t.status {
+        TenantStatus::Offboarded => return Ok(json!({"done": true})),
+        TenantStatus::Offboarding => {}
+        TenantStatus::Active | TenantStatus::Failed => {
+            let t = set_status(deps, t, TenantStatus::Offboarding).await?;
+            record(
+                deps,
+                &t,
+                "offboard_start",
+                "offboarding confirmed: desktops, bundles, images and directories will be removed"
+                    .into(),
+                TENANT_OFFBOARDING,
+            )
+            .await?;
+        }
+        TenantStatus::Onboarding => {
+            return Err(Error::refused(
+                names::TENANT_STATE,
+                format!("tenant {} is still onboarding", t.tenant_id),
+            ));
+        }
+    }
+    Ok(json!({"done": false}))
+}
+
+async fn clients(deps: &Deps, t: &Tenant) -> Result<TenantClients, Error> {
+    let region = t.regions.first().ok_or_else(|| {
+        Error::refused(
+            names::TENANT_STATE,
+            format!("tenant {} has no Region", t.tenant_id),
+        )
+    })?;
+    Ok(deps.clients.for_tenant(TenantAccess::new(t, region)).await)
+}
+
+pub async fn terminate(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let (input, t) = offboarding_tenant(deps, event).await?;
+    let batch = input.batch_size.unwrap_or(25).clamp(1, 25);
+    let tid = t.tenant_id.clone();
+    let records = collect_all(|p: PageRequest| deps.store.list_workspaces(&tid, p)).await?;
+    if records.is_empty() {
+        return Ok(json!({"remaining": 0, "terminated": 0, "removed": 0}));
+    }
+    let mut terminated = 0;
+    let mut removed = 0;
+    let mut remaining = records.len();
+    // Per Region (a tenant's desktops may live in several).
+    let mut regions: Vec<_> = records.iter().map(|r| r.region.clone()).collect();
+    regions.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    regions.dedup();
+    for region in regions {
+        let c = deps
+            .clients
+            .for_tenant(TenantAccess::new(&t, &region))
+            .await;
+        let mine: Vec<_> = records.iter().filter(|r| r.region == region).collect();
+        let ids: Vec<WorkspaceId> = mine.iter().map(|r| r.workspace_id.clone()).collect();
+        let described = WorkspacesGateway::new(c.workspaces())
+            .describe(&ids)
+            .await?;
+        let now = deps.now();
+        let mut to_terminate = Vec::new();
+        for r in &mine {
+            match described
+                .found
+                .iter()
+                .find(|o| o.workspace_id == r.workspace_id)
+            {
+                None => {
+                    match deps
+                        .store
+                        .delete_workspace(&tid, &r.workspace_id, r.version)
+                        .await
+                    {
+                        Ok(()) | Err(StoreError::NotFound { .. }) => {
+                            removed += 1;
+                            remaining -= 1;
+                        }
+                        Err(StoreError::VersionConflict { .. }) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Some(o)
+                    if matches!(
+                        o.state,
+                        WorkspaceState::Terminating | WorkspaceState::Terminated
+                    ) => {}
+                Some(o) => {
+                    if to_terminate.len() < batch {
+                        to_terminate.push(((*r).clone(), o.state));
+                    }
+                }
+            }
+        }
+        if to_terminate.is_empty() {
+            continue;
+        }
+        let ids: Vec<WorkspaceId> = to_terminate
+            .iter()
+            .map(|(r, _)| r.workspace_id.clone())
+            .collect();
+        let out = gw::terminate(c.workspaces(), &ids).await?;
+        for ((r, state), (_, o)) in to_terminate.iter().zip(&out) {
+            if *o != ItemOutcome::Accepted {
+                tracing::warn!(workspace = %r.workspace_id, outcome = ?o, "terminate refused; retried on the next batch");
+                continue;
+            }
+            terminated += 1;
+            if *state == WorkspaceState::Available {
+                add_usage_until(deps, r, now).await?;
+            }
+            let mut n = r.clone();
+            n.state = WorkspaceState::Terminating;
+            n.state_observed_at = now;
+            n.available_since = None;
+            n.available_since_source = None;
+            n.available_since_uncertainty_seconds = 0;
+            n.sessions.clear();
+            n.lease_until = None;
+            if let Err(e) = deps.store.update_workspace(&n).await {
+                tracing::warn!(workspace = %n.workspace_id, error = %e, "record not marked TERMINATING");
+            }
+        }
+        record(
+            deps,
+            &t,
+            "offboard_terminate",
+            format!(
+                "terminated {} desktop(s)",
+                out.iter()
+                    .filter(|(_, o)| *o == ItemOutcome::Accepted)
+                    .count()
+            ),
+            TENANT_OFFBOARDING,
+        )
+        .await?;
+    }
+    Ok(json!({"remaining": remaining, "terminated": terminated, "removed": removed}))
+}
+
+fn gone(e: &steward_shared::aws::AwsError) -> bool {
+    e.kind == AwsErrorKind::NotFound
+}
+
+pub async fn delete_resources(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let (_, t) = offboarding_tenant(deps, event).await?;
+    let c = clients(deps, &t).await?;
+    let w = c.workspaces();
+    let mut bundles_deleted = Vec::new();
+    for b in gw::bundles(w).await? {
+        let Some(id) = b["bundleId"].as_str().and_then(|s| BundleId::parse(s).ok()) else {
+            continue;
+        };
+        if b["owner"].as_str() == Some("AMAZON") {
+            continue;
+        }
+        if !gw::has_partner_tag(&gw::tags(w, id.as_str()).await?, &t.partner_tag) {
+            continue;
+        }
+        match gw::delete_bundle(w, &id).await {
+            Ok(()) => bundles_deleted.push(id.to_string()),
+            Err(e) if gone(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let mut images_deleted = Vec::new();
+    for i in gw::images(w).await? {
+        let Some(id) = i["imageId"].as_str().and_then(|s| ImageId::parse(s).ok()) else {
+            continue;
+        };
+        if i["ownerAccountId"].as_str() != Some(t.account_id.as_str()) {
+            continue;
+        }
+        if !gw::has_partner_tag(&gw::tags(w, id.as_str()).await?, &t.partner_tag) {
+            continue;
+        }
+        for account in gw::image_permissions(w, &id).await? {
+            gw::update_image_permission(w, &id, &account, false).await?;
+        }
+        match gw::delete_image(w, &id).await {
+            Ok(()) => images_deleted.push(id.to_string()),
+            Err(e) if gone(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !bundles_deleted.is_empty() || !images_deleted.is_empty() {
+        record(
+            deps,
+            &t,
+            "offboard_delete",
+            format!("deleted bundles {bundles_deleted:?} and images {images_deleted:?}"),
+            TENANT_OFFBOARDING,
+        )
+        .await?;
+    }
+    Ok(json!({"bundlesDeleted": bundles_deleted, "imagesDeleted": images_deleted}))
+}
+
+pub async fn deregister_directories(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let (_, t) = offboarding_tenant(deps, event).await?;
+    let c = clients(deps, &t).await?;
+    let w = c.workspaces();
+    let mut deregistered = Vec::new();
+    for d in gw::directories(w).await? {
+        if d["state"].as_str() != Some("REGISTERED") {
+            continue;
+        }
+        let Some(id) = d["directoryId"]
+            .as_str()
+            .and_then(|s| DirectoryId::parse(s).ok())
+        else {
+            continue;
+        };
+        if !gw::has_partner_tag(&gw::tags(w, id.as_str()).await?, &t.partner_tag) {
+            continue;
+        }
+        match gw::deregister_directory(w, &id).await {
+            Ok(()) => deregistered.push(id.to_string()),
+            Err(e) if gone(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if !deregistered.is_empty() {
+        record(
+            deps,
+            &t,
+            "offboard_deregister",
+            format!("deregistered directories {deregistered:?}"),
+            TENANT_OFFBOARDING,
+        )
+        .await?;
+    }
+    Ok(json!({"directoriesDeregistered": deregistered}))
+}
+
+pub async fn complete(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let (_, t) = offboarding_tenant(deps, event).await?;
+    let t = set_status(deps, t, TenantStatus::Offboarded).await?;
+    record(
+        deps,
+        &t,
+        "offboarded",
+        "tenant offboarded; its audit trail and usage ledger are kept".into(),
+        TENANT_OFFBOARDED,
+    )
+    .await?;
+    Ok(json!({"done": true}))
+}
