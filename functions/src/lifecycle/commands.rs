@@ -40,8 +40,7 @@ use steward_shared::store::{
 };
 
 use crate::Deps;
-use crate::power::events::{REJECTIONS_TENANT, add_usage_until};
-use crate::power::record::{Action, failed, outbound_types, record_all};
+use crate::power::events::{add_usage_until, reject, ttl};
 
 /// Detail types of the events Steward publishes about lifecycle commands.
 pub mod outbound_types_lifecycle {
@@ -239,10 +238,6 @@ pub async fn process(event: &Value, deps: &Deps) -> Result<CommandResult, Error>
             .collect(),
         created: done.created,
     })
-}
-
-fn ttl(deps: &Deps) -> chrono::Duration {
-    chrono::Duration::from_std(deps.config.dedupe_ttl).unwrap_or(chrono::Duration::hours(72))
 }
 
 async fn clients(deps: &Deps, tenant: &Tenant, region: &RegionName) -> TenantClients {
@@ -827,57 +822,4 @@ async fn record(
         tracing::error!(error = %err, "lifecycle outbound event not published");
     }
     Ok(())
-}
-
-/// Records a rejection (once per event id) and returns the error that fails the invocation.
-async fn reject(
-    deps: &Deps,
-    event: &Value,
-    tenant: Option<&TenantId>,
-    rejection: &Rejection,
-    now: Timestamp,
-) -> Error {
-    let reason = rejection.reason();
-    let error = Error::refused(names::EVENT_REJECTED, format!("{reason}: {rejection}"));
-    let fallback = TenantId::parse(REJECTIONS_TENANT);
-    let tenant = match (tenant, &fallback) {
-        (Some(t), _) => t.clone(),
-        (None, Ok(t)) => t.clone(),
-        (None, Err(_)) => return error,
-    };
-    let raw_id = event.get("id").and_then(Value::as_str);
-    if let Some(id) = raw_id.and_then(|id| OpaqueId::parse(format!("rejected:{id}")).ok()) {
-        match deps
-            .store
-            .claim_event(&tenant, &id, now, now + ttl(deps))
-            .await
-        {
-            Ok(Claim::Duplicate) => return error,
-            Ok(Claim::Claimed) => {}
-            Err(e) => {
-                tracing::error!(error = %e, reason, "could not record a rejected command; the dead-letter queue keeps it");
-                return error;
-            }
-        }
-    }
-    let Some(actor_id) = raw_id
-        .and_then(|id| OpaqueId::parse(id).ok())
-        .or_else(|| OpaqueId::parse("unidentified").ok())
-    else {
-        return error;
-    };
-    let a = Action {
-        tenant: &tenant,
-        workspace: None,
-        actor: Actor::PartnerEvent { event_id: actor_id },
-        action: "reject",
-        reason: format!("{reason}: {rejection}"),
-        outcome: failed(names::EVENT_REJECTED, reason),
-        detail_type: outbound_types::PARTNER_EVENT_REJECTED,
-        at: now,
-    };
-    if let Err(e) = record_all(deps, std::slice::from_ref(&a)).await {
-        tracing::error!(error = %e, reason, "could not record a rejected command; the dead-letter queue keeps it");
-    }
-    error
 }

@@ -540,12 +540,14 @@ async fn policy(deps: &Deps, tenant: Tenant, event: &PartnerEvent) -> Result<Pro
     Err(conflict(event).into())
 }
 
-fn ttl(deps: &Deps) -> chrono::Duration {
+/// How long an event id is remembered (the dedupe TTL as a chrono duration).
+pub(crate) fn ttl(deps: &Deps) -> chrono::Duration {
     chrono::Duration::from_std(deps.config.dedupe_ttl).unwrap_or(chrono::Duration::hours(72))
 }
 
-/// Records a rejection (once per event id) and returns the error that fails the invocation.
-async fn reject(
+/// Records a rejection (once per event id, under the tenant or the rejections tenant) and
+/// returns the error that fails the invocation, so the dead-letter queue keeps the event.
+pub(crate) async fn reject(
     deps: &Deps,
     event: &Value,
     tenant: Option<&TenantId>,
