@@ -13,8 +13,8 @@ use steward_shared::model::{
 };
 use steward_shared::store::schema::TTL_ATTRIBUTE;
 use steward_shared::store::{
-    AuditStore, Claim, DedupeStore, PageRequest, StepStore, StoreError, TenantStore, UsageStore,
-    WorkspaceStore, collect_all,
+    AuditStore, Claim, DedupeStore, PageRequest, StepStore, StoreError, TenantStore, UsageDelta,
+    UsageStore, WorkspaceStore, collect_all,
 };
 use steward_tests::TestStore;
 
@@ -459,6 +459,121 @@ async fn usage_adds_up_per_month(s: TestStore) {
     assert_eq!(dec_usage["ws-00000002"], 1000);
 }
 
+async fn batched_desktop_writes_answer_each_record(s: TestStore) {
+    let st = &s.store;
+    let acme = TenantId::parse("acme-tx").unwrap();
+    // 130 desktops: two transactions (100 + 30).
+    let mut read = Vec::new();
+    for n in 0..130u32 {
+        let w = workspace("acme-tx", n, RunningMode::Manual, WorkspaceState::Available);
+        read.push(st.create_workspace(&w).await.unwrap());
+    }
+    // Three change under the batch (a session started): one in each transaction and the
+    // last; one was never stored at all.
+    for n in [5usize, 117, 129] {
+        let mut w = read[n].clone();
+        w.last_activity_at = Some(t0() + Duration::minutes(1));
+        st.update_workspace(&w).await.unwrap();
+    }
+    let ghost = workspace("acme-tx", 999, RunningMode::Manual, WorkspaceState::Available);
+    let mut batch: Vec<WorkspaceRecord> = read
+        .iter()
+        .map(|w| {
+            let mut w = w.clone();
+            w.state = WorkspaceState::Stopping;
+            w
+        })
+        .collect();
+    batch.insert(
+        60,
+        WorkspaceRecord {
+            version: 1,
+            ..ghost.clone()
+        },
+    );
+    let out = st.update_workspaces(&batch).await.unwrap();
+    assert_eq!(out.len(), batch.len());
+    for (w, r) in batch.iter().zip(out) {
+        let n = u32::from_str_radix(&w.workspace_id.as_str()[3..], 16).unwrap();
+        match n {
+            5 | 117 | 129 => is(r, "Steward.Conflict"),
+            999 => is(r, "Steward.NotFound"),
+            _ => {
+                let stored = r.unwrap();
+                assert_eq!(stored.version, w.version + 1);
+                assert_eq!(stored.state, WorkspaceState::Stopping);
+            }
+        }
+    }
+    // What the table holds: the written ones at version 2 and STOPPING (out of the sweep
+    // index), the changed ones untouched, no ghost.
+    let all = collect_all(|p| st.list_workspaces(&acme, p)).await.unwrap();
+    assert_eq!(all.len(), 130);
+    for w in &all {
+        let n = u32::from_str_radix(&w.workspace_id.as_str()[3..], 16).unwrap();
+        if [5, 117, 129].contains(&n) {
+            assert_eq!((w.version, w.state), (2, WorkspaceState::Available));
+        } else {
+            assert_eq!((w.version, w.state), (2, WorkspaceState::Stopping));
+        }
+    }
+    let ghost_id = ghost.workspace_id.clone();
+    assert_eq!(st.get_workspace(&acme, &ghost_id).await.unwrap(), None);
+    assert!(st.update_workspaces(&[]).await.unwrap().is_empty());
+}
+
+async fn batched_usage_adds_every_delta(s: TestStore) {
+    let st = &s.store;
+    let acme = TenantId::parse("acme-usage-tx").unwrap();
+    let nov = Month::parse("2026-11").unwrap();
+    let dec = Month::parse("2026-12").unwrap();
+    // 150 desktops in November, one of them twice (merged into one action), and one in
+    // December: two transactions.
+    let mut deltas: Vec<UsageDelta> = (0..150u32)
+        .map(|n| UsageDelta {
+            tenant_id: acme.clone(),
+            workspace_id: WorkspaceId::parse(format!("ws-{n:08x}")).unwrap(),
+            month: nov.clone(),
+            available_seconds: 60 + u64::from(n),
+            uncertainty_seconds: u64::from(n % 2) * 300,
+        })
+        .collect();
+    deltas.push(UsageDelta {
+        available_seconds: 1000,
+        uncertainty_seconds: 7,
+        ..deltas[3].clone()
+    });
+    deltas.push(UsageDelta {
+        month: dec.clone(),
+        available_seconds: 42,
+        uncertainty_seconds: 0,
+        ..deltas[3].clone()
+    });
+    st.add_usages(&deltas).await.unwrap();
+    st.add_usages(&[]).await.unwrap();
+    // Added to what was there.
+    st.add_usages(&deltas[..1]).await.unwrap();
+    let got: HashMap<String, (u64, u64)> = st
+        .list_usage(&acme, &nov)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| {
+            (
+                u.workspace_id.to_string(),
+                (u.available_seconds, u.uncertainty_seconds),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 150);
+    assert_eq!(got["ws-00000000"], (120, 0));
+    assert_eq!(got["ws-00000003"], (63 + 1000, 300 + 7));
+    assert_eq!(got["ws-00000095"], (60 + 0x95, 300));
+    let dec_usage = st.list_usage(&acme, &dec).await.unwrap();
+    assert_eq!(dec_usage.len(), 1);
+    assert_eq!(dec_usage[0].available_seconds, 42);
+}
+
 async fn event_dedupe_with_ttl(s: TestStore) {
     let st = &s.store;
     let acme = TenantId::parse("acme").unwrap();
@@ -575,6 +690,8 @@ conformance!(
     audit_by_time_range_in_pages,
     audit_batches_write_every_record,
     usage_adds_up_per_month,
+    batched_desktop_writes_answer_each_record,
+    batched_usage_adds_every_delta,
     event_dedupe_with_ttl,
     unreadable_items_are_named,
 );

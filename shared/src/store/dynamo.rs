@@ -6,8 +6,10 @@ use std::error::Error as StdError;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, PutRequest, ReturnValuesOnConditionCheckFailure, WriteRequest,
+    AttributeValue, CancellationReason, Put, PutRequest, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update, WriteRequest,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -19,7 +21,7 @@ use serde::de::DeserializeOwned;
 use super::schema::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE};
 use super::{
     AuditStore, Claim, DedupeStore, Page, PageRequest, RecordKind, Result, StepStore, StoreError,
-    TenantStore, UsageStore, WorkspaceStore,
+    TenantStore, UsageDelta, UsageStore, WorkspaceStore,
 };
 use crate::aws::AwsErrorKind;
 use crate::ids::{OpaqueId, TenantId, WorkspaceId};
@@ -186,6 +188,44 @@ const BATCH_WRITE: usize = 25;
 /// Rounds of a batch write before its unprocessed items are reported as throttled.
 const BATCH_ATTEMPTS: u32 = 6;
 const BATCH_BACKOFF: std::time::Duration = std::time::Duration::from_millis(50);
+/// Actions per TransactWriteItems (the service's limit).
+const TRANSACT_MAX: usize = 100;
+
+/// What one action of a cancelled transaction needs next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cancelled {
+    /// Its own condition failed; `existed` says whether the item was there at all.
+    ConditionFailed { existed: bool },
+    /// Not at fault (another action cancelled the transaction), or it met a transient
+    /// condition (throttling, another transaction on the same item): send it again.
+    Retry,
+    /// The table refused it for good (validation, item collection size, …).
+    Refused,
+}
+
+/// Reads one cancellation reason (codes as the DynamoDB API reference lists them).
+fn cancelled(reason: &CancellationReason) -> Cancelled {
+    match reason.code() {
+        None | Some("None") => Cancelled::Retry,
+        Some("ConditionalCheckFailed") => Cancelled::ConditionFailed {
+            existed: reason.item().is_some_and(|i| !i.is_empty()),
+        },
+        Some(
+            "TransactionConflict"
+            | "ThrottlingError"
+            | "ProvisionedThroughputExceeded"
+            | "RequestLimitExceeded",
+        ) => Cancelled::Retry,
+        Some(_) => Cancelled::Refused,
+    }
+}
+
+fn transact_build_err(what: &str, e: aws_smithy_types::error::operation::BuildError) -> StoreError {
+    StoreError::Request {
+        message: format!("{what}: {e}"),
+        source: Box::new(e),
+    }
+}
 
 fn audit_keys(record: &AuditRecord) -> Keys {
     Keys {
@@ -320,6 +360,39 @@ impl DynamoStore {
                     } else {
                         StoreError::NotFound { kind, key }
                     })
+                }
+                _ => Err(classify(e)),
+            },
+        }
+    }
+
+    /// Sends one TransactWriteItems. `Ok(None)`: every action applied. `Ok(Some(reasons))`:
+    /// the transaction was cancelled and nothing applied; one reason per action, in order.
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Option<Vec<Cancelled>>> {
+        let n = items.len();
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(None),
+            Err(e) => match e.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+                    let reasons: Vec<Cancelled> =
+                        c.cancellation_reasons().iter().map(cancelled).collect();
+                    if reasons.len() == n {
+                        Ok(Some(reasons))
+                    } else {
+                        Err(StoreError::Request {
+                            message: format!(
+                                "transaction cancelled with {} reasons for {n} actions",
+                                reasons.len()
+                            ),
+                            source: Box::new(e),
+                        })
+                    }
                 }
                 _ => Err(classify(e)),
             },
@@ -483,6 +556,103 @@ impl WorkspaceStore for DynamoStore {
     async fn update_workspace(&self, ws: &WorkspaceRecord) -> Result<WorkspaceRecord> {
         self.put_versioned(RecordKind::Workspace, &workspace_keys(ws), ws)
             .await
+    }
+
+    /// TransactWriteItems of up to 100 conditional puts (each at twice a put's write cost).
+    /// A cancelled transaction applied nothing: the actions whose own condition failed are
+    /// answered, and the others are sent again (with back-off when throttled), up to
+    /// [`BATCH_ATTEMPTS`] rounds.
+    async fn update_workspaces(
+        &self,
+        records: &[WorkspaceRecord],
+    ) -> Result<Vec<Result<WorkspaceRecord>>> {
+        let mut out: Vec<Option<Result<WorkspaceRecord>>> =
+            std::iter::repeat_with(|| None).take(records.len()).collect();
+        for (chunk_no, chunk) in records.chunks(TRANSACT_MAX).enumerate() {
+            let base = chunk_no * TRANSACT_MAX;
+            let mut stored = Vec::with_capacity(chunk.len());
+            let mut puts = Vec::with_capacity(chunk.len());
+            for r in chunk {
+                let keys = workspace_keys(r);
+                let mut next = r.clone();
+                next.version = r.version + 1;
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(to_item(RecordKind::Workspace, &keys, &next)?))
+                    .condition_expression("#v = :expected")
+                    .expression_attribute_names("#v", "version")
+                    .expression_attribute_values(
+                        ":expected",
+                        AttributeValue::N(r.version.to_string()),
+                    )
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .build()
+                    .map_err(|e| transact_build_err("workspace put", e))?;
+                puts.push(TransactWriteItem::builder().put(put).build());
+                stored.push((keys.describe(), next));
+            }
+            let mut pending: Vec<usize> = (0..chunk.len()).collect();
+            let mut round = 0;
+            while !pending.is_empty() {
+                if round == BATCH_ATTEMPTS {
+                    return Err(StoreError::Throttled {
+                        source: format!(
+                            "{} desktop writes still cancelled after {BATCH_ATTEMPTS} rounds",
+                            pending.len()
+                        )
+                        .into(),
+                    });
+                }
+                if round > 0 {
+                    tokio::time::sleep(BATCH_BACKOFF * 2u32.pow(round - 1)).await;
+                }
+                let items = pending.iter().map(|&i| puts[i].clone()).collect();
+                let Some(reasons) = self.transact(items).await? else {
+                    for &i in &pending {
+                        out[base + i] = Some(Ok(stored[i].1.clone()));
+                    }
+                    break;
+                };
+                let mut again = Vec::new();
+                for (&i, reason) in pending.iter().zip(reasons) {
+                    let key = stored[i].0.clone();
+                    match reason {
+                        Cancelled::Retry => again.push(i),
+                        Cancelled::ConditionFailed { existed: true } => {
+                            out[base + i] = Some(Err(StoreError::VersionConflict {
+                                kind: RecordKind::Workspace,
+                                key,
+                                expected: chunk[i].version,
+                            }));
+                        }
+                        Cancelled::ConditionFailed { existed: false } => {
+                            out[base + i] = Some(Err(StoreError::NotFound {
+                                kind: RecordKind::Workspace,
+                                key,
+                            }));
+                        }
+                        Cancelled::Refused => {
+                            out[base + i] = Some(Err(StoreError::Request {
+                                message: format!("the table refused the write of {key}"),
+                                source: format!("transaction cancelled for {key}").into(),
+                            }));
+                        }
+                    }
+                }
+                pending = again;
+                round += 1;
+            }
+        }
+        out.into_iter()
+            .map(|o| {
+                o.ok_or_else(|| StoreError::Request {
+                    message: "a desktop write has no outcome".into(),
+                    source: "update_workspaces".into(),
+                })
+            })
+            .collect()
     }
 
     async fn delete_workspace(
@@ -714,29 +884,98 @@ impl UsageStore for DynamoStore {
         available_seconds: u64,
         uncertainty_seconds: u64,
     ) -> Result<()> {
-        let keys = Keys {
-            pk: tenant_pk(tenant),
-            sk: format!("{USAGE_PREFIX}{}#{workspace}", month.as_str()),
-            gsi1: None,
+        let delta = UsageDelta {
+            tenant_id: tenant.clone(),
+            workspace_id: workspace.clone(),
+            month: month.clone(),
+            available_seconds,
+            uncertainty_seconds,
         };
-        self.client
+        let (expression, names, values) = usage_update(&delta);
+        let mut u = self
+            .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(keys.key()))
-            .update_expression("ADD #avail :a, #unc :u SET #tenant = :t, #ws = :w, #month = :m")
-            .expression_attribute_names("#avail", "available_seconds")
-            .expression_attribute_names("#unc", "uncertainty_seconds")
-            .expression_attribute_names("#tenant", "tenant_id")
-            .expression_attribute_names("#ws", "workspace_id")
-            .expression_attribute_names("#month", "month")
-            .expression_attribute_values(":a", AttributeValue::N(available_seconds.to_string()))
-            .expression_attribute_values(":u", AttributeValue::N(uncertainty_seconds.to_string()))
-            .expression_attribute_values(":t", AttributeValue::S(tenant.to_string()))
-            .expression_attribute_values(":w", AttributeValue::S(workspace.to_string()))
-            .expression_attribute_values(":m", AttributeValue::S(month.as_str().to_owned()))
-            .send()
-            .await
-            .map_err(classify)?;
+            .set_key(Some(usage_keys(tenant, workspace, month).key()))
+            .update_expression(expression);
+        for (k, v) in names {
+            u = u.expression_attribute_names(k, v);
+        }
+        for (k, v) in values {
+            u = u.expression_attribute_values(k, v);
+        }
+        u.send().await.map_err(classify)?;
+        Ok(())
+    }
+
+    /// TransactWriteItems of up to 100 additions, after adding up deltas for the same
+    /// desktop and month (a transaction may touch an item once). The SDK gives each
+    /// transaction a ClientRequestToken and keeps it across its retries, so a retried call
+    /// whose first attempt did apply is not counted twice; a cancelled one applied nothing
+    /// and is sent again, up to [`BATCH_ATTEMPTS`] rounds.
+    async fn add_usages(&self, deltas: &[UsageDelta]) -> Result<()> {
+        let mut merged: Vec<UsageDelta> = Vec::with_capacity(deltas.len());
+        let mut at: HashMap<(&TenantId, &WorkspaceId, &str), usize> = HashMap::new();
+        for d in deltas {
+            let key = (&d.tenant_id, &d.workspace_id, d.month.as_str());
+            match at.get(&key) {
+                Some(&i) => {
+                    merged[i].available_seconds += d.available_seconds;
+                    merged[i].uncertainty_seconds += d.uncertainty_seconds;
+                }
+                None => {
+                    at.insert(key, merged.len());
+                    merged.push(d.clone());
+                }
+            }
+        }
+        for chunk in merged.chunks(TRANSACT_MAX) {
+            let items = chunk
+                .iter()
+                .map(|d| {
+                    let keys = usage_keys(&d.tenant_id, &d.workspace_id, &d.month);
+                    let (expression, names, values) = usage_update(d);
+                    let mut u = Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(keys.key()))
+                        .update_expression(expression);
+                    for (k, v) in names {
+                        u = u.expression_attribute_names(k, v);
+                    }
+                    for (k, v) in values {
+                        u = u.expression_attribute_values(k, v);
+                    }
+                    let u = u.build().map_err(|e| transact_build_err("usage update", e))?;
+                    Ok(TransactWriteItem::builder().update(u).build())
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mut round = 0;
+            loop {
+                if round == BATCH_ATTEMPTS {
+                    return Err(StoreError::Throttled {
+                        source: format!(
+                            "{} usage additions still cancelled after {BATCH_ATTEMPTS} rounds",
+                            chunk.len()
+                        )
+                        .into(),
+                    });
+                }
+                if round > 0 {
+                    tokio::time::sleep(BATCH_BACKOFF * 2u32.pow(round - 1)).await;
+                }
+                match self.transact(items.clone()).await? {
+                    None => break,
+                    Some(reasons) if reasons.iter().all(|r| *r == Cancelled::Retry) => {}
+                    Some(_) => {
+                        return Err(StoreError::Request {
+                            message: "the table refused a usage addition".into(),
+                            source: "usage transaction cancelled".into(),
+                        });
+                    }
+                }
+                round += 1;
+            }
+        }
         Ok(())
     }
 
@@ -747,6 +986,38 @@ impl UsageStore for DynamoStore {
         })
         .await
     }
+}
+
+fn usage_keys(tenant: &TenantId, workspace: &WorkspaceId, month: &Month) -> Keys {
+    Keys {
+        pk: tenant_pk(tenant),
+        sk: format!("{USAGE_PREFIX}{}#{workspace}", month.as_str()),
+        gsi1: None,
+    }
+}
+
+type Names = [(&'static str, &'static str); 5];
+type Values = [(&'static str, AttributeValue); 5];
+
+/// The atomic addition of one usage delta (UpdateItem or a transaction's Update).
+fn usage_update(d: &UsageDelta) -> (&'static str, Names, Values) {
+    (
+        "ADD #avail :a, #unc :u SET #tenant = :t, #ws = :w, #month = :m",
+        [
+            ("#avail", "available_seconds"),
+            ("#unc", "uncertainty_seconds"),
+            ("#tenant", "tenant_id"),
+            ("#ws", "workspace_id"),
+            ("#month", "month"),
+        ],
+        [
+            (":a", AttributeValue::N(d.available_seconds.to_string())),
+            (":u", AttributeValue::N(d.uncertainty_seconds.to_string())),
+            (":t", AttributeValue::S(d.tenant_id.to_string())),
+            (":w", AttributeValue::S(d.workspace_id.to_string())),
+            (":m", AttributeValue::S(d.month.as_str().to_owned())),
+        ],
+    )
 }
 
 #[derive(Serialize)]

@@ -159,6 +159,29 @@ pub trait WorkspaceStore: Send + Sync {
         id: &WorkspaceId,
     ) -> Result<Option<WorkspaceRecord>>;
     async fn update_workspace(&self, ws: &WorkspaceRecord) -> Result<WorkspaceRecord>;
+    /// Writes many records, each only if it is still at its version, as
+    /// [`update_workspace`](Self::update_workspace) does; a store may batch them. The inner
+    /// results come back in the order of `records`: each written at +1, or why it was not
+    /// (`VersionConflict` when it changed since it was read, `NotFound`). The outer error
+    /// means the table could not be reached or kept throttling: records written before it
+    /// stay written. A record may appear only once.
+    async fn update_workspaces(
+        &self,
+        records: &[WorkspaceRecord],
+    ) -> Result<Vec<Result<WorkspaceRecord>>> {
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            match self.update_workspace(r).await {
+                Err(
+                    e @ (StoreError::Throttled { .. }
+                    | StoreError::Unavailable { .. }
+                    | StoreError::Request { .. }),
+                ) => return Err(e),
+                other => out.push(other),
+            }
+        }
+        Ok(out)
+    }
     /// Removes a record (a terminated desktop) if it is still at `expected_version`.
     async fn delete_workspace(
         &self,
@@ -221,7 +244,32 @@ pub trait UsageStore: Send + Sync {
         available_seconds: u64,
         uncertainty_seconds: u64,
     ) -> Result<()>;
+    /// Adds many usage deltas; a store may batch them. All are added, or the error says
+    /// none of the failed batch was (a store that batches retries without double counting).
+    async fn add_usages(&self, deltas: &[UsageDelta]) -> Result<()> {
+        for d in deltas {
+            self.add_usage(
+                &d.tenant_id,
+                &d.workspace_id,
+                &d.month,
+                d.available_seconds,
+                d.uncertainty_seconds,
+            )
+            .await?;
+        }
+        Ok(())
+    }
     async fn list_usage(&self, tenant: &TenantId, month: &Month) -> Result<Vec<UsageRecord>>;
+}
+
+/// AVAILABLE time to add to one desktop's month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageDelta {
+    pub tenant_id: TenantId,
+    pub workspace_id: WorkspaceId,
+    pub month: Month,
+    pub available_seconds: u64,
+    pub uncertainty_seconds: u64,
 }
 
 #[async_trait]
