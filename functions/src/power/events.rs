@@ -42,7 +42,7 @@ use steward_shared::power::{
 };
 use steward_shared::reconcile::ledger_entries;
 use steward_shared::store::{
-    Claim, DedupeStore, StoreError, TenantStore, UsageStore, WorkspaceStore,
+    Claim, DedupeStore, StoreError, TenantStore, UsageDelta, UsageStore, WorkspaceStore,
 };
 
 use super::record::{Action, PowerAction, failed, outbound_types as ot, record_all};
@@ -444,14 +444,10 @@ pub(crate) async fn undo_stop(deps: &Deps, written: &WorkspaceRecord, before: &W
     }
 }
 
-/// Adds the AVAILABLE period of `before` that ends at `until` to the usage ledger.
-pub(crate) async fn add_usage_until(
-    deps: &Deps,
-    before: &WorkspaceRecord,
-    until: Timestamp,
-) -> Result<(), Error> {
+/// The usage-ledger additions for the AVAILABLE period of `before` that ends at `until`.
+pub(crate) fn usage_until(before: &WorkspaceRecord, until: Timestamp) -> Vec<UsageDelta> {
     let Some(from) = before.available_since else {
-        return Ok(());
+        return Vec::new();
     };
     let period = steward_shared::reconcile::AvailablePeriod {
         from,
@@ -460,11 +456,33 @@ pub(crate) async fn add_usage_until(
             i64::try_from(before.available_since_uncertainty_seconds).unwrap_or(i64::MAX),
         ),
     };
-    for (month, secs, unc) in ledger_entries(&period) {
-        deps.store
-            .add_usage(&before.tenant_id, &before.workspace_id, &month, secs, unc)
-            .await?;
-    }
+    period_usage(before, &period)
+}
+
+/// The usage-ledger additions for one AVAILABLE period of `record`'s desktop.
+pub(crate) fn period_usage(
+    record: &WorkspaceRecord,
+    period: &steward_shared::reconcile::AvailablePeriod,
+) -> Vec<UsageDelta> {
+    ledger_entries(period)
+        .into_iter()
+        .map(|(month, secs, unc)| UsageDelta {
+            tenant_id: record.tenant_id.clone(),
+            workspace_id: record.workspace_id.clone(),
+            month,
+            available_seconds: secs,
+            uncertainty_seconds: unc,
+        })
+        .collect()
+}
+
+/// Adds the AVAILABLE period of `before` that ends at `until` to the usage ledger.
+pub(crate) async fn add_usage_until(
+    deps: &Deps,
+    before: &WorkspaceRecord,
+    until: Timestamp,
+) -> Result<(), Error> {
+    deps.store.add_usages(&usage_until(before, until)).await?;
     Ok(())
 }
 

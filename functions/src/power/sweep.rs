@@ -4,12 +4,15 @@
 //! 1. read the tenant's desktops from the sparse sweep index only (MANUAL, power-relevant);
 //! 2. DescribeWorkspaces by id, 25 per call, paced by the tenant's token bucket;
 //! 3. reconcile each record (drift, the service's own 48 h stop, when it became AVAILABLE,
-//!    AVAILABLE periods closed into the usage ledger); a record is written only when
-//!    something changed, so a quiet sweep writes nothing;
-//! 4. decide with the pure policy ([`idle_decision`] / [`guard_decision`]);
-//! 5. stop in batches of 25: each stop's intent is written first, conditional on the record's
-//!    version, so a desktop whose record changed since it was read (a session started) is
-//!    left for the next sweep; per-item FailedRequests restore the record;
+//!    AVAILABLE periods closed into the usage ledger) and decide with the pure policy
+//!    ([`idle_decision`] / [`guard_decision`]), all before any write;
+//! 4. write each desktop that needs it once — what reconciliation learnt together with the
+//!    decision's mark (a warning, a stop's intent) — conditional on the version read, in
+//!    batches ([`WorkspaceStore::update_workspaces`]); a quiet sweep writes nothing, and a
+//!    desktop whose record changed since it was read (a session started) is left for the
+//!    next sweep;
+//! 5. stop in batches of 25; per-item FailedRequests restore the record; the ledger's
+//!    additions go in one batch ([`UsageStore::add_usages`]);
 //! 6. an audit record and an outbound event per action; dry-run records "would stop" and
 //!    calls nothing.
 //!
@@ -32,11 +35,15 @@ use steward_shared::model::{
     Actor, AuditOutcome, PowerPolicy, Tenant, Timestamp, WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::power::{GuardDecision, IdleDecision, guard_decision, idle_decision};
-use steward_shared::reconcile::{Drift, Observation, Reconciled, ledger_entries, reconcile};
-use steward_shared::store::{PageRequest, StoreError, UsageStore, WorkspaceStore, collect_all};
+use steward_shared::reconcile::{
+    AvailablePeriod, Drift, Observation, Reconciled, reconcile,
+};
+use steward_shared::store::{
+    PageRequest, StoreError, UsageDelta, UsageStore, WorkspaceStore, collect_all,
+};
 
 use super::SweepKind;
-use super::events::{add_usage_until, mark_stopping, undo_stop};
+use super::events::{mark_stopping, period_usage, undo_stop, usage_until};
 use super::pace::{PaceConfig, Pacer};
 use super::record::{Action, PowerAction, failed, outbound_types as ot, record_all};
 use crate::Deps;
@@ -79,15 +86,18 @@ pub struct TenantSweep {
     pub actions: Vec<PowerAction>,
 }
 
+/// Records per page of the sweep index (the store's largest page).
+const SWEEP_PAGE: u32 = 1000;
+
+/// Refused stops put back at once within one tenant's sweep.
+const UNDO_CONCURRENCY: usize = 8;
+
 struct Stop {
     before: WorkspaceRecord,
     written: WorkspaceRecord,
     reason: String,
     hard_limit: bool,
 }
-
-/// Writes in flight at once within one tenant's sweep.
-const WRITE_CONCURRENCY: usize = 16;
 
 /// What the policy asks of one desktop.
 enum Decision {
@@ -96,22 +106,64 @@ enum Decision {
     Stop { reason: String, hard_limit: bool },
 }
 
-/// One desktop's reconciliation and decision, before any write.
+/// One desktop's reconciliation and decision, and the one write they need (if any), all
+/// decided before any I/O.
 struct Plan<'r> {
     before: &'r WorkspaceRecord,
-    reconciled: Reconciled,
+    /// The record as reconciliation left it.
+    current: WorkspaceRecord,
+    /// Whether reconciliation learnt more than the observation time.
+    changed: bool,
+    drift: Vec<Drift>,
+    closed: Option<AvailablePeriod>,
     decision: Decision,
+    /// `current` plus the decision's mark (warned, stopping), when there is anything to write.
+    write: Option<WorkspaceRecord>,
 }
 
-/// What the writes for one desktop did.
-struct Applied<'r> {
-    before: &'r WorkspaceRecord,
-    conflicts: usize,
-    /// Drift recorded: (what, state before, state now).
-    drift: Vec<(Drift, WorkspaceState, WorkspaceState)>,
-    result: Effect,
+impl<'r> Plan<'r> {
+    fn new(
+        before: &'r WorkspaceRecord,
+        reconciled: Reconciled,
+        decision: Decision,
+        dry_run: bool,
+        now: Timestamp,
+    ) -> Self {
+        let Reconciled {
+            record: current,
+            drift,
+            closed,
+            ..
+        } = reconciled;
+        let mut unchanged = current.clone();
+        unchanged.state_observed_at = before.state_observed_at;
+        let changed = unchanged != *before;
+        let write = match &decision {
+            Decision::Warn { .. } => {
+                let mut warned = current.clone();
+                warned.guard_warned_at = Some(now);
+                Some(warned)
+            }
+            Decision::Stop { .. } if !dry_run => {
+                let mut stopping = current.clone();
+                mark_stopping(&mut stopping, now);
+                Some(stopping)
+            }
+            Decision::Keep | Decision::Stop { .. } => changed.then(|| current.clone()),
+        };
+        Self {
+            before,
+            current,
+            changed,
+            drift,
+            closed,
+            decision,
+            write,
+        }
+    }
 }
 
+/// What a desktop's write (or its absence) amounts to.
 enum Effect {
     None,
     Warned { reason: String },
@@ -160,101 +212,6 @@ fn decide(
     }
 }
 
-/// One desktop's writes, in order: what reconciliation learnt (only if more than the
-/// observation time moved) and its usage, then the warning or the stop's intent. A record
-/// that changed under the sweep (a session started) is left for the next sweep.
-async fn apply<'r>(
-    deps: &Deps,
-    tenant: &Tenant,
-    plan: Plan<'r>,
-    now: Timestamp,
-) -> Result<Applied<'r>, Error> {
-    let Plan {
-        before,
-        reconciled:
-            Reconciled {
-                record: mut current,
-                drift,
-                closed,
-                ..
-            },
-        decision,
-    } = plan;
-    let mut out = Applied {
-        before,
-        conflicts: 0,
-        drift: Vec::new(),
-        result: Effect::None,
-    };
-    let policy = &tenant.policy;
-    let mut unchanged = current.clone();
-    unchanged.state_observed_at = before.state_observed_at;
-    if unchanged != *before {
-        match deps.store.update_workspace(&current).await {
-            Ok(w) => current = w,
-            Err(StoreError::VersionConflict { .. }) => {
-                out.conflicts += 1;
-                return Ok(out);
-            }
-            Err(e) => return Err(e.into()),
-        }
-        if let Some(period) = closed {
-            for (month, secs, unc) in ledger_entries(&period) {
-                deps.store
-                    .add_usage(&tenant.tenant_id, &before.workspace_id, &month, secs, unc)
-                    .await?;
-            }
-        }
-        out.drift = drift
-            .into_iter()
-            .map(|d| (d, before.state, current.state))
-            .collect();
-    }
-    match decision {
-        Decision::Keep => {}
-        Decision::Warn { age_minutes } => {
-            let mut warned = current.clone();
-            warned.guard_warned_at = Some(now);
-            match deps.store.update_workspace(&warned).await {
-                Ok(_) => {
-                    let forced_at = current.available_since.map(|s| {
-                        s + Duration::minutes(i64::from(policy.service_forced_stop_minutes))
-                    });
-                    out.result = Effect::Warned {
-                        reason: format!(
-                            "AVAILABLE {age_minutes} min with a live session; the service stops it at {}",
-                            forced_at
-                                .map_or_else(|| "an unknown time".to_owned(), |t| t.to_rfc3339())
-                        ),
-                    };
-                }
-                Err(StoreError::VersionConflict { .. }) => out.conflicts += 1,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Decision::Stop { reason, .. } if policy.dry_run => {
-            out.result = Effect::WouldStop { reason };
-        }
-        Decision::Stop { reason, hard_limit } => {
-            let mut written = current.clone();
-            mark_stopping(&mut written, now);
-            match deps.store.update_workspace(&written).await {
-                Ok(w) => {
-                    out.result = Effect::Stop(Box::new(Stop {
-                        before: current,
-                        written: w,
-                        reason,
-                        hard_limit,
-                    }));
-                }
-                Err(StoreError::VersionConflict { .. }) => out.conflicts += 1,
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Sweeps one tenant. An error means the tenant could not be swept (AccessDenied,
 /// throttling past the retries, the table); the caller records it and goes on.
 pub async fn sweep_tenant(
@@ -267,9 +224,14 @@ pub async fn sweep_tenant(
         tenant_id: tenant.tenant_id.to_string(),
         ..TenantSweep::default()
     };
-    let records =
-        collect_all(|page: PageRequest| deps.store.list_sweep_workspaces(&tenant.tenant_id, page))
-            .await?;
+    let records = collect_all(|page: PageRequest| {
+        let page = PageRequest {
+            limit: Some(SWEEP_PAGE),
+            ..page
+        };
+        deps.store.list_sweep_workspaces(&tenant.tenant_id, page)
+    })
+    .await?;
     out.looked_at = records.len();
     let mut by_region: HashMap<RegionName, Vec<WorkspaceRecord>> = HashMap::new();
     for r in records {
@@ -302,7 +264,7 @@ async fn sweep_region(
     let ids: Vec<WorkspaceId> = records.iter().map(|r| r.workspace_id.clone()).collect();
     let mut described = Described::default();
     for chunk in ids.chunks(BATCH) {
-        pacer.acquire().await;
+        let _call = pacer.acquire().await;
         out.api_calls += 1;
         let d = gateway.describe(chunk).await.inspect_err(|e| {
             if e.kind == AwsErrorKind::AccessDenied {
@@ -348,28 +310,36 @@ async fn sweep_region(
             out.available += 1;
         }
         let decision = decide(&reconciled.record, kind, policy, now);
-        plans.push(Plan {
-            before: record,
-            reconciled,
-            decision,
-        });
+        plans.push(Plan::new(record, reconciled, decision, policy.dry_run, now));
     }
-    // 2. Each desktop's writes, in order for that desktop, several desktops at a time: a
-    //    sweep's latency is its paced calls, not a queue of sequential writes.
-    let writes: Vec<_> = plans
-        .into_iter()
-        .map(|plan| apply(deps, tenant, plan, now))
-        .collect();
-    let applied: Vec<Result<Applied, Error>> = futures::stream::iter(writes)
-        .buffered(WRITE_CONCURRENCY)
-        .collect()
-        .await;
+    // 2. Every desktop that needs a write gets exactly one — what reconciliation learnt and
+    //    the decision's mark together — each conditional on the version read, batched. A
+    //    record that changed under the sweep (a session started) is left for the next one.
+    let writes: Vec<WorkspaceRecord> = plans.iter().filter_map(|p| p.write.clone()).collect();
+    let mut written = deps.store.update_workspaces(&writes).await?.into_iter();
     // 3. Counted and reported in the records' order.
     let mut actions: Vec<Action<'_>> = Vec::new();
     let mut stops: Vec<Stop> = Vec::new();
-    for a in applied {
-        let a = a?;
-        let workspace = &a.before.workspace_id;
+    let mut usage: Vec<UsageDelta> = Vec::new();
+    for plan in plans {
+        let stored = match plan.write {
+            None => None,
+            Some(_) => match written.next() {
+                Some(Ok(w)) => Some(w),
+                Some(Err(StoreError::VersionConflict { .. } | StoreError::NotFound { .. })) => {
+                    out.conflicts += 1;
+                    continue;
+                }
+                Some(Err(e)) => return Err(e.into()),
+                None => {
+                    return Err(Error::from(StoreError::Request {
+                        message: "a desktop write has no outcome".into(),
+                        source: "update_workspaces".into(),
+                    }));
+                }
+            },
+        };
+        let workspace = &plan.before.workspace_id;
         let mut push = |action: &'static str, reason: String, outcome, detail_type| {
             actions.push(Action {
                 tenant: &tenant.tenant_id,
@@ -382,17 +352,44 @@ async fn sweep_region(
                 at: now,
             });
         };
-        out.conflicts += a.conflicts;
-        for (d, was, is) in a.drift {
-            out.drift += 1;
-            push(
-                "drift",
-                drift_reason(d, was, is),
-                AuditOutcome::Succeeded,
-                ot::DESKTOP_DRIFT,
-            );
+        if plan.changed && stored.is_some() {
+            if let Some(period) = &plan.closed {
+                usage.extend(period_usage(plan.before, period));
+            }
+            for d in plan.drift {
+                out.drift += 1;
+                push(
+                    "drift",
+                    drift_reason(d, plan.before.state, plan.current.state),
+                    AuditOutcome::Succeeded,
+                    ot::DESKTOP_DRIFT,
+                );
+            }
         }
-        match a.result {
+        let effect = match (plan.decision, stored) {
+            (Decision::Keep, _) => Effect::None,
+            (Decision::Warn { age_minutes }, Some(_)) => {
+                let forced_at = plan.current.available_since.map(|s| {
+                    s + Duration::minutes(i64::from(policy.service_forced_stop_minutes))
+                });
+                Effect::Warned {
+                    reason: format!(
+                        "AVAILABLE {age_minutes} min with a live session; the service stops it at {}",
+                        forced_at.map_or_else(|| "an unknown time".to_owned(), |t| t.to_rfc3339())
+                    ),
+                }
+            }
+            (Decision::Stop { reason, .. }, _) if policy.dry_run => Effect::WouldStop { reason },
+            (Decision::Stop { reason, hard_limit }, Some(w)) => Effect::Stop(Box::new(Stop {
+                before: plan.current,
+                written: w,
+                reason,
+                hard_limit,
+            })),
+            // A warning or a stop is always written first.
+            (Decision::Warn { .. } | Decision::Stop { .. }, None) => Effect::None,
+        };
+        match effect {
             Effect::None => {}
             Effect::Warned { reason } => {
                 out.warned += 1;
@@ -416,28 +413,21 @@ async fn sweep_region(
         }
     }
 
-    // Stops, 25 per call.
+    // Stops, 25 per call. An accepted stop closes the AVAILABLE period into the ledger; a
+    // refused one puts the record back.
     for chunk in stops.chunks(BATCH) {
         let ids: Vec<WorkspaceId> = chunk
             .iter()
             .map(|s| s.before.workspace_id.clone())
             .collect();
         let outcomes = stop_batch(&gateway, &pacer, &ids, out).await;
-        let settles: Vec<_> = chunk
-            .iter()
-            .zip(&outcomes)
-            .map(|(stop, outcome)| settle(deps, stop, outcome, now))
-            .collect();
-        let settled: Vec<Result<(), Error>> = futures::stream::iter(settles)
-            .buffered(WRITE_CONCURRENCY)
-            .collect()
-            .await;
-        for ((stop, outcome), settled) in chunk.iter().zip(outcomes).zip(settled) {
-            settled?;
+        let mut undo = Vec::new();
+        for (stop, outcome) in chunk.iter().zip(outcomes) {
             let ws = &stop.before.workspace_id;
             match outcome {
                 ItemOutcome::Accepted => {
                     out.stopped += 1;
+                    usage.extend(usage_until(&stop.before, now));
                     actions.push(Action {
                         tenant: &tenant.tenant_id,
                         workspace: Some(ws),
@@ -455,6 +445,7 @@ async fn sweep_region(
                 }
                 ItemOutcome::Failed { code, message } => {
                     out.stop_failed += 1;
+                    undo.push(undo_stop(deps, &stop.written, &stop.before));
                     actions.push(Action {
                         tenant: &tenant.tenant_id,
                         workspace: Some(ws),
@@ -468,27 +459,15 @@ async fn sweep_region(
                 }
             }
         }
+        futures::stream::iter(undo)
+            .buffer_unordered(UNDO_CONCURRENCY)
+            .collect::<Vec<()>>()
+            .await;
     }
+    deps.store.add_usages(&usage).await?;
     out.actions.extend(actions.iter().map(Action::report));
     out.events_unpublished += record_all(deps, &actions).await?;
     Ok(())
-}
-
-/// After StopWorkspaces: an accepted stop closes the AVAILABLE period into the ledger; a
-/// refused one puts the record back.
-async fn settle(
-    deps: &Deps,
-    stop: &Stop,
-    outcome: &ItemOutcome,
-    now: Timestamp,
-) -> Result<(), Error> {
-    match outcome {
-        ItemOutcome::Accepted => add_usage_until(deps, &stop.before, now).await,
-        ItemOutcome::Failed { .. } => {
-            undo_stop(deps, &stop.written, &stop.before).await;
-            Ok(())
-        }
-    }
 }
 
 /// One StopWorkspaces call for up to 25 desktops; a whole-call failure becomes a failure of
@@ -499,14 +478,16 @@ async fn stop_batch(
     ids: &[WorkspaceId],
     out: &mut TenantSweep,
 ) -> Vec<ItemOutcome> {
-    pacer.acquire().await;
+    let call = pacer.acquire().await;
     out.api_calls += 1;
-    match gateway.stop(ids).await {
+    let whole = gateway.stop(ids).await;
+    drop(call);
+    match whole {
         Ok(v) => v.into_iter().map(|(_, o)| o).collect(),
         Err(e) if e.kind == AwsErrorKind::AccessDenied && ids.len() > 1 => {
             let mut each = Vec::with_capacity(ids.len());
             for id in ids {
-                pacer.acquire().await;
+                let _call = pacer.acquire().await;
                 out.api_calls += 1;
                 each.push(match gateway.stop(std::slice::from_ref(id)).await {
                     Ok(v) => v
