@@ -3,12 +3,19 @@
 //! operation or caller — is [U]). Pacing calls ourselves keeps a sweep from provoking
 //! throttling, whose SDK back-off was measured to add 2–8 s per burst.
 //!
+//! The service counts a call when it arrives, which is some time after we send it (the
+//! first call of a tenant also waits for its role session). The pacer therefore dates each
+//! call at the latest moment it can have arrived — when its answer came back ([`Permit`]
+//! is dropped) — and lets the next call go at the earliest moment the service's bucket is
+//! sure to hold a token (the generic cell rate algorithm, which is the token bucket's
+//! schedule: emission interval 1/rate, tolerance (burst − 1)/rate).
+//!
 //! Configured by `STEWARD_WORKSPACES_RATE_PER_SECOND` (default 2) and
 //! `STEWARD_WORKSPACES_BURST` (default 5); a rate of 0 turns pacing off.
 
 use std::time::Duration;
 
-use tokio::sync::Mutex;
+use std::sync::Mutex;
 use tokio::time::Instant;
 
 /// The service's documented default rate.
@@ -56,45 +63,79 @@ impl PaceConfig {
     }
 }
 
-struct Bucket {
-    tokens: f64,
-    at: Instant,
+/// The bucket's schedule: the theoretical arrival time of the next call, were calls sent
+/// back to back at the steady rate.
+struct Schedule {
+    tat: Instant,
 }
 
-/// One bucket (one tenant, one Region). Real time, as the service's is.
+/// One tenant's (one Region's) bucket. Real time, as the service's is.
 pub struct Pacer {
     config: PaceConfig,
-    bucket: Mutex<Bucket>,
+    schedule: Mutex<Schedule>,
+}
+
+/// The right to make one call. Keep it until the call has answered: dropping it dates the
+/// call at its latest possible arrival.
+pub struct Permit<'p> {
+    pacer: Option<&'p Pacer>,
+    /// The schedule before this call.
+    tat_before: Instant,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let Some(pacer) = self.pacer else {
+            return;
+        };
+        let interval = pacer.interval();
+        let mut s = pacer.schedule.lock().unwrap_or_else(|p| p.into_inner());
+        let arrived_by = Instant::now().max(self.tat_before) + interval;
+        s.tat = s.tat.max(arrived_by);
+    }
 }
 
 impl Pacer {
     pub fn new(config: PaceConfig) -> Self {
         Self {
             config,
-            bucket: Mutex::new(Bucket {
-                tokens: config.burst,
-                at: Instant::now(),
+            schedule: Mutex::new(Schedule {
+                tat: Instant::now(),
             }),
         }
     }
 
-    /// Waits until a call may be made, and takes its token.
-    pub async fn acquire(&self) {
+    fn interval(&self) -> Duration {
+        Duration::from_secs_f64(1.0 / self.config.rate_per_second)
+    }
+
+    /// Waits until a call may be made, and reserves its place in the schedule.
+    pub async fn acquire(&self) -> Permit<'_> {
         if self.config.rate_per_second <= 0.0 {
-            return;
+            return Permit {
+                pacer: None,
+                tat_before: Instant::now(),
+            };
         }
-        let mut b = self.bucket.lock().await;
-        let now = Instant::now();
-        let refill = now.duration_since(b.at).as_secs_f64() * self.config.rate_per_second;
-        b.tokens = (b.tokens + refill).min(self.config.burst);
-        b.at = now;
-        if b.tokens < 1.0 {
-            let wait = (1.0 - b.tokens) / self.config.rate_per_second;
-            tokio::time::sleep(Duration::from_secs_f64(wait)).await;
-            b.at = Instant::now();
-            b.tokens = 0.0;
-        } else {
-            b.tokens -= 1.0;
+        let interval = self.interval();
+        let tolerance = Duration::from_secs_f64((self.config.burst - 1.0).max(0.0))
+            .mul_f64(1.0 / self.config.rate_per_second);
+        loop {
+            let wait = {
+                let mut s = self.schedule.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                let earliest = s.tat.checked_sub(tolerance).unwrap_or(now);
+                if now >= earliest {
+                    let tat_before = s.tat.max(now);
+                    s.tat = tat_before + interval;
+                    return Permit {
+                        pacer: Some(self),
+                        tat_before,
+                    };
+                }
+                earliest - now
+            };
+            tokio::time::sleep(wait).await;
         }
     }
 }
@@ -121,14 +162,48 @@ mod tests {
         let p = Pacer::new(PaceConfig::default());
         let start = Instant::now();
         for _ in 0..5 {
-            p.acquire().await;
+            let _call = p.acquire().await;
         }
         assert!(start.elapsed() < Duration::from_millis(10));
         for _ in 0..4 {
-            p.acquire().await;
+            let _call = p.acquire().await;
         }
         // Four more calls at 2/s after the burst: two seconds (real time, loaded machine).
         let took = start.elapsed().as_secs_f64();
         assert!((1.9..3.0).contains(&took), "{took}");
+    }
+
+    #[tokio::test]
+    async fn a_slow_answer_dates_its_call_late() {
+        // The first call answers after 300 ms (its role session, a slow network): the
+        // service may have counted it only then, so the sixth call goes at 0.3 + 0.5 s,
+        // not at 0.5 s.
+        let p = Pacer::new(PaceConfig::default());
+        let start = Instant::now();
+        {
+            let _call = p.acquire().await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        for _ in 0..4 {
+            let _call = p.acquire().await;
+        }
+        let burst_done = start.elapsed().as_secs_f64();
+        assert!(burst_done < 0.45, "{burst_done}");
+        let _sixth = p.acquire().await;
+        let took = start.elapsed().as_secs_f64();
+        assert!((0.79..1.3).contains(&took), "{took}");
+    }
+
+    #[tokio::test]
+    async fn pacing_off_never_waits() {
+        let p = Pacer::new(PaceConfig {
+            rate_per_second: 0.0,
+            burst: 1.0,
+        });
+        let start = Instant::now();
+        for _ in 0..100 {
+            let _call = p.acquire().await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(50));
     }
 }
