@@ -18,7 +18,11 @@ use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_http_client::tls;
-use aws_smithy_runtime_api::client::http::{SharedHttpClient, SharedHttpConnector};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::shared::IntoShared;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -41,12 +45,41 @@ pub async fn load_base_config(settings: &AccessSettings) -> SdkConfig {
 
 /// The HTTP client of every SDK client: hyper with rustls on ring, trusting the system's
 /// roots (the SDK crates are built without `default-https-client`, which links aws-lc).
+///
+/// Every SDK client made from one configuration shares it (the tenants' configurations
+/// derive from the base one): its connectors, one per timeout setting, are built when a
+/// request first needs them and then cached, so the system's root certificates are read
+/// once. The SDK's own client would also build a throw-away connector — reading and
+/// parsing every root certificate again — each time an SDK client is created (its
+/// `validate_base_client_config`), which a sweep does for every tenant it visits.
+/// (Not a process-wide static: pooled connections belong to the Tokio runtime that
+/// opened them.)
 pub fn https_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
+    SharedHttpClient::new(OnFirstUse(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https(),
+    ))
+}
+
+/// An HTTP client whose connectors are built when a request first needs them.
+#[derive(Debug)]
+struct OnFirstUse(SharedHttpClient);
+
+impl HttpClient for OnFirstUse {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The same stack as a bare connector, for the one protocol Steward speaks without an SDK
@@ -116,9 +149,13 @@ impl fmt::Debug for TenantAccess<'_> {
 pub struct TenantClients {
     config: SdkConfig,
     workspaces: aws_sdk_workspaces::Client,
-    connector: SharedHttpConnector,
+    connector: LazyConnector,
     settings: AccessSettings,
 }
+
+/// The EC2 client's connector, built (reading the root certificates) only when a handler
+/// first needs EC2 — onboarding's image offer — not at every cold start.
+type LazyConnector = std::sync::Arc<std::sync::OnceLock<SharedHttpConnector>>;
 
 impl TenantClients {
     /// The tenant's SDK configuration, for clients of other services (EC2, STS).
@@ -136,7 +173,8 @@ impl TenantClients {
 
     /// EC2, for DescribeImages (the customer's AMIs offered for import).
     pub fn ec2(&self) -> Ec2Client {
-        Ec2Client::new(&self.config, self.connector.clone(), &self.settings)
+        let connector = self.connector.get_or_init(https_connector).clone();
+        Ec2Client::new(&self.config, connector, &self.settings)
     }
 }
 
@@ -156,7 +194,7 @@ pub const MAX_CACHED_TENANTS: usize = 256;
 pub struct ClientFactory {
     base: SdkConfig,
     settings: AccessSettings,
-    connector: SharedHttpConnector,
+    connector: LazyConnector,
     cache: Mutex<HashMap<(TenantId, RegionName), CacheEntry>>,
 }
 
@@ -165,7 +203,7 @@ impl ClientFactory {
         Self {
             base,
             settings,
-            connector: https_connector(),
+            connector: LazyConnector::default(),
             cache: Mutex::new(HashMap::new()),
         }
     }
