@@ -46,65 +46,73 @@ impl<'a> Publisher<'a> {
         }
     }
 
-    /// Publishes `events`, 10 per call. Returns one outcome per event, in order: an entry
-    /// EventBridge refused (or one too large to send) is reported, never dropped silently.
+    /// Publishes `events`, 10 per call, the calls concurrently. Returns one outcome per
+    /// event, in order: an entry EventBridge refused (or one too large to send) is
+    /// reported, never dropped silently.
     pub async fn publish(&self, events: &[Outbound]) -> Result<Vec<ItemOutcome>, AwsError> {
+        let chunks = events.chunks(BATCH).map(|chunk| self.publish_chunk(chunk));
         let mut out = Vec::with_capacity(events.len());
-        for chunk in events.chunks(BATCH) {
-            let mut entries = Vec::new();
-            let mut slots = Vec::new();
-            for e in chunk {
-                let detail = e.detail.to_string();
-                if detail.len() > MAX_ENTRY_BYTES {
-                    slots.push(Some(ItemOutcome::Failed {
-                        code: "EntryTooLarge".into(),
-                        message: format!("detail is {} bytes", detail.len()),
-                    }));
-                    continue;
-                }
-                slots.push(None);
-                entries.push(
-                    PutEventsRequestEntry::builder()
-                        .event_bus_name(self.bus)
-                        .source(self.source)
-                        .detail_type(&e.detail_type)
-                        .detail(detail)
-                        .set_resources((!e.resources.is_empty()).then(|| e.resources.clone()))
-                        .build(),
-                );
-            }
-            let mut results = Vec::new();
-            if !entries.is_empty() {
-                let resp = self
-                    .client
-                    .put_events()
-                    .set_entries(Some(entries))
-                    .send()
-                    .await
-                    .map_err(|e| AwsError::from_sdk("EventBridge", "PutEvents", e))?;
-                results = resp
-                    .entries()
-                    .iter()
-                    .map(|r| match r.error_code() {
-                        Some(code) => ItemOutcome::Failed {
-                            code: code.to_owned(),
-                            message: r.error_message().unwrap_or_default().to_owned(),
-                        },
-                        None => ItemOutcome::Accepted,
-                    })
-                    .collect();
-            }
-            let mut results = results.into_iter();
-            for slot in slots {
-                out.push(match slot {
-                    Some(refused) => refused,
-                    None => results.next().unwrap_or(ItemOutcome::Failed {
-                        code: "NoResult".into(),
-                        message: "EventBridge returned fewer results than entries".into(),
-                    }),
-                });
-            }
+        for chunk in futures::future::join_all(chunks).await {
+            out.extend(chunk?);
         }
         Ok(out)
+    }
+
+    /// One PutEvents call for at most [`BATCH`] events.
+    async fn publish_chunk(&self, chunk: &[Outbound]) -> Result<Vec<ItemOutcome>, AwsError> {
+        let mut entries = Vec::new();
+        let mut slots = Vec::new();
+        for e in chunk {
+            let detail = e.detail.to_string();
+            if detail.len() > MAX_ENTRY_BYTES {
+                slots.push(Some(ItemOutcome::Failed {
+                    code: "EntryTooLarge".into(),
+                    message: format!("detail is {} bytes", detail.len()),
+                }));
+                continue;
+            }
+            slots.push(None);
+            entries.push(
+                PutEventsRequestEntry::builder()
+                    .event_bus_name(self.bus)
+                    .source(self.source)
+                    .detail_type(&e.detail_type)
+                    .detail(detail)
+                    .set_resources((!e.resources.is_empty()).then(|| e.resources.clone()))
+                    .build(),
+            );
+        }
+        let mut results = Vec::new();
+        if !entries.is_empty() {
+            let resp = self
+                .client
+                .put_events()
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| AwsError::from_sdk("EventBridge", "PutEvents", e))?;
+            results = resp
+                .entries()
+                .iter()
+                .map(|r| match r.error_code() {
+                    Some(code) => ItemOutcome::Failed {
+                        code: code.to_owned(),
+                        message: r.error_message().unwrap_or_default().to_owned(),
+                    },
+                    None => ItemOutcome::Accepted,
+                })
+                .collect();
+        }
+        let mut results = results.into_iter();
+        Ok(slots
+            .into_iter()
+            .map(|slot| match slot {
+                Some(refused) => refused,
+                None => results.next().unwrap_or(ItemOutcome::Failed {
+                    code: "NoResult".into(),
+                    message: "EventBridge returned fewer results than entries".into(),
+                }),
+            })
+            .collect())
     }
 }
