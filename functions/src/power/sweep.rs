@@ -35,9 +35,7 @@ use steward_shared::model::{
     Actor, AuditOutcome, PowerPolicy, Tenant, Timestamp, WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::power::{GuardDecision, IdleDecision, guard_decision, idle_decision};
-use steward_shared::reconcile::{
-    AvailablePeriod, Drift, Observation, Reconciled, reconcile,
-};
+use steward_shared::reconcile::{AvailablePeriod, Drift, Observation, Reconciled, reconcile};
 use steward_shared::store::{
     PageRequest, StoreError, UsageDelta, UsageStore, WorkspaceStore, collect_all,
 };
@@ -369,9 +367,10 @@ async fn sweep_region(
         let effect = match (plan.decision, stored) {
             (Decision::Keep, _) => Effect::None,
             (Decision::Warn { age_minutes }, Some(_)) => {
-                let forced_at = plan.current.available_since.map(|s| {
-                    s + Duration::minutes(i64::from(policy.service_forced_stop_minutes))
-                });
+                let forced_at = plan
+                    .current
+                    .available_since
+                    .map(|s| s + Duration::minutes(i64::from(policy.service_forced_stop_minutes)));
                 Effect::Warned {
                     reason: format!(
                         "AVAILABLE {age_minutes} min with a live session; the service stops it at {}",

@@ -566,8 +566,9 @@ impl WorkspaceStore for DynamoStore {
         &self,
         records: &[WorkspaceRecord],
     ) -> Result<Vec<Result<WorkspaceRecord>>> {
-        let mut out: Vec<Option<Result<WorkspaceRecord>>> =
-            std::iter::repeat_with(|| None).take(records.len()).collect();
+        let mut out: Vec<Option<Result<WorkspaceRecord>>> = std::iter::repeat_with(|| None)
+            .take(records.len())
+            .collect();
         for (chunk_no, chunk) in records.chunks(TRANSACT_MAX).enumerate() {
             let base = chunk_no * TRANSACT_MAX;
             let mut stored = Vec::with_capacity(chunk.len());
@@ -945,7 +946,9 @@ impl UsageStore for DynamoStore {
                     for (k, v) in values {
                         u = u.expression_attribute_values(k, v);
                     }
-                    let u = u.build().map_err(|e| transact_build_err("usage update", e))?;
+                    let u = u
+                        .build()
+                        .map_err(|e| transact_build_err("usage update", e))?;
                     Ok(TransactWriteItem::builder().update(u).build())
                 })
                 .collect::<Result<Vec<_>>>()?;
