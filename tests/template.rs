@@ -199,6 +199,35 @@ fn every_state_machine_logs_and_traces() {
     }
 }
 
+/// 10,000 tenants: the sweep fans out through a Distributed Map (an Inline Map runs at most
+/// 40 iterations at once), in a STANDARD machine whose role may start its own children.
+#[test]
+fn the_sweep_fans_out_through_a_distributed_map() {
+    let t = template();
+    let p = &t["Resources"]["PowerSweepStateMachine"]["Properties"];
+    assert_eq!(p["Type"].as_str(), Some("STANDARD"));
+    let states = &p["Definition"]["States"];
+    let map = &states["SweepPage"];
+    assert_eq!(map["Type"].as_str(), Some("Map"));
+    let config = &map["ItemProcessor"]["ProcessorConfig"];
+    assert_eq!(config["Mode"].as_str(), Some("DISTRIBUTED"));
+    assert_eq!(config["ExecutionType"].as_str(), Some("EXPRESS"));
+    let concurrency = map["MaxConcurrency"].as_u64().expect("MaxConcurrency");
+    assert!(concurrency > 40, "{concurrency}");
+    // The child executions are of this machine: its role must be allowed to start them.
+    let name = match &p["Name"] {
+        Value::Tagged(s) => s.value.as_str().unwrap_or_default().to_owned(),
+        v => v.as_str().unwrap_or_default().to_owned(),
+    };
+    assert!(name.ends_with("-power-sweep"), "{name}");
+    let policies = serde_yaml::to_string(&p["Policies"]).unwrap_or_default();
+    assert!(
+        policies.contains("states:StartExecution")
+            && policies.contains(&format!(":stateMachine:{name}")),
+        "{policies}"
+    );
+}
+
 #[test]
 fn the_dashboard_body_is_json_and_shows_the_handler_and_sweep_metrics() {
     let t = template();

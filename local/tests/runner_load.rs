@@ -74,12 +74,41 @@ fn unsupported_fields_are_named() {
 }
 
 #[test]
-fn distributed_map_is_refused() {
-    let e = refuse(one(json!({"Type": "Map", "End": true, "ItemProcessor": {
-        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-        "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}})));
+fn distributed_map_over_the_input_loads_and_reading_from_s3_does_not() {
+    let map = |config: Value, extra: Value| {
+        let mut m = json!({"Type": "Map", "End": true, "Label": "Each", "ItemsPath": "$.items",
+            "ItemProcessor": {"ProcessorConfig": config,
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}});
+        if let (Some(m), Some(extra)) = (m.as_object_mut(), extra.as_object()) {
+            m.extend(extra.clone());
+        }
+        one(m)
+    };
+    for execution in ["EXPRESS", "STANDARD"] {
+        let def = map(
+            json!({"Mode": "DISTRIBUTED", "ExecutionType": execution}),
+            json!({}),
+        );
+        StateMachine::from_definition(&def).unwrap();
+    }
+    for config in [
+        json!({"Mode": "DISTRIBUTED"}),
+        json!({"Mode": "INLINE", "ExecutionType": "EXPRESS"}),
+        json!({"Mode": "DISTRIBUTED", "ExecutionType": "BATCH"}),
+        json!({"Mode": "SIDEWAYS"}),
+    ] {
+        let e = refuse(map(config.clone(), json!({})));
+        assert!(
+            matches!(e, LoadError::InvalidField { ref field, .. } if field == "ItemProcessor.ProcessorConfig"),
+            "{config}: {e}"
+        );
+    }
+    let e = refuse(map(
+        json!({"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}),
+        json!({"ItemReader": {"Resource": "arn:aws:states:::s3:getObject"}}),
+    ));
     assert!(
-        matches!(e, LoadError::InvalidField { ref field, .. } if field == "ItemProcessor.ProcessorConfig"),
+        matches!(e, LoadError::UnsupportedField { ref field, .. } if field == "ItemReader"),
         "{e}"
     );
 }

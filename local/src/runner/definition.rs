@@ -160,6 +160,7 @@ fn allowed(state_type: &str) -> Option<Vec<&'static str>> {
         "Map" => &[
             "ItemProcessor",
             "Iterator",
+            "Label",
             "ItemsPath",
             "ItemSelector",
             "Parameters",
@@ -713,13 +714,29 @@ fn parse_state(name: &str, v: &Value, scope: &str) -> Result<State, LoadError> {
                 let cfg = cfg.as_object().ok_or_else(|| {
                     c.invalid("ItemProcessor.ProcessorConfig", "must be an object")
                 })?;
+                // A Distributed Map over an array of the state input runs here like an
+                // inline one: each iteration's states, with the same input and result.
+                let distributed = cfg.get("Mode").is_some_and(|m| m == "DISTRIBUTED");
                 for (k, v) in cfg {
-                    if !(k == "Mode" && v == "INLINE") {
+                    let ok = match k.as_str() {
+                        "Mode" => v == "INLINE" || v == "DISTRIBUTED",
+                        "ExecutionType" => distributed && (v == "EXPRESS" || v == "STANDARD"),
+                        _ => false,
+                    };
+                    if !ok {
                         return Err(c.invalid(
                             "ItemProcessor.ProcessorConfig",
-                            format!("only Mode INLINE is supported, got `{k}`: {v}"),
+                            format!(
+                                "supported: Mode INLINE, or Mode DISTRIBUTED with ExecutionType EXPRESS or STANDARD; got `{k}`: {v}"
+                            ),
                         ));
                     }
+                }
+                if distributed && !cfg.contains_key("ExecutionType") {
+                    return Err(c.invalid(
+                        "ItemProcessor.ProcessorConfig",
+                        "Mode DISTRIBUTED needs an ExecutionType",
+                    ));
                 }
             }
             let selector = match (c.template("ItemSelector")?, c.template("Parameters")?) {
