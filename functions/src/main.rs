@@ -4,6 +4,11 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use steward_functions::{Deps, diagnostic, dispatch, metrics, route};
 
+/// mimalloc: with glibc's allocator a sweep spent about a third of its CPU in malloc, free
+/// and page faults (perf over `bench sweep`); Lambda bills that time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     tracing_subscriber::fmt()
