@@ -1,12 +1,15 @@
 //! CPU per partner event, excluding I/O: what `power.partner_events` computes between
 //! reading the desktop's record and its one conditional write — parsing and validating the
-//! envelope, the order-tolerant reduction, and encoding the record to write. The record
+//! envelope, the order-tolerant reduction, and encoding the record to write as the store
+//! does (a DynamoDB item, through serde_dynamo). The record
 //! carries 4 open and the maximum of 32 remembered ended sessions (the worst case).
 //!
 //! Target (issue 5): ≤ 1 ms per event.
 
+use std::collections::HashMap;
 use std::hint::black_box;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
@@ -69,7 +72,8 @@ fn bench(c: &mut Criterion) {
                     d.occurred_at,
                 );
             }
-            black_box(serde_json::to_vec(&r).map(|v| v.len()))
+            let item: Result<HashMap<String, AttributeValue>, _> = serde_dynamo::to_item(&r);
+            black_box(item.map(|i| i.len()))
         })
     });
 }

@@ -79,6 +79,12 @@ pub struct SweepBenchReport {
     pub services: &'static str,
     /// VmHWM of the services process (emulator + dynoxide), 0 when in process.
     pub services_peak_rss_bytes: u64,
+    /// CPU time (user + system) the sweeping process spent during the sweep: Steward's
+    /// code, its SDK clients and the event sink.
+    pub sweep_cpu_seconds: f64,
+    /// CPU time the services process (the emulator and dynoxide standing in for AWS) spent
+    /// during the sweep; 0 when in process (then it is in `sweep_cpu_seconds`).
+    pub services_cpu_seconds: f64,
     pub tenants_failed: usize,
     pub throttled_calls: u64,
     pub seed_seconds: f64,
@@ -227,6 +233,29 @@ fn rss_of(status: &str) -> u64 {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb * 1024)
+}
+
+/// CPU seconds (user + system, every thread, live or ended) of the process whose `stat`
+/// file this is; 0 when it cannot be read.
+fn cpu_seconds_of(stat: &str) -> f64 {
+    let ticks_per_second = std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|t| *t > 0.0)
+        .unwrap_or(100.0);
+    std::fs::read_to_string(stat)
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // utime and stime are fields 14 and 15 of the whole line: 12 and 13 here.
+            Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
+        })
+        .map_or(0.0, |t| t / ticks_per_second)
 }
 
 fn ceil25(n: usize) -> u64 {
@@ -406,6 +435,14 @@ impl Services {
         }
     }
 
+    /// CPU seconds of the services process so far (0 when in process).
+    fn cpu_seconds(&self) -> f64 {
+        match self {
+            Services::InProcess { .. } => 0.0,
+            Services::Child { child, .. } => cpu_seconds_of(&format!("/proc/{}/stat", child.id())),
+        }
+    }
+
     fn peak_rss_bytes(&self) -> u64 {
         match self {
             Services::InProcess { .. } => 0,
@@ -536,9 +573,12 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchEr
         interval: chrono::Duration::minutes(5),
         pace: PaceConfig::default(),
     };
+    let (own_cpu, services_cpu) = (cpu_seconds_of("/proc/self/stat"), services.cpu_seconds());
     let started = Instant::now();
     let outcomes = sweep_tenants(&deps, &tenants, SweepKind::Idle, &options, cfg.concurrency).await;
     let wall_seconds = started.elapsed().as_secs_f64();
+    let sweep_cpu_seconds = cpu_seconds_of("/proc/self/stat") - own_cpu;
+    let services_cpu_seconds = services.cpu_seconds() - services_cpu;
 
     let mut active = 0;
     let mut stops = 0;
@@ -592,6 +632,8 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchEr
             "separate-process"
         },
         services_peak_rss_bytes,
+        sweep_cpu_seconds,
+        services_cpu_seconds,
         tenants_failed: failed,
         throttled_calls: throttled,
         seed_seconds,
