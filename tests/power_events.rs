@@ -122,7 +122,9 @@ async fn replayed_three_times_in_shuffled_order_the_same_state_and_no_extra_call
     let events = morning(&once, &ids, t0);
     once.advance_minutes(60.0);
     for e in &events {
-        process(e, &once.deps).await.unwrap();
+        let out = process(e, &once.deps).await.unwrap();
+        // At most one conditional write of the record the event is about (issue 5).
+        assert!(out.writes <= 1, "{out:?}");
     }
     let mut replay: Vec<Value> = morning(&thrice, &ids3, t0)
         .into_iter()
@@ -130,9 +132,19 @@ async fn replayed_three_times_in_shuffled_order_the_same_state_and_no_extra_call
         .collect();
     thrice.advance_minutes(60.0);
     shuffle(&mut replay, 0x5eed_1234_abcd);
+    let mut writes = 0;
     for e in &replay {
-        process(e, &thrice.deps).await.unwrap();
+        let out = process(e, &thrice.deps).await.unwrap();
+        assert!(out.writes <= 1, "{out:?}");
+        writes += out.writes;
     }
+    // Redeliveries write nothing: three deliveries of each event write no more than one
+    // delivery of each could.
+    assert!(
+        writes <= events.len(),
+        "{writes} writes for {} events",
+        events.len()
+    );
     let a = final_state(&once, &ids).await;
     let b = final_state(&thrice, &ids3).await;
     let ids = ids3;

@@ -475,7 +475,12 @@ async fn batched_desktop_writes_answer_each_record(s: TestStore) {
         w.last_activity_at = Some(t0() + Duration::minutes(1));
         st.update_workspace(&w).await.unwrap();
     }
-    let ghost = workspace("acme-tx", 999, RunningMode::Manual, WorkspaceState::Available);
+    let ghost = workspace(
+        "acme-tx",
+        999,
+        RunningMode::Manual,
+        WorkspaceState::Available,
+    );
     let mut batch: Vec<WorkspaceRecord> = read
         .iter()
         .map(|w| {
