@@ -220,6 +220,20 @@ fn cancelled(reason: &CancellationReason) -> Cancelled {
     }
 }
 
+/// Before round `round` of a batch: waits (exponential back-off from the second round
+/// on), or gives up as `Throttled` once [`BATCH_ATTEMPTS`] rounds have not been enough.
+async fn next_round(round: u32, left: usize, what: &str) -> Result<()> {
+    if round == BATCH_ATTEMPTS {
+        return Err(StoreError::Throttled {
+            source: format!("{left} {what} after {BATCH_ATTEMPTS} rounds").into(),
+        });
+    }
+    if round > 0 {
+        tokio::time::sleep(BATCH_BACKOFF * 2u32.pow(round - 1)).await;
+    }
+    Ok(())
+}
+
 fn transact_build_err(what: &str, e: aws_smithy_types::error::operation::BuildError) -> StoreError {
     StoreError::Request {
         message: format!("{what}: {e}"),
@@ -597,18 +611,7 @@ impl WorkspaceStore for DynamoStore {
             let mut pending: Vec<usize> = (0..chunk.len()).collect();
             let mut round = 0;
             while !pending.is_empty() {
-                if round == BATCH_ATTEMPTS {
-                    return Err(StoreError::Throttled {
-                        source: format!(
-                            "{} desktop writes still cancelled after {BATCH_ATTEMPTS} rounds",
-                            pending.len()
-                        )
-                        .into(),
-                    });
-                }
-                if round > 0 {
-                    tokio::time::sleep(BATCH_BACKOFF * 2u32.pow(round - 1)).await;
-                }
+                next_round(round, pending.len(), "desktop writes still cancelled").await?;
                 let items = pending.iter().map(|&i| puts[i].clone()).collect();
                 let Some(reasons) = self.transact(items).await? else {
                     for &i in &pending {
@@ -797,18 +800,7 @@ impl AuditStore for DynamoStore {
                 .collect::<Result<Vec<_>>>()?;
             let mut round = 0;
             while !requests.is_empty() {
-                if round > 0 {
-                    tokio::time::sleep(BATCH_BACKOFF * 2u32.pow(round - 1)).await;
-                }
-                if round == BATCH_ATTEMPTS {
-                    return Err(StoreError::Throttled {
-                        source: format!(
-                            "{} audit records still unprocessed after {BATCH_ATTEMPTS} rounds",
-                            requests.len()
-                        )
-                        .into(),
-                    });
-                }
+                next_round(round, requests.len(), "audit records still unprocessed").await?;
                 let out = self
                     .client
                     .batch_write_item()
@@ -954,18 +946,7 @@ impl UsageStore for DynamoStore {
                 .collect::<Result<Vec<_>>>()?;
             let mut round = 0;
             loop {
-                if round == BATCH_ATTEMPTS {
-                    return Err(StoreError::Throttled {
-                        source: format!(
-                            "{} usage additions still cancelled after {BATCH_ATTEMPTS} rounds",
-                            chunk.len()
-                        )
-                        .into(),
-                    });
-                }
-                if round > 0 {
-                    tokio::time::sleep(BATCH_BACKOFF * 2u32.pow(round - 1)).await;
-                }
+                next_round(round, chunk.len(), "usage additions still cancelled").await?;
                 match self.transact(items.clone()).await? {
                     None => break,
                     Some(reasons) if reasons.iter().all(|r| *r == Cancelled::Retry) => {}
