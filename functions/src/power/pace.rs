@@ -118,8 +118,9 @@ impl Pacer {
             };
         }
         let interval = self.interval();
-        let tolerance = Duration::from_secs_f64((self.config.burst - 1.0).max(0.0))
-            .mul_f64(1.0 / self.config.rate_per_second);
+        let tolerance = Duration::from_secs_f64(
+            (self.config.burst - 1.0).max(0.0) / self.config.rate_per_second,
+        );
         loop {
             let wait = {
                 let mut s = self.schedule.lock().unwrap_or_else(|p| p.into_inner());

@@ -11,6 +11,9 @@ use crate::aws::AwsError;
 pub const BATCH: usize = 10;
 /// The largest entry PutEvents accepts.
 pub const MAX_ENTRY_BYTES: usize = 256 * 1024;
+/// PutEvents calls of one publication in flight at once: a tenant with many actions must
+/// not burst the Region's PutEvents quota (shared with every other sweep).
+pub const PUBLISH_CONCURRENCY: usize = 8;
 
 /// One event Steward publishes.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,14 +49,16 @@ impl<'a> Publisher<'a> {
         }
     }
 
-    /// Publishes `events`, 10 per call, the calls concurrently. Returns one outcome per
+    /// Publishes `events`, 10 per call, up to [`PUBLISH_CONCURRENCY`] calls at once. Returns one outcome per
     /// event, in order: an entry EventBridge refused (or one too large to send) is
     /// reported, never dropped silently.
     pub async fn publish(&self, events: &[Outbound]) -> Result<Vec<ItemOutcome>, AwsError> {
-        let chunks = events.chunks(BATCH).map(|chunk| self.publish_chunk(chunk));
         let mut out = Vec::with_capacity(events.len());
-        for chunk in futures::future::join_all(chunks).await {
-            out.extend(chunk?);
+        for wave in events.chunks(BATCH * PUBLISH_CONCURRENCY) {
+            let calls = wave.chunks(BATCH).map(|chunk| self.publish_chunk(chunk));
+            for chunk in futures::future::join_all(calls).await {
+                out.extend(chunk?);
+            }
         }
         Ok(out)
     }

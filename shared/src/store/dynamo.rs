@@ -869,39 +869,8 @@ impl AuditStore for DynamoStore {
 
 #[async_trait]
 impl UsageStore for DynamoStore {
-    async fn add_usage(
-        &self,
-        tenant: &TenantId,
-        workspace: &WorkspaceId,
-        month: &Month,
-        available_seconds: u64,
-        uncertainty_seconds: u64,
-    ) -> Result<()> {
-        let delta = UsageDelta {
-            tenant_id: tenant.clone(),
-            workspace_id: workspace.clone(),
-            month: month.clone(),
-            available_seconds,
-            uncertainty_seconds,
-        };
-        let (expression, names, values) = usage_update(&delta);
-        let mut u = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(usage_keys(tenant, workspace, month).key()))
-            .update_expression(expression);
-        for (k, v) in names {
-            u = u.expression_attribute_names(k, v);
-        }
-        for (k, v) in values {
-            u = u.expression_attribute_values(k, v);
-        }
-        u.send().await.map_err(classify)?;
-        Ok(())
-    }
-
-    /// TransactWriteItems of up to 100 additions, after adding up deltas for the same
+    /// The one way usage is added (one desktop's addition too): TransactWriteItems of up
+    /// to 100 additions, after adding up deltas for the same
     /// desktop and month (a transaction may touch an item once). The SDK gives each
     /// transaction a ClientRequestToken and keeps it across its retries, so a retried call
     /// whose first attempt did apply is not counted twice; a cancelled one applied nothing
@@ -927,18 +896,37 @@ impl UsageStore for DynamoStore {
                 .iter()
                 .map(|d| {
                     let keys = usage_keys(&d.tenant_id, &d.workspace_id, &d.month);
-                    let (expression, names, values) = usage_update(d);
-                    let mut u = Update::builder()
+                    let u = Update::builder()
                         .table_name(&self.table)
                         .set_key(Some(keys.key()))
-                        .update_expression(expression);
-                    for (k, v) in names {
-                        u = u.expression_attribute_names(k, v);
-                    }
-                    for (k, v) in values {
-                        u = u.expression_attribute_values(k, v);
-                    }
-                    let u = u
+                        .update_expression(
+                            "ADD #avail :a, #unc :u SET #tenant = :t, #ws = :w, #month = :m",
+                        )
+                        .expression_attribute_names("#avail", "available_seconds")
+                        .expression_attribute_names("#unc", "uncertainty_seconds")
+                        .expression_attribute_names("#tenant", "tenant_id")
+                        .expression_attribute_names("#ws", "workspace_id")
+                        .expression_attribute_names("#month", "month")
+                        .expression_attribute_values(
+                            ":a",
+                            AttributeValue::N(d.available_seconds.to_string()),
+                        )
+                        .expression_attribute_values(
+                            ":u",
+                            AttributeValue::N(d.uncertainty_seconds.to_string()),
+                        )
+                        .expression_attribute_values(
+                            ":t",
+                            AttributeValue::S(d.tenant_id.to_string()),
+                        )
+                        .expression_attribute_values(
+                            ":w",
+                            AttributeValue::S(d.workspace_id.to_string()),
+                        )
+                        .expression_attribute_values(
+                            ":m",
+                            AttributeValue::S(d.month.as_str().to_owned()),
+                        )
                         .build()
                         .map_err(|e| transact_build_err("usage update", e))?;
                     Ok(TransactWriteItem::builder().update(u).build())
@@ -978,30 +966,6 @@ fn usage_keys(tenant: &TenantId, workspace: &WorkspaceId, month: &Month) -> Keys
         sk: format!("{USAGE_PREFIX}{}#{workspace}", month.as_str()),
         gsi1: None,
     }
-}
-
-type Names = [(&'static str, &'static str); 5];
-type Values = [(&'static str, AttributeValue); 5];
-
-/// The atomic addition of one usage delta (UpdateItem or a transaction's Update).
-fn usage_update(d: &UsageDelta) -> (&'static str, Names, Values) {
-    (
-        "ADD #avail :a, #unc :u SET #tenant = :t, #ws = :w, #month = :m",
-        [
-            ("#avail", "available_seconds"),
-            ("#unc", "uncertainty_seconds"),
-            ("#tenant", "tenant_id"),
-            ("#ws", "workspace_id"),
-            ("#month", "month"),
-        ],
-        [
-            (":a", AttributeValue::N(d.available_seconds.to_string())),
-            (":u", AttributeValue::N(d.uncertainty_seconds.to_string())),
-            (":t", AttributeValue::S(d.tenant_id.to_string())),
-            (":w", AttributeValue::S(d.workspace_id.to_string())),
-            (":m", AttributeValue::S(d.month.as_str().to_owned())),
-        ],
-    )
 }
 
 #[derive(Serialize)]

@@ -235,7 +235,11 @@ pub trait AuditStore: Send + Sync {
 
 #[async_trait]
 pub trait UsageStore: Send + Sync {
-    /// Adds AVAILABLE time to a desktop's month, atomically.
+    /// Adds usage deltas, atomically per desktop and month; a store may batch them. All are
+    /// added, or the error says the failed batch was not (and a retried call does not count
+    /// twice).
+    async fn add_usages(&self, deltas: &[UsageDelta]) -> Result<()>;
+    /// Adds AVAILABLE time to one desktop's month ([`add_usages`](Self::add_usages) of one).
     async fn add_usage(
         &self,
         tenant: &TenantId,
@@ -243,21 +247,15 @@ pub trait UsageStore: Send + Sync {
         month: &Month,
         available_seconds: u64,
         uncertainty_seconds: u64,
-    ) -> Result<()>;
-    /// Adds many usage deltas; a store may batch them. All are added, or the error says
-    /// none of the failed batch was (a store that batches retries without double counting).
-    async fn add_usages(&self, deltas: &[UsageDelta]) -> Result<()> {
-        for d in deltas {
-            self.add_usage(
-                &d.tenant_id,
-                &d.workspace_id,
-                &d.month,
-                d.available_seconds,
-                d.uncertainty_seconds,
-            )
-            .await?;
-        }
-        Ok(())
+    ) -> Result<()> {
+        self.add_usages(&[UsageDelta {
+            tenant_id: tenant.clone(),
+            workspace_id: workspace.clone(),
+            month: month.clone(),
+            available_seconds,
+            uncertainty_seconds,
+        }])
+        .await
     }
     async fn list_usage(&self, tenant: &TenantId, month: &Month) -> Result<Vec<UsageRecord>>;
 }
