@@ -97,7 +97,7 @@ async fn final_state(w: &World, ids: &[String]) -> Vec<Value> {
         out.push(json!({
             "state": r.state, "sessions": r.sessions, "ended": r.ended_sessions,
             "activity": r.last_activity_at, "lease": r.lease_until,
-            "request": r.last_power_request_at, "call": r.last_power_call.map(|c| c.action),
+            "request": r.last_power_request_at, "call": r.last_call.as_ref().map(|c| c.action),
             "emulator": w.state(0, id),
         }));
     }

@@ -306,12 +306,39 @@ impl WorkspaceState {
         }
     }
 
-    /// Whether the power sweeps must look at a MANUAL desktop in this state: everything
-    /// that runs, is about to, or may be billed; not what is stopped or going away.
+    /// Whether the power sweeps must look at a MANUAL desktop in this state: every state
+    /// but TERMINATED. A STOPPED desktop can be started from the console, the CLI or the
+    /// user's client at any time, and only a fresh DescribeWorkspaces tells.
     pub fn is_power_relevant(self) -> bool {
-        !matches!(
+        self != WorkspaceState::Terminated
+    }
+
+    /// Whether a desktop in this state is running for the usage ledger: AVAILABLE, or still
+    /// up while rebooting or reported impaired or unhealthy. An AVAILABLE period stays open
+    /// through these.
+    pub fn is_running(self) -> bool {
+        matches!(
             self,
-            WorkspaceState::Stopped | WorkspaceState::Terminating | WorkspaceState::Terminated
+            WorkspaceState::Available
+                | WorkspaceState::Rebooting
+                | WorkspaceState::Impaired
+                | WorkspaceState::Unhealthy
+        )
+    }
+
+    /// A state the service leaves a desktop in until someone acts: where a call that has not
+    /// reached its end by then has failed.
+    pub fn is_resting(self) -> bool {
+        matches!(
+            self,
+            WorkspaceState::Available
+                | WorkspaceState::Stopped
+                | WorkspaceState::Error
+                | WorkspaceState::Impaired
+                | WorkspaceState::Unhealthy
+                | WorkspaceState::Suspended
+                | WorkspaceState::AdminMaintenance
+                | WorkspaceState::Terminated
         )
     }
 }
@@ -343,19 +370,137 @@ pub struct EndedSession {
     pub ended_at: Timestamp,
 }
 
-/// A power call Steward made on a desktop, remembered so that reconciliation can tell the
-/// transitions Steward caused (exact times) from those it only observed (bounded times).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PowerCall {
-    pub action: PowerCallAction,
+/// A call Steward made on a desktop whose effect the service shows later (StartWorkspaces,
+/// StopWorkspaces, RebuildWorkspaces, …), remembered until reconciliation sees it end.
+///
+/// While it is pending, every state on its way ([`StewardAction::passes_through`]) and its
+/// end states are Steward's doing, never drift; the observation that shows an end state
+/// settles it and is what the partner's completion event reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StewardCall {
+    pub action: StewardAction,
+    /// When the service accepted the call.
     pub at: Timestamp,
+    /// The partner event (a request or a lifecycle command) that asked for it; none when a
+    /// sweep decided it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// When reconciliation saw it end (an end state, another resting state, or no end within
+    /// [`StewardCall::PATIENCE_MINUTES`]). `None` while it is pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+impl StewardCall {
+    /// How long a call may stay pending: past this it no longer explains what is observed.
+    /// The slowest documented operation (a restore or rebuild) takes well under an hour.
+    pub const PATIENCE_MINUTES: i64 = 6 * 60;
+
+    /// A call just accepted at `at`.
+    pub fn new(action: StewardAction, at: Timestamp, event_id: Option<String>) -> Self {
+        Self {
+            action,
+            at,
+            event_id,
+            settled_at: None,
+        }
+    }
+
+    /// Pending at `now`: not settled and within its patience.
+    pub fn pending_at(&self, now: Timestamp) -> bool {
+        self.settled_at.is_none()
+            && now - self.at <= chrono::Duration::minutes(Self::PATIENCE_MINUTES)
+    }
+}
+
+/// What Steward asked the service to do to a desktop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum PowerCallAction {
+pub enum StewardAction {
+    /// CreateWorkspaces (provisioning).
+    Create,
     Start,
     Stop,
+    Reboot,
+    Rebuild,
+    Restore,
+    /// ModifyWorkspaceProperties (compute type, volumes, running mode).
+    ModifyProperties,
+    /// ModifyWorkspaceState to ADMIN_MAINTENANCE.
+    ToAdminMaintenance,
+    /// ModifyWorkspaceState to AVAILABLE.
+    ToAvailable,
+    /// MigrateWorkspace: the new desktop, created from the old one.
+    Migrate,
+    /// MigrateWorkspace: the old desktop, which the service terminates.
+    MigrateSource,
+    Terminate,
+}
+
+impl StewardAction {
+    /// The lower-case name used in audit records and events (`rebuild`, `modify_properties`).
+    pub fn as_str(self) -> &'static str {
+        use StewardAction::*;
+        match self {
+            Create => "create",
+            Start => "start",
+            Stop => "stop",
+            Reboot => "reboot",
+            Rebuild => "rebuild",
+            Restore => "restore",
+            ModifyProperties => "modify_properties",
+            ToAdminMaintenance => "to_admin_maintenance",
+            ToAvailable => "to_available",
+            Migrate => "migrate",
+            MigrateSource => "migrate_source",
+            Terminate => "terminate",
+        }
+    }
+
+    /// The states the service shows while it works on the call.
+    pub fn passes_through(self) -> &'static [WorkspaceState] {
+        use StewardAction::*;
+        use WorkspaceState as S;
+        match self {
+            Create | Migrate => &[S::Pending],
+            Start => &[S::Starting],
+            Stop => &[S::Stopping],
+            Reboot => &[S::Rebooting],
+            Rebuild => &[S::Rebuilding],
+            Restore => &[S::Restoring],
+            ModifyProperties => &[S::Updating],
+            ToAdminMaintenance | ToAvailable => &[],
+            MigrateSource | Terminate => &[S::Terminating],
+        }
+    }
+
+    /// The states in which the call has done what it was asked.
+    pub fn ends_in(self) -> &'static [WorkspaceState] {
+        use StewardAction::*;
+        use WorkspaceState as S;
+        match self {
+            Create | Migrate | Start | Reboot | Rebuild | Restore | ToAvailable => &[S::Available],
+            Stop => &[S::Stopped],
+            ModifyProperties => &[S::Available, S::Stopped],
+            ToAdminMaintenance => &[S::AdminMaintenance],
+            MigrateSource | Terminate => &[S::Terminated],
+        }
+    }
+
+    /// Whether `state` is this call's doing: on its way or one of its ends.
+    pub fn explains(self, state: WorkspaceState) -> bool {
+        self.passes_through().contains(&state) || self.ends_in().contains(&state)
+    }
+
+    /// Lifecycle operations get `Lifecycle Operation Completed` / `Failed` events; starts
+    /// and stops have their own (`Desktop Available`, `Desktop Stopped`); the old desktop
+    /// of a migration ends silently (the new one reports the migration).
+    pub fn is_lifecycle_operation(self) -> bool {
+        !matches!(
+            self,
+            StewardAction::Start | StewardAction::Stop | StewardAction::MigrateSource
+        )
+    }
 }
 
 /// A desktop as Steward tracks it.
@@ -392,9 +537,15 @@ pub struct WorkspaceRecord {
     /// When the newest start or stop request acted upon was made (older ones are superseded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_power_request_at: Option<Timestamp>,
-    /// The last StartWorkspaces/StopWorkspaces call Steward made for it (accepted).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_power_call: Option<PowerCall>,
+    /// The last call Steward made on it that the service accepted (start, stop, rebuild…),
+    /// pending until reconciliation sees it end. Records written before this field had its
+    /// present meaning name it `last_power_call`.
+    #[serde(
+        default,
+        alias = "last_power_call",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_call: Option<StewardCall>,
     /// A start request's keep-alive: no idle stop before this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<Timestamp>,
@@ -439,7 +590,7 @@ impl WorkspaceRecord {
             ended_sessions: Vec::new(),
             last_activity_at: None,
             last_power_request_at: None,
-            last_power_call: None,
+            last_call: None,
             lease_until: None,
             guard_warned_at: None,
             created_at: now,
@@ -734,11 +885,86 @@ mod tests {
         assert!(w.needs_sweep());
         w.state = WorkspaceState::Starting;
         assert!(w.needs_sweep());
-        w.state = WorkspaceState::Stopped;
+        // Every state but TERMINATED: a STOPPED desktop may be started outside Steward.
+        for s in [
+            WorkspaceState::Stopped,
+            WorkspaceState::Maintenance,
+            WorkspaceState::Error,
+            WorkspaceState::Updating,
+            WorkspaceState::Terminating,
+        ] {
+            w.state = s;
+            assert!(w.needs_sweep(), "{s:?}");
+        }
+        w.state = WorkspaceState::Terminated;
         assert!(!w.needs_sweep());
         w.state = WorkspaceState::Available;
         w.running_mode = RunningMode::AlwaysOn;
         assert!(!w.needs_sweep());
+    }
+
+    #[test]
+    fn records_of_the_earlier_shape_keep_their_last_call() {
+        let now = Utc::now();
+        let w = WorkspaceRecord::new(
+            TenantId::parse("acme").unwrap(),
+            WorkspaceId::parse("ws-abcd1234").unwrap(),
+            RegionName::parse("us-east-1").unwrap(),
+            DirectoryId::parse("d-1234567890").unwrap(),
+            RunningMode::Manual,
+            WorkspaceState::Stopping,
+            now,
+        );
+        let mut v = serde_json::to_value(&w).unwrap();
+        v["last_power_call"] = serde_json::json!({"action": "STOP", "at": now});
+        let back: WorkspaceRecord = serde_json::from_value(v).unwrap();
+        let call = back
+            .last_call
+            .clone()
+            .expect("the earlier field name is read");
+        assert_eq!(call.action, StewardAction::Stop);
+        assert!(call.pending_at(now));
+        assert!(
+            !call.pending_at(now + chrono::Duration::minutes(StewardCall::PATIENCE_MINUTES + 1))
+        );
+        let again = serde_json::to_value(&back).unwrap();
+        assert!(again.get("last_power_call").is_none());
+        assert_eq!(again["last_call"]["action"], "STOP");
+    }
+
+    #[test]
+    fn each_call_explains_its_own_states_only() {
+        use StewardAction as A;
+        use WorkspaceState as S;
+        assert!(A::Start.explains(S::Starting) && A::Start.explains(S::Available));
+        assert!(!A::Start.explains(S::Stopped) && !A::Start.explains(S::Maintenance));
+        assert!(A::Stop.explains(S::Stopping) && A::Stop.explains(S::Stopped));
+        assert!(!A::Stop.explains(S::Available));
+        assert!(A::Rebuild.explains(S::Rebuilding) && A::Rebuild.ends_in().contains(&S::Available));
+        assert!(A::Terminate.explains(S::Terminating) && A::Terminate.explains(S::Terminated));
+        assert!(A::ModifyProperties.ends_in().contains(&S::Stopped));
+        for a in [A::Start, A::Stop, A::MigrateSource] {
+            assert!(!a.is_lifecycle_operation(), "{a:?}");
+        }
+        assert!(A::Restore.is_lifecycle_operation());
+        // Every end is a resting state: a call always settles.
+        for a in [
+            A::Create,
+            A::Start,
+            A::Stop,
+            A::Reboot,
+            A::Rebuild,
+            A::Restore,
+            A::ModifyProperties,
+            A::ToAdminMaintenance,
+            A::ToAvailable,
+            A::Migrate,
+            A::MigrateSource,
+            A::Terminate,
+        ] {
+            assert!(a.ends_in().iter().all(|s| s.is_resting()), "{a:?}");
+            assert!(a.passes_through().iter().all(|s| !s.is_resting()), "{a:?}");
+        }
     }
 
     #[test]

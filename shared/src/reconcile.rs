@@ -2,16 +2,24 @@
 //! service reports, and the AVAILABLE time that produces for the usage ledger.
 //!
 //! DescribeWorkspaces has no "AVAILABLE since" field, so Steward keeps its own. A transition
-//! Steward caused (its own StartWorkspaces/StopWorkspaces) has a known time; one it only
-//! observed happened somewhere between the previous observation and this one, and is
-//! recorded with that window as its stated uncertainty. The window is capped by
-//! `max_window` (the sweep interval), so a gap in observations never back-dates a desktop's
-//! AVAILABLE time by more than one interval.
+//! Steward caused has a known cause: the record's pending [`StewardCall`] explains every
+//! state on the call's way and its ends ([`StewardAction::explains`]), however late the
+//! sweep first sees them, so Steward's own start, stop, reboot, rebuild, restore, modify,
+//! migrate or terminate is never drift. A transition no pending call explains is drift,
+//! dated somewhere between the previous observation and this one and recorded with that
+//! window as its stated uncertainty. The window is capped by `max_window` (the sweep
+//! interval), so a gap in observations never back-dates a desktop's AVAILABLE time by more
+//! than one interval.
+//!
+//! The observation that shows a pending call's end (or another resting state, or comes past
+//! the call's patience) settles it: [`Reconciled::settled`] is what the partner's
+//! completion event (`Desktop Available`, `Desktop Stopped`, `Lifecycle Operation
+//! Completed` / `Failed`) reports.
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 
 use crate::model::{
-    AvailableSinceSource, Month, PowerCallAction, PowerPolicy, RunningMode, Timestamp,
+    AvailableSinceSource, Month, PowerPolicy, RunningMode, StewardAction, StewardCall, Timestamp,
     WorkspaceRecord, WorkspaceState,
 };
 
@@ -34,7 +42,7 @@ pub enum Drift {
     ForcedStopSuspected,
     /// It stopped (or began stopping) with no stop from Steward.
     StoppedOutsideSteward,
-    /// It came up with no start from Steward (console, the user's client, maintenance).
+    /// It came up with no start from Steward (console, CLI, the user's client).
     StartedOutsideSteward,
     /// It entered the service's maintenance.
     MaintenanceStarted,
@@ -51,6 +59,41 @@ pub struct AvailablePeriod {
     pub uncertainty: Duration,
 }
 
+/// How a Steward call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// The desktop reached one of the call's end states.
+    Completed { state: WorkspaceState },
+    /// It came to rest somewhere else (ERROR, STOPPED after a start, …).
+    Failed { state: WorkspaceState },
+    /// No end within [`StewardCall::PATIENCE_MINUTES`].
+    TimedOut { state: WorkspaceState },
+}
+
+/// A pending call this observation settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    /// The call as it was while pending.
+    pub call: StewardCall,
+    pub outcome: CallOutcome,
+    /// The end happened in `(earliest, observed_at]`: after the call and the last
+    /// observation that did not show it.
+    pub earliest: Timestamp,
+    pub observed_at: Timestamp,
+}
+
+impl Settled {
+    /// The most the operation can have taken (call → observation), in seconds.
+    pub fn took_at_most_seconds(&self) -> i64 {
+        (self.observed_at - self.call.at).num_seconds().max(0)
+    }
+
+    /// How much earlier than `observed_at` it may have ended, in seconds.
+    pub fn uncertainty_seconds(&self) -> i64 {
+        (self.observed_at - self.earliest).num_seconds().max(0)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reconciled {
     /// The record to write back (unchanged apart from `state_observed_at` when nothing moved).
@@ -60,10 +103,21 @@ pub struct Reconciled {
     pub closed: Option<AvailablePeriod>,
     /// The desktop is gone: delete its record after booking `closed`.
     pub gone: bool,
+    /// The Steward call this observation settled, if any.
+    pub settled: Option<Settled>,
 }
 
-fn counts_as_available(state: WorkspaceState) -> bool {
-    state == WorkspaceState::Available
+/// How a pending call stands at an observation of `state` at `now`, if it is settled.
+fn settle(call: &StewardCall, state: WorkspaceState, now: Timestamp) -> Option<CallOutcome> {
+    if !call.pending_at(now) {
+        Some(CallOutcome::TimedOut { state })
+    } else if call.action.ends_in().contains(&state) {
+        Some(CallOutcome::Completed { state })
+    } else if state.is_resting() && !call.action.explains(state) {
+        Some(CallOutcome::Failed { state })
+    } else {
+        None
+    }
 }
 
 /// Brings `ws` in line with `seen` at `now`.
@@ -85,17 +139,31 @@ pub fn reconcile(
         } => (state, Some(running_mode)),
         Observation::Absent => (WorkspaceState::Terminated, None),
     };
-    let was = counts_as_available(ws.state) && ws.available_since.is_some();
-    let is = counts_as_available(new_state);
-    let steward_call = ws.last_power_call.filter(|c| c.at >= window_start);
+    // The pending Steward call that explains what is seen now, if any: then none of this
+    // is drift, however late the sweep sees it.
+    let pending = ws.last_call.as_ref().filter(|c| c.settled_at.is_none());
+    let ours = pending.filter(|c| c.pending_at(now) && c.action.explains(new_state));
+    let settled = pending.and_then(|c| {
+        settle(c, new_state, now).map(|outcome| Settled {
+            call: c.clone(),
+            outcome,
+            earliest: c.at.max(ws.state_observed_at).min(now),
+            observed_at: now,
+        })
+    });
+    if let (Some(_), Some(call)) = (&settled, record.last_call.as_mut()) {
+        call.settled_at = Some(now);
+    }
+    // An AVAILABLE period is open while `available_since` is set.
+    let was = ws.available_since.is_some();
+    let is = new_state.is_running();
     let mut closed = None;
 
     if was && !is {
         let since = ws.available_since.unwrap_or(window_start);
-        let stopped_by_steward =
-            steward_call.filter(|c| c.action == PowerCallAction::Stop && c.at >= since);
-        let period = match stopped_by_steward {
-            // Steward's stop took it out of AVAILABLE at the call.
+        // Steward's own call took it out of service at the call.
+        let by_steward = ours.filter(|c| c.at >= since);
+        let period = match by_steward {
             Some(call) => AvailablePeriod {
                 from: since,
                 to: call.at,
@@ -107,31 +175,30 @@ pub fn reconcile(
                 uncertainty: since_uncertainty(ws) + (now - window_start),
             },
         };
-        if stopped_by_steward.is_none() && new_state != WorkspaceState::Terminated {
-            let forced = Duration::minutes(i64::from(policy.service_forced_stop_minutes));
-            if matches!(
+        if by_steward.is_none()
+            && matches!(
                 new_state,
                 WorkspaceState::Stopping | WorkspaceState::Stopped
-            ) {
-                drift.push(if now - since >= forced {
-                    Drift::ForcedStopSuspected
-                } else {
-                    Drift::StoppedOutsideSteward
-                });
-            }
+            )
+        {
+            let forced = Duration::minutes(i64::from(policy.service_forced_stop_minutes));
+            drift.push(if now - since >= forced {
+                Drift::ForcedStopSuspected
+            } else {
+                Drift::StoppedOutsideSteward
+            });
         }
         closed = Some(period);
         record.available_since = None;
         record.available_since_source = None;
         record.available_since_uncertainty_seconds = 0;
     } else if !was && is {
-        let started_by_steward = steward_call.filter(|c| c.action == PowerCallAction::Start);
-        let (since, source) = match started_by_steward {
+        let (since, source) = match ours {
             Some(call) => (call.at.max(window_start), AvailableSinceSource::Steward),
             None => (window_start, AvailableSinceSource::Observed),
         };
         record.available_since_uncertainty_seconds = (now - since).num_seconds().max(0) as u64;
-        if started_by_steward.is_none()
+        if ours.is_none()
             && matches!(
                 ws.state,
                 WorkspaceState::Stopped | WorkspaceState::Starting | WorkspaceState::Stopping
@@ -146,13 +213,15 @@ pub fn reconcile(
     if new_state == WorkspaceState::Maintenance && ws.state != WorkspaceState::Maintenance {
         drift.push(Drift::MaintenanceStarted);
     }
-    if new_state == WorkspaceState::Terminated {
+    if new_state == WorkspaceState::Terminated && ours.is_none() {
         drift.push(Drift::Terminated);
     }
     if let Some(mode) = new_mode
         && mode != ws.running_mode
     {
-        drift.push(Drift::RunningModeChanged);
+        if !ours.is_some_and(|c| c.action == StewardAction::ModifyProperties) {
+            drift.push(Drift::RunningModeChanged);
+        }
         record.running_mode = mode;
     }
     record.state = new_state;
@@ -162,6 +231,7 @@ pub fn reconcile(
         drift,
         closed,
         gone: matches!(seen, Observation::Absent),
+        settled,
     }
 }
 
@@ -217,7 +287,7 @@ pub fn ledger_entries(p: &AvailablePeriod) -> Vec<(Month, u64, u64)> {
 mod tests {
     use super::*;
     use crate::ids::{DirectoryId, RegionName, TenantId, WorkspaceId};
-    use crate::model::PowerCall;
+    use crate::model::{StewardAction, StewardCall};
 
     fn t(minutes: i64) -> Timestamp {
         DateTime::parse_from_rfc3339("2026-11-21T00:00:00Z")
@@ -254,10 +324,7 @@ mod tests {
     #[test]
     fn a_start_steward_made_dates_available_exactly() {
         let mut w = desktop(WorkspaceState::Stopped, 0);
-        w.last_power_call = Some(PowerCall {
-            action: PowerCallAction::Start,
-            at: t(3),
-        });
+        w.last_call = Some(StewardCall::new(StewardAction::Start, t(3), None));
         let r = reconcile(
             &w,
             seen(WorkspaceState::Available),
@@ -307,10 +374,7 @@ mod tests {
     fn a_stop_steward_made_closes_the_period_exactly() {
         let mut w = desktop(WorkspaceState::Available, 100);
         w.available_since = Some(t(0));
-        w.last_power_call = Some(PowerCall {
-            action: PowerCallAction::Stop,
-            at: t(105),
-        });
+        w.last_call = Some(StewardCall::new(StewardAction::Stop, t(105), None));
         let r = reconcile(
             &w,
             seen(WorkspaceState::Stopping),
@@ -407,6 +471,188 @@ mod tests {
             Some(t(0)),
             "still the same AVAILABLE period"
         );
+    }
+
+    fn with_call(mut w: WorkspaceRecord, action: StewardAction, at: i64) -> WorkspaceRecord {
+        w.last_call = Some(StewardCall::new(action, t(at), Some("evt-1".into())));
+        w
+    }
+
+    #[test]
+    fn stewards_start_seen_late_and_through_starting_is_never_drift() {
+        // Started at 0:00 (the handler wrote STARTING then); the sweep saw STARTING at 0:05
+        // and sees AVAILABLE at 0:20, well past one window after the call.
+        let w = with_call(
+            desktop(WorkspaceState::Starting, 5),
+            StewardAction::Start,
+            0,
+        );
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Available),
+            &PowerPolicy::default(),
+            t(20),
+            Duration::minutes(5),
+        );
+        assert!(r.drift.is_empty(), "{:?}", r.drift);
+        assert_eq!(
+            r.record.available_since_source,
+            Some(AvailableSinceSource::Steward)
+        );
+        assert_eq!(r.record.available_since, Some(t(15)));
+        let settled = r.settled.expect("the start ended");
+        assert_eq!(
+            settled.outcome,
+            CallOutcome::Completed {
+                state: WorkspaceState::Available
+            }
+        );
+        assert_eq!(settled.earliest, t(5), "after the last sight of STARTING");
+        assert_eq!(settled.took_at_most_seconds(), 20 * 60);
+        assert_eq!(settled.uncertainty_seconds(), 15 * 60);
+        assert_eq!(r.record.last_call.unwrap().settled_at, Some(t(20)));
+        // The intermediate state alone settles nothing and is not drift either.
+        let w = with_call(desktop(WorkspaceState::Stopped, 0), StewardAction::Start, 1);
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Starting),
+            &PowerPolicy::default(),
+            t(5),
+            WINDOW,
+        );
+        assert!(r.drift.is_empty() && r.settled.is_none());
+    }
+
+    #[test]
+    fn a_console_start_after_stewards_settled_stop_is_drift() {
+        let mut w = with_call(desktop(WorkspaceState::Stopped, 60), StewardAction::Stop, 0);
+        w.last_call.as_mut().unwrap().settled_at = Some(t(30));
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Available),
+            &PowerPolicy::default(),
+            t(65),
+            WINDOW,
+        );
+        assert_eq!(r.drift, vec![Drift::StartedOutsideSteward]);
+        assert_eq!(r.record.available_since, Some(t(60)));
+        assert_eq!(
+            r.record.available_since_source,
+            Some(AvailableSinceSource::Observed)
+        );
+        assert!(r.settled.is_none());
+    }
+
+    #[test]
+    fn lifecycle_calls_are_attributed_and_settle_at_their_end() {
+        // A rebuild: REBUILDING, then AVAILABLE again.
+        let w = with_call(
+            desktop(WorkspaceState::Rebuilding, 10),
+            StewardAction::Rebuild,
+            10,
+        );
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Rebuilding),
+            &PowerPolicy::default(),
+            t(15),
+            WINDOW,
+        );
+        assert!(r.drift.is_empty() && r.settled.is_none());
+        let r = reconcile(
+            &r.record,
+            seen(WorkspaceState::Available),
+            &PowerPolicy::default(),
+            t(50),
+            WINDOW,
+        );
+        assert!(r.drift.is_empty());
+        assert_eq!(
+            r.settled.map(|s| s.outcome),
+            Some(CallOutcome::Completed {
+                state: WorkspaceState::Available
+            })
+        );
+        assert_eq!(
+            r.record.available_since_source,
+            Some(AvailableSinceSource::Steward)
+        );
+        // A terminate: gone without drift.
+        let w = with_call(
+            desktop(WorkspaceState::Terminating, 10),
+            StewardAction::Terminate,
+            10,
+        );
+        let r = reconcile(
+            &w,
+            Observation::Absent,
+            &PowerPolicy::default(),
+            t(15),
+            WINDOW,
+        );
+        assert!(r.gone && r.drift.is_empty());
+        assert!(matches!(
+            r.settled.map(|s| s.outcome),
+            Some(CallOutcome::Completed { .. })
+        ));
+        // A start that came to rest in ERROR failed.
+        let w = with_call(
+            desktop(WorkspaceState::Starting, 10),
+            StewardAction::Start,
+            10,
+        );
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Error),
+            &PowerPolicy::default(),
+            t(15),
+            WINDOW,
+        );
+        assert_eq!(
+            r.settled.map(|s| s.outcome),
+            Some(CallOutcome::Failed {
+                state: WorkspaceState::Error
+            })
+        );
+        // A call past its patience explains nothing any more.
+        let late = StewardCall::PATIENCE_MINUTES + 10;
+        let w = with_call(
+            desktop(WorkspaceState::Stopped, late - 5),
+            StewardAction::Stop,
+            0,
+        );
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Available),
+            &PowerPolicy::default(),
+            t(late),
+            WINDOW,
+        );
+        assert_eq!(r.drift, vec![Drift::StartedOutsideSteward]);
+        assert!(matches!(
+            r.settled.map(|s| s.outcome),
+            Some(CallOutcome::TimedOut { .. })
+        ));
+    }
+
+    #[test]
+    fn a_reboot_keeps_the_available_period_open() {
+        let mut w = with_call(
+            desktop(WorkspaceState::Rebooting, 100),
+            StewardAction::Reboot,
+            100,
+        );
+        w.available_since = Some(t(0));
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Available),
+            &PowerPolicy::default(),
+            t(105),
+            WINDOW,
+        );
+        assert!(r.closed.is_none() && r.drift.is_empty());
+        assert_eq!(r.record.available_since, Some(t(0)));
+        assert!(r.settled.is_some());
     }
 
     #[test]

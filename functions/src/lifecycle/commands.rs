@@ -31,8 +31,8 @@ use steward_shared::lifecycle::{
     check_tag_changes, region_of,
 };
 use steward_shared::model::{
-    Actor, AuditOutcome, AuditRecord, ErrorRecord, RunningMode, Tenant, TenantStatus, Timestamp,
-    WorkspaceRecord, WorkspaceState,
+    Actor, AuditOutcome, AuditRecord, ErrorRecord, RunningMode, StewardAction, StewardCall, Tenant,
+    TenantStatus, Timestamp, WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::store::{
     AuditStore, Claim, DedupeStore, PageRequest, StoreError, TenantStore, WorkspaceStore,
@@ -306,14 +306,22 @@ async fn owned(c: &TenantClients, tenant: &Tenant, resource: &str) -> Result<(),
     }
 }
 
-/// Registry follows a call the service accepted: new state, and the AVAILABLE period
-/// closed (usage ledger) when the desktop leaves service. Best effort: the guard sweep
-/// reconciles whatever this could not write.
-async fn follow(deps: &Deps, d: &Desktop, state: WorkspaceState, closes_period: bool) {
+/// Registry follows a call the service accepted: new state, the call pending (so the sweeps
+/// attribute what follows to it and report its end), and the AVAILABLE period closed (usage
+/// ledger) when the desktop leaves service. Best effort: the sweeps reconcile whatever this
+/// could not write.
+async fn follow(
+    deps: &Deps,
+    d: &Desktop,
+    state: WorkspaceState,
+    closes_period: bool,
+    call: StewardCall,
+) {
     let now = deps.now();
     let mut r = d.record.clone();
     r.state = state;
     r.state_observed_at = now;
+    r.last_call = Some(call);
     if closes_period && d.state == WorkspaceState::Available {
         if let Err(e) = add_usage_until(deps, &d.record, now).await {
             tracing::warn!(workspace = %r.workspace_id, error = %e, "usage not recorded");
@@ -330,7 +338,10 @@ async fn follow(deps: &Deps, d: &Desktop, state: WorkspaceState, closes_period: 
 }
 
 async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, Handled> {
+    use StewardAction as A;
     use WorkspaceState as S;
+    // The call this command makes, as the desktop's record remembers it.
+    let call = |action| StewardCall::new(action, deps.now(), Some(e.event_id.to_string()));
     match &e.command {
         Command::Reboot(d) => {
             let ds = desktops(deps, tenant, &d.workspace_ids, DesktopOp::Reboot).await?;
@@ -338,7 +349,7 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             let out = gw::reboot(c.workspaces(), &d.workspace_ids).await?;
             for (desk, (_, o)) in ds.iter().zip(&out) {
                 if *o == ItemOutcome::Accepted {
-                    follow(deps, desk, S::Rebooting, false).await;
+                    follow(deps, desk, S::Rebooting, false, call(A::Reboot)).await;
                 }
             }
             Ok(items(out, format!("reboot of {} desktop(s)", ds.len())))
@@ -349,7 +360,7 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             let out = gw::terminate(c.workspaces(), &d.workspace_ids).await?;
             for (desk, (_, o)) in ds.iter().zip(&out) {
                 if *o == ItemOutcome::Accepted {
-                    follow(deps, desk, S::Terminating, true).await;
+                    follow(deps, desk, S::Terminating, true, call(A::Terminate)).await;
                 }
             }
             Ok(items(
@@ -368,7 +379,7 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             let c = clients(deps, tenant, &ds[0].record.region).await;
             let o = gw::rebuild(c.workspaces(), &d.workspace_id).await?;
             if o == ItemOutcome::Accepted {
-                follow(deps, &ds[0], S::Rebuilding, true).await;
+                follow(deps, &ds[0], S::Rebuilding, true, call(A::Rebuild)).await;
             }
             Ok(items(
                 vec![(d.workspace_id.clone(), o)],
@@ -385,7 +396,7 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             .await?;
             let c = clients(deps, tenant, &ds[0].record.region).await;
             gw::restore(c.workspaces(), &d.workspace_id).await?;
-            follow(deps, &ds[0], S::Restoring, true).await;
+            follow(deps, &ds[0], S::Restoring, true, call(A::Restore)).await;
             Ok(Done::one(
                 d.workspace_id.as_str(),
                 "restore from the last healthy snapshots",
@@ -427,10 +438,11 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             new.bundle_id = Some(d.bundle_id.clone());
             new.user_name = desk.record.user_name.clone();
             new.workspace_name = desk.record.workspace_name.clone();
+            new.last_call = Some(call(A::Migrate));
             if let Err(e) = deps.store.create_workspace(&new).await {
                 tracing::warn!(workspace = %target, error = %e, "migrated desktop not registered");
             }
-            follow(deps, desk, S::Terminating, true).await;
+            follow(deps, desk, S::Terminating, true, call(A::MigrateSource)).await;
             let mut done = Done::one(
                 d.workspace_id.as_str(),
                 format!("migrated to bundle {} as {target}", d.bundle_id),
@@ -460,12 +472,14 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
                 running_mode: mode,
             };
             gw::modify_properties(c.workspaces(), &d.workspace_id, &changes).await?;
+            // The service shows UPDATING while it works; the call is pending until then.
+            let mut r = ds[0].record.clone();
             if let Some(m) = mode {
-                let mut r = ds[0].record.clone();
                 r.running_mode = m;
-                if let Err(e) = deps.store.update_workspace(&r).await {
-                    tracing::warn!(workspace = %r.workspace_id, error = %e, "running mode not recorded");
-                }
+            }
+            r.last_call = Some(call(A::ModifyProperties));
+            if let Err(e) = deps.store.update_workspace(&r).await {
+                tracing::warn!(workspace = %r.workspace_id, error = %e, "the change was not recorded; the sweeps reconcile it");
             }
             Ok(Done::one(
                 d.workspace_id.as_str(),
@@ -482,7 +496,12 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             let ds = desktops(deps, tenant, std::slice::from_ref(&d.workspace_id), op).await?;
             let c = clients(deps, tenant, &ds[0].record.region).await;
             gw::modify_state(c.workspaces(), &d.workspace_id, to == S::AdminMaintenance).await?;
-            follow(deps, &ds[0], to, false).await;
+            let action = if to == S::AdminMaintenance {
+                A::ToAdminMaintenance
+            } else {
+                A::ToAvailable
+            };
+            follow(deps, &ds[0], to, false, call(action)).await;
             Ok(Done::one(
                 d.workspace_id.as_str(),
                 format!("state set to {}", to.as_str()),
@@ -540,6 +559,7 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
                         r.bundle_id = Some(d.bundle_id.clone());
                         r.user_name = Some(n.user_name.clone());
                         r.workspace_name = n.workspace_name.clone();
+                        r.last_call = Some(call(A::Create));
                         deps.store.create_workspace(&r).await?;
                         done.items.push((id.to_string(), ItemOutcome::Accepted));
                         done.created.push(id.to_string());

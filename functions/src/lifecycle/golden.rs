@@ -20,7 +20,9 @@ use steward_shared::gateway::lifecycle as gw;
 use steward_shared::gateway::setup::{self, BundleSpec};
 use steward_shared::ids::{BundleId, ImageId, TenantId, WorkspaceId};
 use steward_shared::lifecycle::{DesktopOp, check_state};
-use steward_shared::model::{Actor, AuditOutcome, Tenant, TenantStatus, WorkspaceState};
+use steward_shared::model::{
+    Actor, AuditOutcome, StewardAction, StewardCall, Tenant, TenantStatus, WorkspaceState,
+};
 use steward_shared::power::has_live_session;
 use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
 
@@ -140,6 +142,7 @@ async fn audit(
         outcome,
         detail_type,
         at: deps.now(),
+        details: None,
     };
     record_all(deps, std::slice::from_ref(&a)).await?;
     Ok(())
@@ -351,12 +354,15 @@ pub async fn rollout_wave(event: Value, deps: &Deps) -> Result<Value, Error> {
         match &outcome {
             ItemOutcome::Accepted => {
                 let mut rec = w.clone();
-                rec.state = if r.rollout == RolloutAction::Rebuild {
-                    WorkspaceState::Rebuilding
+                let (state, action) = if r.rollout == RolloutAction::Rebuild {
+                    (WorkspaceState::Rebuilding, StewardAction::Rebuild)
                 } else {
-                    WorkspaceState::Terminating
+                    (WorkspaceState::Terminating, StewardAction::MigrateSource)
                 };
+                rec.state = state;
                 rec.state_observed_at = now;
+                // Pending: the sweeps attribute what follows to the rollout, not to drift.
+                rec.last_call = Some(StewardCall::new(action, now, None));
                 if let Err(e) = deps.store.update_workspace(&rec).await {
                     tracing::warn!(workspace = %id, error = %e, "registry not updated");
                 }

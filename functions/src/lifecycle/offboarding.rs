@@ -26,7 +26,9 @@ use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::lifecycle as gw;
 use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::{BundleId, DirectoryId, ImageId, TenantId, WorkspaceId};
-use steward_shared::model::{Actor, AuditOutcome, Tenant, TenantStatus, WorkspaceState};
+use steward_shared::model::{
+    Actor, AuditOutcome, StewardAction, StewardCall, Tenant, TenantStatus, WorkspaceState,
+};
 use steward_shared::store::{PageRequest, StoreError, TenantStore, WorkspaceStore, collect_all};
 
 use crate::power::events::add_usage_until;
@@ -104,6 +106,7 @@ async fn record(
         outcome: AuditOutcome::Succeeded,
         detail_type,
         at: deps.now(),
+        details: None,
     };
     record_all(deps, std::slice::from_ref(&a)).await?;
     Ok(())
@@ -246,6 +249,7 @@ pub async fn terminate(event: Value, deps: &Deps) -> Result<Value, Error> {
             let mut n = r.clone();
             n.state = WorkspaceState::Terminating;
             n.state_observed_at = now;
+            n.last_call = Some(StewardCall::new(StewardAction::Terminate, now, None));
             n.available_since = None;
             n.available_since_source = None;
             n.available_since_uncertainty_seconds = 0;

@@ -6,8 +6,12 @@
 //! - **session events** go through the order-tolerant reducer ([`apply_session`]); a
 //!   duplicate or an event already superseded changes nothing and writes nothing;
 //! - **start / stop requests** are dated: one older than the newest request acted upon is
-//!   superseded, so a redelivery never repeats a WorkSpaces call. The record (new state,
-//!   lease, request time, the call made) is written once, conditional on its version;
+//!   superseded, so a redelivery never repeats a WorkSpaces call. A request acts on the
+//!   service, not on the table: it describes the desktop first ([`fresh`]), so "already
+//!   stopped" is said only when the service says STOPPED or STOPPING, and a desktop started
+//!   from the console is recorded as drift before it is stopped. The record (what the
+//!   description showed, new state, lease, request time, the call made) is written once,
+//!   conditional on its version;
 //! - **policy changes** are claimed by event id (DedupeStore) and written to the tenant once,
 //!   conditional on its version.
 //!
@@ -34,7 +38,7 @@ use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::{OpaqueId, TenantId};
 use steward_shared::model::{
-    Actor, AuditOutcome, PolicyStamp, PowerCall, PowerCallAction, Tenant, TenantStatus, Timestamp,
+    Actor, AuditOutcome, PolicyStamp, StewardAction, StewardCall, Tenant, TenantStatus, Timestamp,
     WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::power::{
@@ -45,6 +49,7 @@ use steward_shared::store::{
     Claim, DedupeStore, StoreError, TenantStore, UsageDelta, UsageStore, WorkspaceStore,
 };
 
+use super::fresh;
 use super::record::{Action, PowerAction, failed, outbound_types as ot, record_all};
 use crate::Deps;
 
@@ -211,79 +216,94 @@ async fn start(
     event: &PartnerEvent,
     d: &StartRequestDetail,
 ) -> Result<Processed, Handled> {
+    let actor = actor(event);
+    // A start the service accepted in an attempt whose write then lost a race: the next
+    // attempt reconciles with it, so its STARTING is not taken for someone else's.
+    let mut accepted: Option<StewardCall> = None;
     for _ in 0..MAX_ATTEMPTS {
-        let before = desktop(deps, tenant, &d.workspace_id).await?;
+        let mut stored = desktop(deps, tenant, &d.workspace_id).await?;
+        if superseded(&stored, d.occurred_at) {
+            return Ok(processed(event, "unchanged", 0));
+        }
+        if accepted.is_some() {
+            stored.last_call.clone_from(&accepted);
+        }
         let now = deps.now();
+        let clients = deps
+            .clients
+            .for_tenant(TenantAccess::new(tenant, &stored.region))
+            .await;
+        let gateway = WorkspacesGateway::new(clients.workspaces());
+        let fresh = fresh::describe(&gateway, tenant, stored, now).await?;
+        let before = &fresh.record;
         let mut ws = before.clone();
-        let decision = start_decision(&before, d.occurred_at, d.lease_minutes);
-        let (result, action, reason, outcome, detail_type) = match decision {
-            StartDecision::Superseded => return Ok(processed(event, "unchanged", 0)),
-            StartDecision::NotStartable(state) => {
-                ws.last_power_request_at = Some(d.occurred_at);
-                (
+        ws.last_power_request_at = Some(d.occurred_at);
+        let (result, action, reason, outcome, detail_type) =
+            match start_decision(before, d.occurred_at, d.lease_minutes) {
+                StartDecision::Superseded => return Ok(processed(event, "unchanged", 0)),
+                StartDecision::NotStartable(state) => (
                     "not_startable",
                     "start",
-                    format!("start requested; the desktop is {}", state.as_str()),
+                    format!(
+                        "start requested; the service reports the desktop {}",
+                        state.as_str()
+                    ),
                     failed(names::INVALID_STATE, format!("state {}", state.as_str())),
                     ot::DESKTOP_POWER_FAILED,
-                )
-            }
-            StartDecision::ExtendLease { lease_until } => {
-                ws.last_power_request_at = Some(d.occurred_at);
-                ws.lease_until = lease_until;
-                (
-                    "lease_extended",
-                    "extend_lease",
-                    lease_reason(lease_until, before.state),
-                    AuditOutcome::Succeeded,
-                    ot::DESKTOP_LEASE_EXTENDED,
-                )
-            }
-            StartDecision::Start { lease_until } => {
-                ws.last_power_request_at = Some(d.occurred_at);
-                ws.lease_until = lease_until;
-                let clients = deps
-                    .clients
-                    .for_tenant(TenantAccess::new(tenant, &before.region))
-                    .await;
-                let outcome = WorkspacesGateway::new(clients.workspaces())
-                    .start(std::slice::from_ref(&before.workspace_id))
-                    .await
-                    .map_err(Error::from)?;
-                match outcome.into_iter().next().map(|(_, o)| o) {
-                    Some(ItemOutcome::Accepted) => {
-                        ws.state = WorkspaceState::Starting;
-                        ws.state_observed_at = now;
-                        ws.last_power_call = Some(PowerCall {
-                            action: PowerCallAction::Start,
-                            at: now,
-                        });
-                        ws.guard_warned_at = None;
-                        (
-                            "started",
-                            "start",
-                            lease_reason(lease_until, WorkspaceState::Stopped),
-                            AuditOutcome::Succeeded,
-                            ot::DESKTOP_STARTED,
-                        )
-                    }
-                    Some(ItemOutcome::Failed { code, message }) => (
-                        "failed",
-                        "start",
-                        format!("StartWorkspaces refused the desktop: {code}"),
-                        failed(&code, message),
-                        ot::DESKTOP_POWER_FAILED,
-                    ),
-                    None => (
-                        "failed",
-                        "start",
-                        "StartWorkspaces answered for no desktop".to_owned(),
-                        failed(names::AWS, "no outcome"),
-                        ot::DESKTOP_POWER_FAILED,
-                    ),
+                ),
+                StartDecision::ExtendLease { lease_until } => {
+                    ws.lease_until = lease_until;
+                    (
+                        "lease_extended",
+                        "extend_lease",
+                        lease_reason(lease_until, before.state),
+                        AuditOutcome::Succeeded,
+                        ot::DESKTOP_LEASE_EXTENDED,
+                    )
                 }
-            }
-        };
+                StartDecision::Start { lease_until } => {
+                    ws.lease_until = lease_until;
+                    let outcome = gateway
+                        .start(std::slice::from_ref(&before.workspace_id))
+                        .await
+                        .map_err(Error::from)?;
+                    match outcome.into_iter().next().map(|(_, o)| o) {
+                        Some(ItemOutcome::Accepted) => {
+                            let call = StewardCall::new(
+                                StewardAction::Start,
+                                now,
+                                Some(event.event_id.to_string()),
+                            );
+                            ws.state = WorkspaceState::Starting;
+                            ws.state_observed_at = now;
+                            ws.last_call = Some(call.clone());
+                            accepted = Some(call);
+                            ws.guard_warned_at = None;
+                            (
+                                "started",
+                                "start",
+                                lease_reason(lease_until, before.state),
+                                AuditOutcome::Succeeded,
+                                ot::DESKTOP_STARTING,
+                            )
+                        }
+                        Some(ItemOutcome::Failed { code, message }) => (
+                            "failed",
+                            "start",
+                            format!("StartWorkspaces refused the desktop: {code}"),
+                            failed(&code, message),
+                            ot::DESKTOP_POWER_FAILED,
+                        ),
+                        None => (
+                            "failed",
+                            "start",
+                            "StartWorkspaces answered for no desktop".to_owned(),
+                            failed(names::AWS, "no outcome"),
+                            ot::DESKTOP_POWER_FAILED,
+                        ),
+                    }
+                }
+            };
         match deps.store.update_workspace(&ws).await {
             Ok(_) => {}
             // A StartWorkspaces already made is repeated harmlessly on the next attempt: the
@@ -291,22 +311,45 @@ async fn start(
             Err(StoreError::VersionConflict { .. }) => continue,
             Err(e) => return Err(e.into()),
         }
-        let a = Action {
+        let mut actions = fresh.actions(tenant, &actor, now);
+        actions.push(Action {
             tenant: &tenant.tenant_id,
             workspace: Some(&before.workspace_id),
-            actor: actor(event),
+            actor: actor.clone(),
             action,
             reason,
             outcome,
             detail_type,
             at: now,
-        };
-        record_all(deps, std::slice::from_ref(&a)).await?;
-        let mut p = processed(event, result, 1);
-        p.actions.push(a.report());
-        return Ok(p);
+            details: None,
+        });
+        return finish(deps, event, result, &fresh, Vec::new(), &actions).await;
     }
     Err(conflict(event).into())
+}
+
+/// Books what the request learnt and did (usage, audit records, events) once its write
+/// went through, and answers.
+async fn finish(
+    deps: &Deps,
+    event: &PartnerEvent,
+    result: &'static str,
+    fresh: &fresh::Fresh,
+    mut usage: Vec<UsageDelta>,
+    actions: &[Action<'_>],
+) -> Result<Processed, Handled> {
+    usage.extend(fresh.usage());
+    deps.store.add_usages(&usage).await?;
+    record_all(deps, actions).await?;
+    let mut p = processed(event, result, 1);
+    p.actions.extend(actions.iter().map(Action::report));
+    Ok(p)
+}
+
+/// A request older than the newest one acted upon changes nothing (checked before any call).
+fn superseded(ws: &WorkspaceRecord, requested_at: Timestamp) -> bool {
+    ws.last_power_request_at
+        .is_some_and(|last| last >= requested_at)
 }
 
 fn lease_reason(lease_until: Option<Timestamp>, state: WorkspaceState) -> String {
@@ -326,55 +369,95 @@ async fn stop(
     event: &PartnerEvent,
     d: &StopRequestDetail,
 ) -> Result<Processed, Handled> {
+    let actor = actor(event);
+    let why = d
+        .reason
+        .clone()
+        .unwrap_or_else(|| "stop requested".to_owned());
     for _ in 0..MAX_ATTEMPTS {
-        let before = desktop(deps, tenant, &d.workspace_id).await?;
+        let stored = desktop(deps, tenant, &d.workspace_id).await?;
+        if superseded(&stored, d.occurred_at) {
+            return Ok(processed(event, "unchanged", 0));
+        }
         let now = deps.now();
+        let clients = deps
+            .clients
+            .for_tenant(TenantAccess::new(tenant, &stored.region))
+            .await;
+        let gateway = WorkspacesGateway::new(clients.workspaces());
+        let fresh = fresh::describe(&gateway, tenant, stored, now).await?;
+        let before = fresh.record.clone();
         let mut ws = before.clone();
         ws.last_power_request_at = Some(d.occurred_at);
-        let why = d
-            .reason
-            .clone()
-            .unwrap_or_else(|| "stop requested".to_owned());
-        let (result, reason, outcome, detail_type) = match stop_decision(&before, d.occurred_at) {
+        let mut actions = fresh.actions(tenant, &actor, now);
+        let mut usage = Vec::new();
+        let act = |reason: String, outcome, detail_type| Action {
+            tenant: &tenant.tenant_id,
+            workspace: Some(&d.workspace_id),
+            actor: actor.clone(),
+            action: "stop",
+            reason,
+            outcome,
+            detail_type,
+            at: now,
+            details: None,
+        };
+        let result = match stop_decision(&before, d.occurred_at) {
             StopDecision::Superseded => return Ok(processed(event, "unchanged", 0)),
+            // The service itself says STOPPED or STOPPING.
             StopDecision::AlreadyStopped => match deps.store.update_workspace(&ws).await {
-                Ok(_) => return Ok(processed(event, "already_stopped", 1)),
+                Ok(_) => "already_stopped",
                 Err(StoreError::VersionConflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             },
-            StopDecision::NotStoppable(state) => (
-                "not_stoppable",
-                format!("{why}; the desktop is {}", state.as_str()),
-                failed(names::INVALID_STATE, format!("state {}", state.as_str())),
-                ot::DESKTOP_POWER_FAILED,
-            ),
+            StopDecision::NotStoppable(state) => {
+                match deps.store.update_workspace(&ws).await {
+                    Ok(_) => {}
+                    Err(StoreError::VersionConflict { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+                actions.push(act(
+                    format!("{why}; the service reports the desktop {}", state.as_str()),
+                    failed(names::INVALID_STATE, format!("state {}", state.as_str())),
+                    ot::DESKTOP_POWER_FAILED,
+                ));
+                "not_stoppable"
+            }
             StopDecision::Stop => {
                 // The intent is written first, conditional on the version read: a session
                 // or request that changed the record meanwhile makes this decide again.
-                mark_stopping(&mut ws, now);
+                mark_stopping(&mut ws, now, Some(event.event_id.to_string()));
                 match deps.store.update_workspace(&ws).await {
                     Ok(w) => ws = w,
                     Err(StoreError::VersionConflict { .. }) => continue,
                     Err(e) => return Err(e.into()),
                 }
-                let clients = deps
-                    .clients
-                    .for_tenant(TenantAccess::new(tenant, &before.region))
-                    .await;
-                let called = WorkspacesGateway::new(clients.workspaces())
+                let called = gateway
                     .stop(std::slice::from_ref(&before.workspace_id))
                     .await;
                 let item = match called {
                     Ok(v) => v.into_iter().next().map(|(_, o)| o),
                     Err(e) => {
                         undo_stop(deps, &ws, &before).await;
+                        // What the description learnt is in the record; say it too.
+                        if finish(deps, event, "failed", &fresh, usage, &actions)
+                            .await
+                            .is_err()
+                        {
+                            tracing::warn!(workspace = %before.workspace_id, "what the description showed was not recorded");
+                        }
                         return Err(Handled::Failed(e.into()));
                     }
                 };
                 match item {
                     Some(ItemOutcome::Accepted) => {
-                        add_usage_until(deps, &before, now).await?;
-                        ("stopped", why, AuditOutcome::Succeeded, ot::DESKTOP_STOPPED)
+                        usage = usage_until(&before, now);
+                        actions.push(act(
+                            why.clone(),
+                            AuditOutcome::Succeeded,
+                            ot::DESKTOP_STOPPING,
+                        ));
+                        "stopped"
                     }
                     other => {
                         undo_stop(deps, &ws, &before).await;
@@ -382,50 +465,27 @@ async fn stop(
                             Some(ItemOutcome::Failed { code, message }) => (code, message),
                             _ => ("Unknown".to_owned(), "no outcome".to_owned()),
                         };
-                        (
-                            "failed",
+                        actions.push(act(
                             format!("StopWorkspaces refused the desktop: {code}"),
                             failed(&code, message),
                             ot::DESKTOP_POWER_FAILED,
-                        )
+                        ));
+                        "failed"
                     }
                 }
             }
         };
-        if result == "not_stoppable" {
-            match deps.store.update_workspace(&ws).await {
-                Ok(_) => {}
-                Err(StoreError::VersionConflict { .. }) => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        let a = Action {
-            tenant: &tenant.tenant_id,
-            workspace: Some(&before.workspace_id),
-            actor: actor(event),
-            action: "stop",
-            reason,
-            outcome,
-            detail_type,
-            at: now,
-        };
-        record_all(deps, std::slice::from_ref(&a)).await?;
-        let mut p = processed(event, result, 1);
-        p.actions.push(a.report());
-        return Ok(p);
+        return finish(deps, event, result, &fresh, usage, &actions).await;
     }
     Err(conflict(event).into())
 }
 
 /// The record of a desktop Steward is about to stop: STOPPING from now, its AVAILABLE
 /// period closed at the call (the ledger gets it once the call is accepted).
-pub(crate) fn mark_stopping(ws: &mut WorkspaceRecord, now: Timestamp) {
+pub(crate) fn mark_stopping(ws: &mut WorkspaceRecord, now: Timestamp, event_id: Option<String>) {
     ws.state = WorkspaceState::Stopping;
     ws.state_observed_at = now;
-    ws.last_power_call = Some(PowerCall {
-        action: PowerCallAction::Stop,
-        at: now,
-    });
+    ws.last_call = Some(StewardCall::new(StewardAction::Stop, now, event_id));
     ws.available_since = None;
     ws.available_since_source = None;
     ws.available_since_uncertainty_seconds = 0;
@@ -549,6 +609,7 @@ async fn policy(deps: &Deps, tenant: Tenant, event: &PartnerEvent) -> Result<Pro
             outcome: AuditOutcome::Succeeded,
             detail_type: ot::TENANT_POLICY_CHANGED,
             at: now,
+            details: None,
         };
         record_all(deps, std::slice::from_ref(&a)).await?;
         let mut p = processed(event, "policy_updated", 1);
@@ -612,6 +673,7 @@ pub(crate) async fn reject(
         outcome: failed(names::EVENT_REJECTED, reason),
         detail_type: ot::PARTNER_EVENT_REJECTED,
         at: now,
+        details: None,
     };
     if let Err(e) = record_all(deps, std::slice::from_ref(&a)).await {
         tracing::error!(error = %e, reason, "could not record a rejected event; it is kept by the dead-letter queue");

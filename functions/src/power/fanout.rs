@@ -173,6 +173,7 @@ pub async fn sweep_one(
                 outcome: failed(e.name(), e.to_string()),
                 detail_type: ot::TENANT_SWEEP_FAILED,
                 at: deps.now(),
+                details: None,
             };
             if let Err(re) = record_all(deps, std::slice::from_ref(&a)).await {
                 tracing::error!(tenant = %tenant.tenant_id, error = %re, "could not record a failed tenant sweep");

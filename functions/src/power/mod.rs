@@ -3,6 +3,8 @@
 //! - [`events`]: `power.partner_events`, the partner bus's events (sessions, start and stop
 //!   requests, policy changes), idempotent and order-tolerant;
 //! - [`sweep`]: one tenant's idle or guard sweep (reconcile, decide, stop in batches of 25);
+//! - [`observations`]: drift and completion events, from what reconciliation saw;
+//! - [`fresh`]: a start or stop request's view of the desktop, described first;
 //! - [`fanout`]: `power.list_tenants`, `power.sweep_tenant`, `power.sweep_report` (the Step
 //!   Functions fan-out) and [`fanout::sweep_tenants`] (bounded concurrency in process);
 //! - [`usage`]: `power.usage`, the usage ledger per tenant and month.
@@ -12,6 +14,8 @@
 
 pub mod events;
 pub mod fanout;
+pub mod fresh;
+pub mod observations;
 pub mod pace;
 pub mod record;
 pub mod sweep;

@@ -6,7 +6,7 @@
 //! redeliver an event whose effect is already recorded (and therefore skipped).
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::events::Outbound;
@@ -18,8 +18,14 @@ use crate::Deps;
 
 /// Detail types of the events Steward publishes about power (source `STEWARD_EVENT_SOURCE`).
 pub mod outbound_types {
-    pub const DESKTOP_STARTED: &str = "Desktop Started";
+    /// StartWorkspaces accepted the desktop: it is on its way up.
+    pub const DESKTOP_STARTING: &str = "Desktop Starting";
+    /// A desktop Steward started is AVAILABLE: the partner can connect its user.
+    pub const DESKTOP_AVAILABLE: &str = "Desktop Available";
     pub const DESKTOP_LEASE_EXTENDED: &str = "Desktop Lease Extended";
+    /// StopWorkspaces accepted the desktop: it is on its way down.
+    pub const DESKTOP_STOPPING: &str = "Desktop Stopping";
+    /// A desktop Steward stopped is STOPPED.
     pub const DESKTOP_STOPPED: &str = "Desktop Stopped";
     pub const DESKTOP_WOULD_STOP: &str = "Desktop Would Stop";
     pub const DESKTOP_POWER_FAILED: &str = "Desktop Power Action Failed";
@@ -28,6 +34,12 @@ pub mod outbound_types {
     pub const TENANT_POLICY_CHANGED: &str = "Tenant Policy Changed";
     pub const TENANT_SWEEP_FAILED: &str = "Tenant Sweep Failed";
     pub const PARTNER_EVENT_REJECTED: &str = "Partner Event Rejected";
+    /// An asynchronous lifecycle operation (rebuild, restore, migrate, …) reached its end.
+    pub const LIFECYCLE_OPERATION_COMPLETED: &str = "Lifecycle Operation Completed";
+    /// It came to rest somewhere else, or reached no end in time.
+    pub const LIFECYCLE_OPERATION_FAILED: &str = "Lifecycle Operation Failed";
+    /// The tenant's maintenance opt-out was applied to its directories.
+    pub const TENANT_MAINTENANCE_MODE_APPLIED: &str = "Tenant Maintenance Mode Applied";
 }
 
 /// One power action as the sandbox's timeline and `demo --json` show it.
@@ -51,6 +63,9 @@ pub struct Action<'a> {
     pub outcome: AuditOutcome,
     pub detail_type: &'a str,
     pub at: Timestamp,
+    /// Facts beyond the common ones (camelCase keys), added to the outbound event's detail
+    /// and kept in the audit record's reason: a completion's timings, an operation's name.
+    pub details: Option<Value>,
 }
 
 impl Action<'_> {
@@ -68,18 +83,21 @@ impl Action<'_> {
     }
 
     fn outbound(&self) -> Outbound {
-        let mut out = Outbound::new(
-            self.detail_type,
-            &json!({
-                "tenantId": self.tenant,
-                "workspaceId": self.workspace,
-                "action": self.action,
-                "reason": self.reason,
-                "at": self.at,
-                "actor": self.actor,
-                "outcome": self.outcome,
-            }),
-        );
+        let mut detail = json!({
+            "tenantId": self.tenant,
+            "workspaceId": self.workspace,
+            "action": self.action,
+            "reason": self.reason,
+            "at": self.at,
+            "actor": self.actor,
+            "outcome": self.outcome,
+        });
+        if let (Some(Value::Object(extra)), Value::Object(body)) = (&self.details, &mut detail) {
+            for (k, v) in extra {
+                body.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        let mut out = Outbound::new(self.detail_type, &detail);
         if let Some(ws) = self.workspace {
             out.resources.push(ws.to_string());
         }

@@ -1,10 +1,12 @@
 //! One tenant's sweep, idle or guard. Level-triggered: it looks at what the service reports
 //! now and never relies on what it did last time.
 //!
-//! 1. read the tenant's desktops from the sparse sweep index only (MANUAL, power-relevant);
+//! 1. read the tenant's desktops from the sparse sweep index: every MANUAL desktop but the
+//!    TERMINATED, STOPPED ones included (one started from the console is found here);
 //! 2. DescribeWorkspaces by id, 25 per call, paced by the tenant's token bucket;
 //! 3. reconcile each record (drift, the service's own 48 h stop, when it became AVAILABLE,
-//!    AVAILABLE periods closed into the usage ledger) and decide with the pure policy
+//!    AVAILABLE periods closed into the usage ledger, Steward's own calls that ended: their
+//!    completion events, [`super::observations`]) and decide with the pure policy
 //!    ([`idle_decision`] / [`guard_decision`]), all before any write;
 //! 4. write each desktop that needs it once — what reconciliation learnt together with the
 //!    decision's mark (a warning, a stop's intent) — conditional on the version read, in
@@ -35,13 +37,16 @@ use steward_shared::model::{
     Actor, AuditOutcome, PowerPolicy, Tenant, Timestamp, WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::power::{GuardDecision, IdleDecision, guard_decision, idle_decision};
-use steward_shared::reconcile::{AvailablePeriod, Drift, Observation, Reconciled, reconcile};
+use steward_shared::reconcile::{
+    AvailablePeriod, Drift, Observation, Reconciled, Settled, reconcile,
+};
 use steward_shared::store::{
     PageRequest, StoreError, UsageDelta, UsageStore, WorkspaceStore, collect_all,
 };
 
 use super::SweepKind;
 use super::events::{mark_stopping, period_usage, undo_stop, usage_until};
+use super::observations::{completion, drift_reason};
 use super::pace::{PaceConfig, Pacer};
 use super::record::{Action, PowerAction, failed, outbound_types as ot, record_all};
 use crate::Deps;
@@ -76,6 +81,8 @@ pub struct TenantSweep {
     pub stop_failed: usize,
     pub warned: usize,
     pub drift: usize,
+    /// Steward's own calls seen to end (completion events published).
+    pub completed: usize,
     /// Records that changed under the sweep (left for the next one).
     pub conflicts: usize,
     /// WorkSpaces calls made.
@@ -114,6 +121,7 @@ struct Plan<'r> {
     changed: bool,
     drift: Vec<Drift>,
     closed: Option<AvailablePeriod>,
+    settled: Option<Settled>,
     decision: Decision,
     /// `current` plus the decision's mark (warned, stopping), when there is anything to write.
     write: Option<WorkspaceRecord>,
@@ -131,6 +139,7 @@ impl<'r> Plan<'r> {
             record: current,
             drift,
             closed,
+            settled,
             ..
         } = reconciled;
         let mut unchanged = current.clone();
@@ -144,7 +153,7 @@ impl<'r> Plan<'r> {
             }
             Decision::Stop { .. } if !dry_run => {
                 let mut stopping = current.clone();
-                mark_stopping(&mut stopping, now);
+                mark_stopping(&mut stopping, now, None);
                 Some(stopping)
             }
             Decision::Keep | Decision::Stop { .. } => changed.then(|| current.clone()),
@@ -155,6 +164,7 @@ impl<'r> Plan<'r> {
             changed,
             drift,
             closed,
+            settled,
             decision,
             write,
         }
@@ -338,7 +348,7 @@ async fn sweep_region(
             },
         };
         let workspace = &plan.before.workspace_id;
-        let mut push = |action: &'static str, reason: String, outcome, detail_type| {
+        let mut push = |action: &'static str, reason: String, outcome, detail_type, details| {
             actions.push(Action {
                 tenant: &tenant.tenant_id,
                 workspace: Some(workspace),
@@ -348,6 +358,7 @@ async fn sweep_region(
                 outcome,
                 detail_type,
                 at: now,
+                details,
             });
         };
         if plan.changed && stored.is_some() {
@@ -358,9 +369,20 @@ async fn sweep_region(
                 out.drift += 1;
                 push(
                     "drift",
-                    drift_reason(d, plan.before.state, plan.current.state),
+                    drift_reason(d, plan.before, &plan.current, policy),
                     AuditOutcome::Succeeded,
                     ot::DESKTOP_DRIFT,
+                    None,
+                );
+            }
+            if let Some(c) = plan.settled.as_ref().and_then(completion) {
+                out.completed += 1;
+                push(
+                    c.action,
+                    c.reason,
+                    c.outcome,
+                    c.detail_type,
+                    Some(c.details),
                 );
             }
         }
@@ -397,6 +419,7 @@ async fn sweep_region(
                     reason,
                     AuditOutcome::Succeeded,
                     ot::DESKTOP_GUARD_WARNING,
+                    None,
                 );
             }
             Effect::WouldStop { reason } => {
@@ -406,6 +429,7 @@ async fn sweep_region(
                     reason,
                     AuditOutcome::DryRun,
                     ot::DESKTOP_WOULD_STOP,
+                    None,
                 );
             }
             Effect::Stop(stop) => stops.push(*stop),
@@ -438,8 +462,9 @@ async fn sweep_region(
                         },
                         reason: stop.reason.clone(),
                         outcome: AuditOutcome::Succeeded,
-                        detail_type: ot::DESKTOP_STOPPED,
+                        detail_type: ot::DESKTOP_STOPPING,
                         at: now,
+                        details: None,
                     });
                 }
                 ItemOutcome::Failed { code, message } => {
@@ -454,6 +479,7 @@ async fn sweep_region(
                         outcome: failed(&code, message),
                         detail_type: ot::DESKTOP_POWER_FAILED,
                         at: now,
+                        details: None,
                     });
                 }
             }
@@ -510,18 +536,4 @@ fn whole_call(code: &str, message: &str) -> ItemOutcome {
         code: code.to_owned(),
         message: message.to_owned(),
     }
-}
-
-fn drift_reason(d: Drift, was: WorkspaceState, now: WorkspaceState) -> String {
-    let what = match d {
-        Drift::ForcedStopSuspected => {
-            "stopped by the service after its forced-stop time (48 h [U])"
-        }
-        Drift::StoppedOutsideSteward => "stopped outside Steward",
-        Drift::StartedOutsideSteward => "started outside Steward",
-        Drift::MaintenanceStarted => "entered the maintenance window",
-        Drift::RunningModeChanged => "its running mode changed outside Steward",
-        Drift::Terminated => "terminated outside Steward",
-    };
-    format!("{what} ({} → {})", was.as_str(), now.as_str())
 }
