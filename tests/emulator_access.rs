@@ -38,6 +38,7 @@ async fn emulator() -> (EmulatorHandle, Vec<BulkAccount>) {
         workspaces_per_account: 60,
         region: "us-east-1".into(),
         first_account_id: 210_000_000_001,
+        stopped_per_account: 0,
     });
     (emu, accounts)
 }

@@ -27,6 +27,7 @@ async fn setup(first: u64) -> (Sandbox, BulkAccount, Tenant, Vec<String>) {
             workspaces_per_account: 5,
             region: "us-east-1".into(),
             first_account_id: first,
+            stopped_per_account: 0,
         })
         .remove(0);
     let now = sb.control().now();

@@ -28,6 +28,7 @@ async fn setup() -> (Sandbox, BulkAccount, Tenant) {
             workspaces_per_account: 4,
             region: "us-east-1".into(),
             first_account_id: 430_000_000_001,
+            stopped_per_account: 0,
         })
         .remove(0);
     let now = sb.control().now();

@@ -1,14 +1,16 @@
 //! `steward-local bench sweep`: the idle sweep over T tenants × W desktops, on the emulator
 //! with the service's rate limit on (5 burst, 2/s per account), the store on dynoxide.
 //!
-//! Scenario: every desktop is MANUAL and AVAILABLE for three hours; a fraction
+//! Scenario: every desktop is MANUAL; a share of each tenant's (`--stopped-fraction`,
+//! default 0) is STOPPED, the others AVAILABLE for three hours, of which a share
 //! (`--idle-percent`, default 30) has been idle for two hours (past the 60-minute default
-//! timeout) and must be stopped, the others have a live session. The sweep runs with the
-//! deployed fan-out's bounded concurrency and Steward's per-tenant pacing.
+//! timeout) and must be stopped, the others have a live session. The sweep describes every
+//! MANUAL desktop, STOPPED ones included (one may have been started outside Steward). It
+//! runs with the deployed fan-out's bounded concurrency and Steward's per-tenant pacing.
 //!
 //! Printed figures:
 //! - `api_calls`: WorkSpaces calls the emulator received (throttled retries included);
-//! - `api_calls_lower_bound`: Σ over tenants of ⌈active/25⌉ + ⌈stops/25⌉;
+//! - `api_calls_lower_bound`: Σ over tenants of ⌈MANUAL desktops/25⌉ + ⌈stops/25⌉;
 //! - `throttle_bound_seconds`: the slowest tenant's calls at the rate limit, the least time
 //!   the token bucket allows: max(0, calls − burst) / rate;
 //! - `wall_seconds`: the sweep alone (seeding excluded);
@@ -57,6 +59,8 @@ pub struct SweepBenchConfig {
     pub tenants: usize,
     pub workspaces_per_tenant: usize,
     pub idle_percent: u8,
+    /// Share of each tenant's desktops STOPPED before the sweep (0 to 1).
+    pub stopped_fraction: f64,
     pub concurrency: usize,
     /// Run the emulator and dynoxide in this process instead of a child process.
     pub services_in_process: bool,
@@ -66,6 +70,8 @@ pub struct SweepBenchConfig {
 pub struct SweepBenchReport {
     pub tenants: usize,
     pub workspaces: usize,
+    /// Desktops STOPPED before the sweep (described, left alone).
+    pub stopped_before: usize,
     pub active: usize,
     pub stops: usize,
     pub api_calls: u64,
@@ -258,6 +264,11 @@ fn cpu_seconds_of(stat: &str) -> f64 {
         .map_or(0.0, |t| t / ticks_per_second)
 }
 
+/// How many of each tenant's desktops are STOPPED before the sweep.
+fn stopped_per_tenant(cfg: &SweepBenchConfig) -> usize {
+    (cfg.stopped_fraction.clamp(0.0, 1.0) * cfg.workspaces_per_tenant as f64).round() as usize
+}
+
 fn ceil25(n: usize) -> u64 {
     n.div_ceil(25) as u64
 }
@@ -269,8 +280,10 @@ pub struct Seeded {
     pub dynamo_url: String,
     pub table: String,
     pub tenants: Vec<Tenant>,
-    /// Per tenant: (desktops, desktops idle past their timeout).
+    /// Per tenant: (MANUAL desktops, desktops idle past their timeout).
     pub expected: Vec<(usize, usize)>,
+    /// Desktops STOPPED before the sweep, all tenants.
+    pub stopped_before: usize,
     /// The emulator's clock when seeding ended.
     pub now: chrono::DateTime<Utc>,
     pub seed_seconds: f64,
@@ -300,6 +313,7 @@ async fn seed(
         workspaces_per_account: cfg.workspaces_per_tenant,
         region: "us-east-1".into(),
         first_account_id: 300_000_000_000,
+        stopped_per_account: stopped_per_tenant(cfg),
     });
     let engine = EmbeddedDynamo::start_in_memory()
         .await
@@ -317,6 +331,7 @@ async fn seed(
     let mut tenants = Vec::with_capacity(accounts.len());
     let mut expected = Vec::with_capacity(accounts.len());
     let mut records = Vec::new();
+    let mut stopped_before = 0;
     for a in &accounts {
         let tenant = store
             .create_tenant(&bulk_tenant(a, now)?)
@@ -325,7 +340,25 @@ async fn seed(
         let mut ids = emu.control().workspace_ids(&a.account_id, &a.region);
         ids.sort();
         let mut stops = 0;
+        // The emulator stopped the last ones by id.
+        let first_stopped = ids.len().saturating_sub(stopped_per_tenant(cfg));
         for (i, id) in ids.iter().enumerate() {
+            if i >= first_stopped {
+                // Stopped by Steward's idle sweep an hour ago, as the registry shows it.
+                let mut r = WorkspaceRecord::new(
+                    tenant.tenant_id.clone(),
+                    WorkspaceId::parse(id.as_str()).map_err(setup("workspace id"))?,
+                    tenant.regions[0].clone(),
+                    DirectoryId::parse(a.directory_id.as_str()).map_err(setup("directory"))?,
+                    RunningMode::Manual,
+                    WorkspaceState::Stopped,
+                    now - chrono::Duration::minutes(3),
+                );
+                r.last_activity_at = Some(now - chrono::Duration::hours(2));
+                records.push(r);
+                stopped_before += 1;
+                continue;
+            }
             let mut r = WorkspaceRecord::new(
                 tenant.tenant_id.clone(),
                 WorkspaceId::parse(id.as_str()).map_err(setup("workspace id"))?,
@@ -369,6 +402,7 @@ async fn seed(
         table: TABLE.into(),
         tenants,
         expected,
+        stopped_before,
         now: emu.control().now(),
         seed_seconds: seed_started.elapsed().as_secs_f64(),
     };
@@ -509,6 +543,8 @@ async fn spawn_services(cfg: &SweepBenchConfig) -> Result<(Seeded, Services), Sw
             &cfg.workspaces_per_tenant.to_string(),
             "--idle-percent",
             &cfg.idle_percent.to_string(),
+            "--stopped-fraction",
+            &cfg.stopped_fraction.to_string(),
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -566,6 +602,7 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchEr
     let tenants = seeded.tenants;
     let expected_stops = seeded.expected;
     let seed_seconds = seeded.seed_seconds;
+    let stopped_before = seeded.stopped_before;
 
     // The sweep.
     services.reset_counters().await?;
@@ -605,7 +642,7 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchEr
     }
     let lower_bound: u64 = expected_stops
         .iter()
-        .map(|(active, stops)| ceil25(*active) + ceil25(*stops))
+        .map(|(manual, stops)| ceil25(*manual) + ceil25(*stops))
         .sum();
     let slowest_needed = expected_stops
         .iter()
@@ -619,6 +656,7 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SweepBenchEr
     let report = SweepBenchReport {
         tenants: tenants.len(),
         workspaces: tenants.len() * cfg.workspaces_per_tenant,
+        stopped_before,
         active,
         stops,
         api_calls,

@@ -138,9 +138,22 @@ struct SweepScenario {
     tenants: usize,
     #[arg(long, default_value_t = 100)]
     workspaces_per_tenant: usize,
-    /// Share of desktops idle past their timeout (to be stopped), in percent.
+    /// Share of the running desktops idle past their timeout (to be stopped), in percent.
     #[arg(long, default_value_t = 30)]
     idle_percent: u8,
+    /// Share of each tenant's desktops STOPPED before the sweep (0 to 1): the sweep
+    /// describes them too, so they count in the calls' lower bound.
+    #[arg(long, default_value_t = 0.0, value_parser = fraction)]
+    stopped_fraction: f64,
+}
+
+/// A share between 0 and 1, named in the error without quoting the input.
+fn fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        Ok(_) => Err("must be between 0 and 1".into()),
+        Err(_) => Err("must be a number between 0 and 1".into()),
+    }
 }
 
 #[tokio::main]
@@ -265,6 +278,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                             tenants,
                             workspaces_per_tenant,
                             idle_percent,
+                            stopped_fraction,
                         },
                     concurrency,
                     services_in_process,
@@ -276,6 +290,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     tenants,
                     workspaces_per_tenant,
                     idle_percent,
+                    stopped_fraction,
                     concurrency,
                     services_in_process,
                 })
@@ -295,6 +310,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                             tenants,
                             workspaces_per_tenant,
                             idle_percent,
+                            stopped_fraction,
                         },
                 },
         } => {
@@ -302,6 +318,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 tenants,
                 workspaces_per_tenant,
                 idle_percent,
+                stopped_fraction,
                 concurrency: 1,
                 services_in_process: true,
             })

@@ -169,11 +169,27 @@ pub fn reconcile(
                 to: call.at,
                 uncertainty: since_uncertainty(ws),
             },
-            None => AvailablePeriod {
-                from: since,
-                to: now,
-                uncertainty: since_uncertainty(ws) + (now - window_start),
-            },
+            // Somewhere since the window opened; never past the service's forced stop when
+            // observations stopped for longer than that (it would have stopped it then).
+            None => {
+                let forced_at =
+                    since + Duration::minutes(i64::from(policy.service_forced_stop_minutes));
+                let last_seen = ws.state_observed_at.min(now);
+                if forced_at < window_start && last_seen < window_start {
+                    let to = forced_at.max(last_seen);
+                    AvailablePeriod {
+                        from: since,
+                        to,
+                        uncertainty: since_uncertainty(ws) + (to - last_seen),
+                    }
+                } else {
+                    AvailablePeriod {
+                        from: since,
+                        to: now,
+                        uncertainty: since_uncertainty(ws) + (now - window_start),
+                    }
+                }
+            }
         };
         if by_steward.is_none()
             && matches!(
@@ -653,6 +669,30 @@ mod tests {
         assert!(r.closed.is_none() && r.drift.is_empty());
         assert_eq!(r.record.available_since, Some(t(0)));
         assert!(r.settled.is_some());
+    }
+
+    #[test]
+    fn a_long_gap_never_counts_past_the_services_forced_stop() {
+        // Last seen AVAILABLE at 1:00 (since 0:00), then not again until 72 h: the service
+        // stopped it at 48 h at the latest, so the ledger stops there.
+        let mut w = desktop(WorkspaceState::Available, 60);
+        w.available_since = Some(t(0));
+        let r = reconcile(
+            &w,
+            seen(WorkspaceState::Stopped),
+            &PowerPolicy::default(),
+            t(72 * 60),
+            WINDOW,
+        );
+        assert_eq!(r.drift, vec![Drift::ForcedStopSuspected]);
+        assert_eq!(
+            r.closed,
+            Some(AvailablePeriod {
+                from: t(0),
+                to: t(48 * 60),
+                uncertainty: Duration::minutes(48 * 60 - 60),
+            })
+        );
     }
 
     #[test]

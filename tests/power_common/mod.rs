@@ -9,7 +9,10 @@ use steward_functions::Deps;
 use steward_local::bench_sweep::{EventSink, bulk_tenant, local_deps};
 use steward_local::emulator::seed::{BulkAccount, BulkSeed};
 use steward_local::emulator::{Emulator, EmulatorConfig, EmulatorHandle, SeedKind};
+use steward_shared::aws::TenantAccess;
 use steward_shared::clock::SharedClock;
+use steward_shared::gateway::ItemOutcome;
+use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::{DirectoryId, TenantId, WorkspaceId};
 use steward_shared::model::{
     AuditRecord, RunningMode, Tenant, Timestamp, WorkspaceRecord, WorkspaceState,
@@ -33,9 +36,38 @@ pub const FIRST_ACCOUNT: u64 = 410_000_000_001;
 /// `accounts` tenants, each with `per` MANUAL AVAILABLE desktops of which the first
 /// `registered` are in Steward's registry (the others exist only in the customer account).
 pub async fn world(accounts: usize, per: usize, registered: usize) -> World {
+    world_with(Spec {
+        accounts,
+        per,
+        registered,
+        ..Spec::default()
+    })
+    .await
+}
+
+/// What [`world_with`] builds.
+#[derive(Debug, Clone, Default)]
+pub struct Spec {
+    pub accounts: usize,
+    pub per: usize,
+    pub registered: usize,
+    /// The last `stopped` desktops of each account are STOPPED (and so registered).
+    pub stopped: usize,
+    /// The virtual clock's start (default: now).
+    pub start: Option<Timestamp>,
+}
+
+pub async fn world_with(spec: Spec) -> World {
+    let Spec {
+        accounts,
+        per,
+        registered,
+        stopped,
+        start,
+    } = spec;
     let emu = Emulator::start(EmulatorConfig {
         seed: SeedKind::None,
-        start_time: None,
+        start_time: start,
         ..EmulatorConfig::default()
     })
     .await
@@ -49,6 +81,7 @@ pub async fn world(accounts: usize, per: usize, registered: usize) -> World {
         workspaces_per_account: per,
         region: "us-east-1".into(),
         first_account_id: FIRST_ACCOUNT,
+        stopped_per_account: stopped,
     });
     let store = steward_tests::dynoxide().await;
     let sink = EventSink::start().await.unwrap();
@@ -66,14 +99,23 @@ pub async fn world(accounts: usize, per: usize, registered: usize) -> World {
             .create_tenant(&bulk_tenant(a, now).unwrap())
             .await
             .unwrap();
-        for id in registered_ids(&emu, a).into_iter().take(registered) {
+        for (i, id) in registered_ids(&emu, a)
+            .into_iter()
+            .take(registered)
+            .enumerate()
+        {
+            let state = if i >= per.saturating_sub(stopped) {
+                WorkspaceState::Stopped
+            } else {
+                WorkspaceState::Available
+            };
             let r = WorkspaceRecord::new(
                 t.tenant_id.clone(),
                 WorkspaceId::parse(id).unwrap(),
                 t.regions[0].clone(),
                 DirectoryId::parse(a.directory_id.as_str()).unwrap(),
                 RunningMode::Manual,
-                WorkspaceState::Available,
+                state,
                 now,
             );
             deps.store.create_workspace(&r).await.unwrap();
@@ -156,6 +198,29 @@ impl World {
         collect_all(|p: PageRequest| self.deps.store.list_audit(tenant, from, to, p))
             .await
             .unwrap()
+    }
+
+    /// A start or stop made directly through the WorkSpaces API with the customer's role,
+    /// as the console or the CLI would: no Steward handler sees it.
+    pub async fn console(&self, tenant: usize, ws: &str, start: bool) {
+        let t = &self.tenants[tenant];
+        let clients = self
+            .deps
+            .clients
+            .for_tenant(TenantAccess::new(t, &t.regions[0]))
+            .await;
+        let gateway = WorkspacesGateway::new(clients.workspaces());
+        let id = [WorkspaceId::parse(ws).unwrap()];
+        let out = if start {
+            gateway.start(&id).await
+        } else {
+            gateway.stop(&id).await
+        };
+        assert_eq!(
+            out.unwrap().into_iter().map(|(_, o)| o).collect::<Vec<_>>(),
+            [ItemOutcome::Accepted],
+            "the console's call was accepted"
+        );
     }
 
     /// A partner event as EventBridge delivers it.

@@ -241,6 +241,9 @@ pub struct BulkSeed {
     pub region: String,
     /// First account id; the others follow.
     pub first_account_id: u64,
+    /// How many of each account's workspaces (the last ones by id) are STOPPED; the
+    /// others are AVAILABLE.
+    pub stopped_per_account: usize,
 }
 
 impl Default for BulkSeed {
@@ -250,6 +253,7 @@ impl Default for BulkSeed {
             workspaces_per_account: 100,
             region: CUSTOMER_REGION.into(),
             first_account_id: 200_000_000_000,
+            stopped_per_account: 0,
         }
     }
 }
@@ -266,8 +270,9 @@ pub struct BulkAccount {
     pub workspaces: usize,
 }
 
-/// N customer accounts × M MANUAL workspaces, AVAILABLE now, tagged with the
-/// partner tag, in a REGISTERED directory with a BYOP bundle.
+/// N customer accounts × M MANUAL workspaces, AVAILABLE now (the last
+/// `stopped_per_account` of each STOPPED), tagged with the partner tag, in a REGISTERED
+/// directory with a BYOP bundle.
 pub fn bulk_seed(w: &mut World, spec: &BulkSeed, now: Millis) -> Vec<BulkAccount> {
     let mut out = Vec::with_capacity(spec.accounts);
     let tag = vec![(PARTNER_TAG.0.to_string(), PARTNER_TAG.1.to_string())];
@@ -358,6 +363,9 @@ pub fn bulk_seed(w: &mut World, spec: &BulkSeed, now: Millis) -> Vec<BulkAccount
             },
         );
         let prefix = random_hex(3);
+        let first_stopped = spec
+            .workspaces_per_account
+            .saturating_sub(spec.stopped_per_account);
         for j in 0..spec.workspaces_per_account {
             let id = format!("ws-{prefix}{i:03x}{j:07x}");
             rs.insert_workspace(Workspace {
@@ -369,7 +377,11 @@ pub fn bulk_seed(w: &mut World, spec: &BulkSeed, now: Millis) -> Vec<BulkAccount
                 subnet_id: ds_subnet(j),
                 ip: format!("10.0.{}.{}", 1 + (j / 250) % 2, 4 + j % 250),
                 computer_name: format!("WSAMZN-{:08X}", j),
-                state: WsState::Available,
+                state: if j >= first_stopped {
+                    WsState::Stopped
+                } else {
+                    WsState::Available
+                },
                 since: now,
                 steps: vec![],
                 error: None,
