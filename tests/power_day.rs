@@ -9,7 +9,7 @@ use steward_local::day::simulate_day;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_simulated_day_shows_every_power_action() {
-    let w = world(1, 4, 4).await;
+    let w = world(1, 5, 5).await;
     let ids = power_common::registered_ids(&w.emu, &w.accounts[0]);
     let start = w.now();
     let actions = simulate_day(&w.deps, w.emu.control(), &w.tenants[0].tenant_id)
@@ -36,6 +36,43 @@ async fn a_simulated_day_shows_every_power_action() {
         .expect("D stopped");
     assert!(d_stop.reason.starts_with("guard:"), "{d_stop:?}");
     assert!(d_stop.time - start < chrono::Duration::hours(10));
+    // C's start is Steward's own: never drift, and its completion is reported.
+    let c_available = actions
+        .iter()
+        .find(|a| a.workspace == ids[2] && a.action == "available")
+        .expect("Desktop Available for C");
+    assert!(
+        c_available
+            .reason
+            .starts_with("AVAILABLE: Steward's start call"),
+        "{c_available:?}"
+    );
+    // E: stopped on request (completion seen by the next sweep), started from the console
+    // (drift, the only one of the day), then stopped by the idle rule.
+    let e: Vec<(&str, &str)> = actions
+        .iter()
+        .filter(|a| a.workspace == ids[4])
+        .map(|a| (a.action.as_str(), a.reason.as_str()))
+        .collect();
+    let e_did: Vec<&str> = e.iter().map(|(a, _)| *a).collect();
+    assert_eq!(
+        e_did,
+        ["stop", "stopped", "drift", "stop", "stopped"],
+        "{e:#?}"
+    );
+    assert!(e[2].1.starts_with("started outside Steward ("), "{e:#?}");
+    assert!(e[2].1.contains("usage counted from"), "{e:#?}");
+    assert!(e[3].1.starts_with("idle since"), "{e:#?}");
+    let drift: Vec<&str> = actions
+        .iter()
+        .filter(|a| a.action == "drift")
+        .map(|a| a.workspace.as_str())
+        .collect();
+    assert_eq!(
+        drift,
+        [ids[4].as_str()],
+        "no drift for Steward's own starts and stops"
+    );
     assert!(actions.iter().any(|a| a.action == "policy_update"));
     assert!(actions.windows(2).all(|p| p[0].time <= p[1].time));
     assert_eq!(w.state(0, &ids[0]), "AVAILABLE");
@@ -44,4 +81,34 @@ async fn a_simulated_day_shows_every_power_action() {
     let mut keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
     keys.sort();
     assert_eq!(keys, ["action", "reason", "time", "workspace"]);
+
+    // Every event the day published follows its published schema, completions included.
+    let published = w.sink.captured();
+    let mut kinds = std::collections::BTreeSet::new();
+    for e in &published {
+        let dt = e["DetailType"].as_str().expect("a detail type");
+        kinds.insert(dt.to_owned());
+        let slug = dt.to_lowercase().replace(' ', "-");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../events/schemas/outbound/{slug}.json"));
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("a schema")).unwrap();
+        let v = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap();
+        let problems: Vec<String> = v.iter_errors(&e["Detail"]).map(|p| p.to_string()).collect();
+        assert!(problems.is_empty(), "{dt}: {problems:?} in {}", e["Detail"]);
+        assert_eq!(e["Source"], "steward");
+    }
+    for dt in [
+        "Desktop Available",
+        "Desktop Stopped",
+        "Desktop Stopping",
+        "Desktop Starting",
+        "Desktop Drift Detected",
+        "Desktop Guard Warning",
+    ] {
+        assert!(kinds.contains(dt), "{dt} not published: {kinds:?}");
+    }
 }

@@ -108,27 +108,64 @@ fn setup<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> SweepBenchEr
 }
 
 /// A loopback EventBridge stand-in that accepts PutEvents and counts the entries, so that
-/// outbound events cost what a real call costs without leaving the machine.
+/// outbound events cost what a real call costs without leaving the machine. Tests can ask
+/// it to keep the entries too ([`EventSink::start_capturing`]); the benchmark does not, so
+/// its memory figures hold no events.
 pub struct EventSink {
     pub url: String,
     pub received: Arc<AtomicUsize>,
+    captured: Option<Arc<parking_lot::Mutex<Vec<Value>>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl EventSink {
     pub async fn start() -> std::io::Result<Self> {
+        Self::serve(None).await
+    }
+
+    /// A sink that also keeps every entry (`Source`, `DetailType`, `Detail`, …) it receives.
+    pub async fn start_capturing() -> std::io::Result<Self> {
+        Self::serve(Some(Arc::default())).await
+    }
+
+    /// The entries received so far, with `Detail` parsed, when capturing.
+    pub fn captured(&self) -> Vec<Value> {
+        self.captured
+            .as_ref()
+            .map(|c| c.lock().clone())
+            .unwrap_or_default()
+    }
+
+    async fn serve(captured: Option<Arc<parking_lot::Mutex<Vec<Value>>>>) -> std::io::Result<Self> {
         let received = Arc::new(AtomicUsize::new(0));
         let counter = received.clone();
+        let keep = captured.clone();
         let app = Router::new().route(
             "/",
             post(move |body: Bytes| {
                 let counter = counter.clone();
+                let keep = keep.clone();
                 async move {
-                    let n = serde_json::from_slice::<serde_json::Value>(&body)
-                        .ok()
-                        .and_then(|v| v["Entries"].as_array().map(Vec::len))
-                        .unwrap_or(0);
+                    let request = serde_json::from_slice::<serde_json::Value>(&body).ok();
+                    let entries = request
+                        .as_ref()
+                        .and_then(|v| v["Entries"].as_array())
+                        .cloned()
+                        .unwrap_or_default();
+                    let n = entries.len();
                     counter.fetch_add(n, Ordering::Relaxed);
+                    if let Some(keep) = keep {
+                        let mut kept = keep.lock();
+                        for mut e in entries {
+                            if let Some(d) = e["Detail"]
+                                .as_str()
+                                .and_then(|d| serde_json::from_str::<Value>(d).ok())
+                            {
+                                e["Detail"] = d;
+                            }
+                            kept.push(e);
+                        }
+                    }
                     let entries: Vec<_> = (0..n)
                         .map(|_| serde_json::json!({"EventId": uuid::Uuid::new_v4().to_string()}))
                         .collect();
@@ -147,6 +184,7 @@ impl EventSink {
         Ok(Self {
             url,
             received,
+            captured,
             task,
         })
     }

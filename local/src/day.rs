@@ -1,16 +1,17 @@
 //! A simulated day of power governance for the demo, on the emulator's virtual clock.
 //!
-//! Given an onboarded, ACTIVE tenant with at least four AVAILABLE desktops (A, B, C, D: its
-//! registry's first four by id), [`simulate_day`] plays, through the real handlers:
+//! Given an onboarded, ACTIVE tenant with at least five AVAILABLE desktops (A, B, C, D, E:
+//! its registry's first five by id), [`simulate_day`] plays, through the real handlers:
 //!
 //! | virtual time | what happens |
 //! |---|---|
 //! | 0:00 | the tenant's policy: idle timeout 60 min, guard threshold 8 h, hard limit 10 h (a `Tenant Policy Updated` event); a first sweep dates every desktop |
-//! | 0:05 | sessions start on A, B and D; heartbeats every 5 min while they last |
+//! | 0:05 | sessions start on A, B and D; heartbeats every 5 min while they last; a stop request for E (`Desktop Stopping`; the next sweep sees it STOPPED: `Desktop Stopped`) |
+//! | 0:20 | the customer starts E from the console (a WorkSpaces API call Steward does not make): the next sweep finds it, records drift and counts its hours |
 //! | 0:30 / 1:00 | the sessions on B and D end |
-//! | every 5 min to 3:00, then every 30 min | idle sweep: C (never used) is stopped at 1:00, B at 1:30 |
+//! | every 5 min to 3:00, then every 30 min | idle sweep: C (never used) is stopped at 1:00, E (idle since the console start) at about 1:20, B at 1:30 |
 //! | 1:40 | the tenant lengthens its idle timeout to 12 h (D, idle since 1:00, is kept) |
-//! | 2:00 | a start request with a 3 h lease for C: StartWorkspaces; the lease keeps it running |
+//! | 2:00 | a start request with a 3 h lease for C: StartWorkspaces (`Desktop Starting`); the next sweep sees it AVAILABLE (`Desktop Available`, never drift); the lease keeps it running |
 //! | every 30 min | guard sweep; at 8:00 A (live session) gets one warning and D (idle, no lease) is stopped by the guard, long before 48 h |
 //! | 8:30 | A's session ends |
 //!
@@ -23,8 +24,11 @@ use steward_functions::power::SweepKind;
 use steward_functions::power::events::process;
 use steward_functions::power::fanout::{TenantOutcome, sweep_one};
 use steward_functions::power::sweep::SweepOptions;
+use steward_shared::aws::TenantAccess;
+use steward_shared::gateway::ItemOutcome;
+use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::TenantId;
-use steward_shared::model::{TenantStatus, Timestamp, WorkspaceRecord};
+use steward_shared::model::{Tenant, TenantStatus, Timestamp, WorkspaceRecord};
 use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
 
 use crate::emulator::Control;
@@ -35,10 +39,12 @@ pub enum DayError {
     UnknownTenant(String),
     #[error("tenant {0} is not ACTIVE")]
     NotActive(String),
-    #[error("tenant {tenant} has {found} desktops in the registry; the day needs 4")]
+    #[error("tenant {tenant} has {found} desktops in the registry; the day needs 5")]
     TooFewDesktops { tenant: String, found: usize },
     #[error("the emulator's clock: {0}")]
     Clock(String),
+    #[error("the console's call: {0}")]
+    Console(String),
     #[error(transparent)]
     Steward(#[from] steward_shared::Error),
 }
@@ -99,6 +105,27 @@ impl Day<'_> {
         .await
     }
 
+    /// The customer starts a desktop from the console: a WorkSpaces API call with the
+    /// customer's role that no Steward handler sees.
+    async fn console_start(&self, tenant: &Tenant, ws: &WorkspaceRecord) -> Result<(), DayError> {
+        let clients = self
+            .deps
+            .clients
+            .for_tenant(TenantAccess::new(tenant, &ws.region))
+            .await;
+        let out = WorkspacesGateway::new(clients.workspaces())
+            .start(std::slice::from_ref(&ws.workspace_id))
+            .await
+            .map_err(steward_shared::Error::from)?;
+        match out.into_iter().next().map(|(_, o)| o) {
+            Some(ItemOutcome::Accepted) => Ok(()),
+            other => Err(DayError::Console(format!(
+                "StartWorkspaces of {}: {other:?}",
+                ws.workspace_id
+            ))),
+        }
+    }
+
     async fn sweep(&mut self, kind: SweepKind) -> Result<(), DayError> {
         let tenant = self
             .deps
@@ -136,17 +163,18 @@ pub async fn simulate_day(
     }
     let mut desktops = collect_all(|p: PageRequest| deps.store.list_workspaces(tenant, p)).await?;
     desktops.sort_by(|a, b| a.workspace_id.cmp(&b.workspace_id));
-    if desktops.len() < 4 {
+    if desktops.len() < 5 {
         return Err(DayError::TooFewDesktops {
             tenant: tenant.to_string(),
             found: desktops.len(),
         });
     }
-    let (a, b, c, d) = (
+    let (a, b, c, d, e) = (
         desktops[0].clone(),
         desktops[1].clone(),
         desktops[2].clone(),
         desktops[3].clone(),
+        desktops[4].clone(),
     );
     let mut day = Day {
         deps,
@@ -168,6 +196,11 @@ pub async fn simulate_day(
     day.session("Session Started", &a, "a-morning").await?;
     day.session("Session Started", &b, "b-morning").await?;
     day.session("Session Started", &d, "d-morning").await?;
+    day.send(
+        "Desktop Stop Requested",
+        json!({"workspaceId": e.workspace_id, "reason": "the user signed off for the day"}),
+    )
+    .await?;
 
     let mut minute = 5;
     while minute < 8 * 60 + 30 {
@@ -178,6 +211,9 @@ pub async fn simulate_day(
             m if m < 30 => {
                 day.session("Session Heartbeat", &b, "b-morning").await?;
                 day.session("Session Heartbeat", &d, "d-morning").await?;
+                if m == 20 {
+                    day.console_start(&t, &e).await?;
+                }
             }
             30 => {
                 day.session("Session Ended", &b, "b-morning").await?;

@@ -114,13 +114,14 @@ pub async fn run(opts: DemoOptions) -> Result<Report, DemoError> {
 }
 
 async fn demo_on(sb: &Sandbox, desktops: u32) -> Result<Report, DemoError> {
-    let mut timeline = onboard(sb, desktops).await?;
+    // The simulated day plays five desktops' parts.
+    let mut timeline = onboard(sb, desktops.max(5)).await?;
     let tenant =
         TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
     let onboarded_events = sb.control().events().len();
     timeline.push(Event {
         at: sb.control().now(),
-        what: "a simulated day of sessions, idle stops, a leased start and the 48-hour guard"
+        what: "a simulated day of sessions, idle stops, a console start, a leased start and the 48-hour guard"
             .into(),
     });
     let power_actions = crate::day::simulate_day(&sb.deps, sb.control(), &tenant).await?;
@@ -387,7 +388,7 @@ mod tests {
     #[tokio::test]
     async fn the_demo_onboards_the_default_customer() {
         let report = run(DemoOptions {
-            desktops: 4,
+            desktops: 5,
             ..DemoOptions::default()
         })
         .await
@@ -397,7 +398,7 @@ mod tests {
         assert_eq!(t.id, "demo-customer");
         assert_eq!(t.onboarding, TenantStatus::Active);
         assert_eq!(t.steps.len(), 12);
-        assert_eq!(t.workspaces.values().sum::<usize>(), 4);
+        assert_eq!(t.workspaces.values().sum::<usize>(), 5);
         let actions: Vec<&str> = report
             .power_actions
             .iter()
@@ -405,6 +406,14 @@ mod tests {
             .collect();
         assert!(actions.contains(&"stop"), "{actions:?}");
         assert!(actions.contains(&"guard_warning"), "{actions:?}");
+        // Completions, and drift only for the console's start.
+        assert!(actions.contains(&"available"), "{actions:?}");
+        assert!(actions.contains(&"stopped"), "{actions:?}");
+        assert_eq!(
+            actions.iter().filter(|a| **a == "drift").count(),
+            1,
+            "{actions:?}"
+        );
         // Counted as served, throttled attempts included (the rate limit is on).
         assert!(report.api_calls.get("WorkSpaces.CreateWorkspaces") >= Some(&1));
         assert!(report.api_calls.get("WorkSpaces.ImportWorkspaceImage") >= Some(&1));

@@ -84,7 +84,7 @@ pub async fn world_with(spec: Spec) -> World {
         stopped_per_account: stopped,
     });
     let store = steward_tests::dynoxide().await;
-    let sink = EventSink::start().await.unwrap();
+    let sink = EventSink::start_capturing().await.unwrap();
     let control = emu.control().clone();
     let clock: SharedClock = Arc::new(move || control.now());
     let ds = DynamoStore::new(store.store.client().clone(), store.store.table());

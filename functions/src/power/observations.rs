@@ -75,7 +75,9 @@ pub fn completion(settled: &Settled) -> Option<Completion> {
         Some(id) => format!("requested by event {id}"),
         None => "decided by Steward".to_owned(),
     };
-    let timing = format!("at most {took} s after the call, ± {uncertainty} s");
+    let timing = format!(
+        "seen {took} s after the call; it got there up to {uncertainty} s before it was seen"
+    );
     let done = |action: &'static str, detail_type: &'static str, what: &str| Completion {
         action,
         reason: format!(
