@@ -46,6 +46,10 @@ use crate::power::events::{add_usage_until, reject, ttl};
 pub mod outbound_types_lifecycle {
     pub const SUCCEEDED: &str = "Lifecycle Command Succeeded";
     pub const FAILED: &str = "Lifecycle Command Failed";
+
+    /// Both detail types (each has a schema in `events/schemas/outbound/` and a sample in
+    /// `events/outbound/`).
+    pub const ALL: &[&str] = &[SUCCEEDED, FAILED];
 }
 use outbound_types_lifecycle as lot;
 

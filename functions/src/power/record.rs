@@ -40,6 +40,26 @@ pub mod outbound_types {
     pub const LIFECYCLE_OPERATION_FAILED: &str = "Lifecycle Operation Failed";
     /// The tenant's maintenance opt-out was applied to its directories.
     pub const TENANT_MAINTENANCE_MODE_APPLIED: &str = "Tenant Maintenance Mode Applied";
+
+    /// Every detail type above (each has a schema in `events/schemas/outbound/` and a sample
+    /// in `events/outbound/`).
+    pub const ALL: &[&str] = &[
+        DESKTOP_STARTING,
+        DESKTOP_AVAILABLE,
+        DESKTOP_LEASE_EXTENDED,
+        DESKTOP_STOPPING,
+        DESKTOP_STOPPED,
+        DESKTOP_WOULD_STOP,
+        DESKTOP_POWER_FAILED,
+        DESKTOP_GUARD_WARNING,
+        DESKTOP_DRIFT,
+        TENANT_POLICY_CHANGED,
+        TENANT_SWEEP_FAILED,
+        PARTNER_EVENT_REJECTED,
+        LIFECYCLE_OPERATION_COMPLETED,
+        LIFECYCLE_OPERATION_FAILED,
+        TENANT_MAINTENANCE_MODE_APPLIED,
+    ];
 }
 
 /// One power action as the sandbox's timeline and `demo --json` show it.
@@ -82,7 +102,9 @@ impl Action<'_> {
         }
     }
 
-    fn outbound(&self) -> Outbound {
+    /// The outbound event's `detail`: the common keys, then [`Action::details`] merged in
+    /// (a common key is never overwritten).
+    pub fn outbound_detail(&self) -> Value {
         let mut detail = json!({
             "tenantId": self.tenant,
             "workspaceId": self.workspace,
@@ -97,7 +119,11 @@ impl Action<'_> {
                 body.entry(k.clone()).or_insert_with(|| v.clone());
             }
         }
-        let mut out = Outbound::new(self.detail_type, &detail);
+        detail
+    }
+
+    fn outbound(&self) -> Outbound {
+        let mut out = Outbound::new(self.detail_type, &self.outbound_detail());
         if let Some(ws) = self.workspace {
             out.resources.push(ws.to_string());
         }
