@@ -235,14 +235,21 @@ fn the_dashboard_body_is_json_and_shows_the_handler_and_sweep_metrics() {
         .into_iter()
         .next()
         .expect("a dashboard");
+    // `!Sub string` or `!Sub [string, {variables}]`.
     let body = match &dash["Properties"]["DashboardBody"] {
-        Value::Tagged(s) => s.value.as_str().unwrap_or_default().to_owned(),
+        Value::Tagged(s) => match &s.value {
+            Value::Sequence(parts) => parts.first().and_then(Value::as_str),
+            v => v.as_str(),
+        }
+        .unwrap_or_default()
+        .to_owned(),
         v => v.as_str().unwrap_or_default().to_owned(),
     };
-    // ${…} substitutions stand in for names; what is left must be JSON.
+    // ${…} substitutions stand in for names (inside strings) and numbers (the intervals);
+    // with a digit in their place, what is left must be JSON.
     let re = regex::Regex::new(r"\$\{[^}]+\}").expect("pattern");
     let json: serde_json::Value =
-        serde_json::from_str(&re.replace_all(&body, "x")).expect("the dashboard body is JSON");
+        serde_json::from_str(&re.replace_all(&body, "0")).expect("the dashboard body is JSON");
     let text = json.to_string();
     for metric in [
         "HandlerFailed",
@@ -253,6 +260,264 @@ fn the_dashboard_body_is_json_and_shows_the_handler_and_sweep_metrics() {
         "Throttles",
     ] {
         assert!(text.contains(metric), "the dashboard has no {metric} panel");
+    }
+}
+
+/// The template's parameters with their defaults, as `!Sub` / `!Ref` see them.
+fn parameter_defaults(t: &Value) -> std::collections::BTreeMap<String, String> {
+    t["Parameters"]
+        .as_mapping()
+        .expect("Parameters")
+        .iter()
+        .filter_map(|(k, p)| {
+            let default = match &p["Default"] {
+                Value::Number(n) => n.to_string(),
+                Value::String(s) => s.clone(),
+                _ => return None,
+            };
+            Some((k.as_str()?.to_owned(), default))
+        })
+        .collect()
+}
+
+/// A scalar of the template with `params` given: a literal, `!Ref P`, `!Sub "…${P}…"` or
+/// `!FindInMap [Map, !Ref P | literal, Key]`. Panics on anything else.
+fn resolve(t: &Value, v: &Value, params: &std::collections::BTreeMap<String, String>) -> String {
+    let scalar = |v: &Value| match v {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    };
+    if let Some(s) = scalar(v) {
+        return s;
+    }
+    let Value::Tagged(tagged) = v else {
+        panic!("cannot resolve {v:?}");
+    };
+    match tagged.tag.to_string().trim_start_matches('!') {
+        "Ref" => {
+            let name = tagged.value.as_str().expect("!Ref names a parameter");
+            params
+                .get(name)
+                .unwrap_or_else(|| panic!("!Ref {name}: no such parameter"))
+                .clone()
+        }
+        "Sub" => {
+            let text = tagged.value.as_str().expect("a !Sub string");
+            let re = regex::Regex::new(r"\$\{([^}]+)\}").expect("pattern");
+            re.replace_all(text, |c: &regex::Captures| {
+                params
+                    .get(&c[1])
+                    .unwrap_or_else(|| panic!("${{{}}}: no such parameter", &c[1]))
+                    .clone()
+            })
+            .into_owned()
+        }
+        "FindInMap" => {
+            let args = tagged
+                .value
+                .as_sequence()
+                .expect("!FindInMap [map, key, key]");
+            let map = args[0].as_str().expect("map name");
+            let top = resolve(t, &args[1], params);
+            let second = resolve(t, &args[2], params);
+            let found = &t["Mappings"][map][top.as_str()][second.as_str()];
+            scalar(found).unwrap_or_else(|| panic!("!FindInMap [{map}, {top}, {second}]: no value"))
+        }
+        other => panic!("cannot resolve !{other}"),
+    }
+}
+
+/// The minutes of `rate(N minutes)`.
+fn rate_minutes(expr: &str) -> u64 {
+    let re = regex::Regex::new(r"^rate\((\d+) minutes\)$").expect("pattern");
+    let c = re
+        .captures(expr)
+        .unwrap_or_else(|| panic!("{expr} is not rate(N minutes) with N > 1"));
+    let n: u64 = c[1].parse().expect("minutes");
+    assert!(n > 1, "{expr}: rate(1 minute) takes the singular");
+    n
+}
+
+/// Each schedule of the sweep machine tells the report its own interval, and its overrun
+/// alarm's Period is that interval: with the defaults and with every allowed value of the
+/// interval parameters (the alarm periods come from a mapping a row could be missing from).
+#[test]
+fn each_sweep_schedule_reports_against_its_own_interval() {
+    let t = template();
+    let defaults = parameter_defaults(&t);
+    let machine = &t["Resources"]["PowerSweepStateMachine"]["Properties"];
+    let events = machine["Events"]
+        .as_mapping()
+        .expect("the sweep machine's Events");
+    let alarms = resources_of(&t, "AWS::CloudWatch::Alarm");
+    let mut kinds = BTreeSet::new();
+    for (name, event) in events {
+        let name = name.as_str().unwrap_or_default();
+        if event["Type"].as_str() != Some("Schedule") {
+            continue;
+        }
+        let p = &event["Properties"];
+        // The parameters the schedule's rate depends on, each tried at every allowed value.
+        let mut variations = vec![defaults.clone()];
+        for (param, spec) in t["Parameters"].as_mapping().expect("Parameters") {
+            let param = param.as_str().unwrap_or_default();
+            if !serde_yaml::to_string(&p["Schedule"])
+                .unwrap_or_default()
+                .contains(param)
+            {
+                continue;
+            }
+            let allowed = spec["AllowedValues"]
+                .as_sequence()
+                .unwrap_or_else(|| panic!("{param} has no AllowedValues"));
+            for v in allowed {
+                let mut params = defaults.clone();
+                params.insert(param.to_owned(), resolve(&t, v, &defaults));
+                variations.push(params);
+            }
+        }
+        for params in &variations {
+            let minutes = rate_minutes(&resolve(&t, &p["Schedule"], params));
+            let input: serde_json::Value = serde_json::from_str(&resolve(&t, &p["Input"], params))
+                .unwrap_or_else(|e| panic!("{name}: the Input is not JSON: {e}"));
+            assert_eq!(
+                input["interval_minutes"].as_u64(),
+                Some(minutes),
+                "{name}: the input's interval_minutes is not the schedule's rate ({params:?})"
+            );
+            let kind = input["kind"].as_str().expect("the input names its kind");
+            kinds.insert(kind.to_owned());
+            let overrun: Vec<&(String, &Value)> = alarms
+                .iter()
+                .filter(|(_, a)| {
+                    let a = &a["Properties"];
+                    a["MetricName"].as_str() == Some("SweepOverrun")
+                        && a["Dimensions"].as_sequence().is_some_and(|d| {
+                            d.iter().any(|d| {
+                                d["Name"].as_str() == Some("Sweep")
+                                    && d["Value"].as_str() == Some(kind)
+                            })
+                        })
+                })
+                .collect();
+            assert_eq!(overrun.len(), 1, "{name}: one overrun alarm for {kind}");
+            let (alarm, a) = overrun[0];
+            let period: u64 = resolve(&t, &a["Properties"]["Period"], params)
+                .parse()
+                .unwrap_or_else(|e| panic!("{alarm}: Period: {e}"));
+            assert_eq!(
+                period,
+                minutes * 60,
+                "{alarm}: Period is not {name}'s interval ({params:?})"
+            );
+        }
+    }
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["GUARD".to_owned(), "IDLE".to_owned()]),
+        "a schedule for each sweep"
+    );
+
+    // The interval travels from the input to the report, through every page.
+    let states = &machine["Definition"]["States"];
+    for state in ["Init", "NextPage"] {
+        assert_eq!(
+            states[state]["Parameters"]["interval_minutes.$"].as_str(),
+            Some("$.interval_minutes"),
+            "{state} drops the interval"
+        );
+    }
+    assert_eq!(
+        states["Report"]["Parameters"]["Payload"]["interval_minutes.$"].as_str(),
+        Some("$.interval_minutes"),
+        "the report is not given the schedule's interval"
+    );
+
+    // The tenant sweep's interval (the most an observed transition can be off by) is the
+    // idle sweep's, the more frequent one.
+    let env = &t["Resources"]["PowerSweepTenantFunction"]["Properties"]["Environment"]["Variables"];
+    let idle = rate_minutes(&resolve(
+        &t,
+        &events["IdleSchedule"]["Properties"]["Schedule"],
+        &defaults,
+    ));
+    assert_eq!(
+        resolve(&t, &env["STEWARD_SWEEP_INTERVAL_MINUTES"], &defaults),
+        idle.to_string()
+    );
+    assert!(is_ref(
+        &env["STEWARD_SWEEP_INTERVAL_MINUTES"],
+        "IdleSweepMinutes"
+    ));
+}
+
+/// The sweep machine of `template.yaml`, run on the local Step Functions runner with stub
+/// handlers (two pages of no tenants): each schedule's input reaches the report with its
+/// own interval; an execution started by hand without one reaches it with null (the
+/// report's default).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sweep_machine_hands_each_schedules_interval_to_the_report() {
+    use std::sync::Arc;
+    use steward_local::runner::{
+        ExecutionResult, FnInvoker, Runner, StateMachine, TaskRequest, VirtualClock,
+        definition_from_template_file,
+    };
+
+    let t = template();
+    let defaults = parameter_defaults(&t);
+    let subs = [
+        ("ListTenantsFunctionArn", "list"),
+        ("SweepTenantFunctionArn", "sweep"),
+        ("SweepReportFunctionArn", "report"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"));
+    let def = definition_from_template_file(path, "PowerSweepStateMachine", &subs).unwrap();
+    let events = &t["Resources"]["PowerSweepStateMachine"]["Properties"]["Events"];
+    let mut cases: Vec<(serde_json::Value, Option<u64>)> = Vec::new();
+    for schedule in ["IdleSchedule", "GuardSchedule"] {
+        let p = &events[schedule]["Properties"];
+        let input = serde_json::from_str(&resolve(&t, &p["Input"], &defaults)).unwrap();
+        let minutes = rate_minutes(&resolve(&t, &p["Schedule"], &defaults));
+        cases.push((input, Some(minutes)));
+    }
+    cases.push((serde_json::json!({"kind": "GUARD"}), None));
+    for (n, (input, minutes)) in cases.into_iter().enumerate() {
+        let invoker = FnInvoker::new()
+            .handler("list", |r: TaskRequest| async move {
+                let first = r.input["cursor"].is_null();
+                Ok(serde_json::json!({
+                    "kind": r.input["kind"],
+                    "tenants": [],
+                    "cursor": if first { serde_json::json!("page-2") } else { serde_json::Value::Null },
+                    "has_more": first,
+                    "started_at": "2026-11-21T10:00:00Z",
+                }))
+            })
+            .handler("report", |r: TaskRequest| async move { Ok(r.input) });
+        let invoker = Arc::new(invoker);
+        let machine = StateMachine::from_definition(&def).unwrap();
+        let runner = Runner::new(
+            machine,
+            Arc::new(VirtualClock::new(chrono::Utc::now())),
+            invoker.clone(),
+        );
+        let exec = runner.start(&format!("sweep-{n}"), input.clone());
+        let output = match exec.result().await {
+            ExecutionResult::Succeeded { output } => output,
+            other => panic!("{input}: {other:?}"),
+        };
+        assert_eq!(invoker.calls_to("list"), 2, "{input}: two pages");
+        assert_eq!(output["kind"], input["kind"]);
+        assert_eq!(
+            output["interval_minutes"].as_u64(),
+            minutes,
+            "{input}: {output}"
+        );
+        assert!(minutes.is_some() || output["interval_minutes"].is_null());
     }
 }
 

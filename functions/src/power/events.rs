@@ -611,9 +611,19 @@ async fn policy(deps: &Deps, tenant: Tenant, event: &PartnerEvent) -> Result<Pro
             at: now,
             details: None,
         };
-        record_all(deps, std::slice::from_ref(&a)).await?;
+        let recorded = record_all(deps, std::slice::from_ref(&a)).await;
         let mut p = processed(event, "policy_updated", 1);
         p.actions.push(a.report());
+        // The opt-out is a setting of the tenant's directories too: applied once the tenant
+        // record holds it (a redelivery is a duplicate and would not come back to it), even
+        // if the audit write above failed. Every directory's outcome, and any failure to
+        // reach them, is an action of its own; only a failed audit write fails the event.
+        let opt_out = updated.policy.maintenance_opt_out;
+        if opt_out != tenant.policy.maintenance_opt_out {
+            let applied = super::maintenance::apply(deps, &updated, opt_out, &a.actor, now).await?;
+            p.actions.extend(applied);
+        }
+        recorded?;
         return Ok(p);
     }
     Err(conflict(event).into())

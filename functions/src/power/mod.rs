@@ -7,7 +7,9 @@
 //! - [`fresh`]: a start or stop request's view of the desktop, described first;
 //! - [`fanout`]: `power.list_tenants`, `power.sweep_tenant`, `power.sweep_report` (the Step
 //!   Functions fan-out) and [`fanout::sweep_tenants`] (bounded concurrency in process);
-//! - [`usage`]: `power.usage`, the usage ledger per tenant and month.
+//! - [`usage`]: `power.usage`, the usage ledger per tenant and month;
+//! - [`maintenance`]: the tenant's maintenance opt-out, applied to its partner-tagged
+//!   directories when a policy event changes it.
 //!
 //! Every action writes an audit record and publishes an outbound event; both go through
 //! [`record`], which also returns the [`PowerAction`] the sandbox shows in its timeline.
@@ -15,6 +17,7 @@
 pub mod events;
 pub mod fanout;
 pub mod fresh;
+pub mod maintenance;
 pub mod observations;
 pub mod pace;
 pub mod record;
