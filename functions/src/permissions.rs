@@ -113,7 +113,16 @@ pub fn needs_of(route: &str) -> Option<Needs> {
         "power.partner_events" => {
             return Some(Needs {
                 partner: [STORE, &[PUBLISH, ASSUME]].concat(),
-                customer: vec!["workspaces:StartWorkspaces", "workspaces:StopWorkspaces"],
+                // Requests describe the desktop first; a changed maintenance opt-out is applied
+                // to the tenant's tagged directories.
+                customer: vec![
+                    "workspaces:DescribeWorkspaces",
+                    "workspaces:StartWorkspaces",
+                    "workspaces:StopWorkspaces",
+                    "workspaces:DescribeWorkspaceDirectories",
+                    "workspaces:DescribeTags",
+                    "workspaces:ModifyWorkspaceCreationProperties",
+                ],
             });
         }
         "power.sweep_tenant" => {
