@@ -318,3 +318,62 @@ async fn a_desktop_in_maintenance_is_left_alone_and_its_period_closed() {
     assert_eq!(w.calls(0, "WorkSpaces.StartWorkspaces"), 0);
     assert_eq!(audit_of(&w, ws).await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_recorded_by_an_earlier_steward_is_reindexed_once() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use steward_shared::model::SWEEP_INDEX_VERSION;
+    use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
+    // Desktop 0 AVAILABLE, 1 STOPPED and written as an earlier Steward did: outside the
+    // sweep index, the tenant without an index version.
+    let w = world_with(Spec {
+        accounts: 1,
+        per: 2,
+        registered: 2,
+        stopped: 1,
+        start: None,
+    })
+    .await;
+    w.emu.control().set_rate_limit(false);
+    let ids = power_common::registered_ids(&w.emu, &w.accounts[0]);
+    let tenant_id = w.tenants[0].tenant_id.clone();
+    w.deps
+        .store
+        .client()
+        .update_item()
+        .table_name(w.deps.store.table())
+        .key("pk", AttributeValue::S(format!("TENANT#{tenant_id}")))
+        .key("sk", AttributeValue::S(format!("WS#{}", ids[1])))
+        .update_expression("REMOVE gsi1pk, gsi1sk")
+        .send()
+        .await
+        .unwrap();
+    let mut t = w.tenant(0).await;
+    t.sweep_index = 0;
+    w.deps.store.update_tenant(&t).await.unwrap();
+    let indexed = || async {
+        collect_all(|p: PageRequest| w.deps.store.list_sweep_workspaces(&tenant_id, p))
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(
+        indexed().await,
+        1,
+        "the legacy STOPPED record is outside the index"
+    );
+
+    // The customer starts it from the console: the first sweep re-indexes and finds it.
+    w.console(0, &ids[1], true).await;
+    w.advance_minutes(5.0);
+    let s = idle_sweep(&w).await;
+    assert_eq!(s.looked_at, 2);
+    assert_eq!(s.drift, 1, "{:#?}", s.actions);
+    assert_eq!(indexed().await, 2);
+    assert_eq!(w.tenant(0).await.sweep_index, SWEEP_INDEX_VERSION);
+    // Once: the next sweep reads the index only (the records' versions do not move).
+    let before = w.record(0, &ids[0]).await.version;
+    w.advance_minutes(5.0);
+    idle_sweep(&w).await;
+    assert_eq!(w.record(0, &ids[0]).await.version, before);
+}

@@ -216,22 +216,30 @@ async fn workspaces_and_the_sparse_sweep_index(s: TestStore) {
     let got: BTreeSet<String> = sweep.iter().map(|w| w.workspace_id.to_string()).collect();
     assert_eq!(
         got, expected_sweep,
-        "the sweep reads exactly the MANUAL, power-relevant ones"
+        "the sweep reads exactly the MANUAL ones that are not TERMINATED"
     );
     assert!(sweep.iter().all(|w| w.running_mode == RunningMode::Manual));
 
-    // Stopping a desktop takes it out of the index; starting it puts it back.
+    // A STOPPED desktop stays in the index (it may be started outside Steward); a
+    // TERMINATED one leaves it; one seen again (STARTING) is back.
     // ws-00000002 is MANUAL and STARTING: in the index.
     let id = WorkspaceId::parse("ws-00000002").unwrap();
     let mut w = st.get_workspace(&acme, &id).await.unwrap().unwrap();
     assert!(got.contains(id.as_str()));
-    w.state = WorkspaceState::Stopped;
-    let w = st.update_workspace(&w).await.unwrap();
     let sweep_ids = |v: Vec<WorkspaceRecord>| {
         v.into_iter()
             .map(|w| w.workspace_id.to_string())
             .collect::<BTreeSet<_>>()
     };
+    w.state = WorkspaceState::Stopped;
+    let w = st.update_workspace(&w).await.unwrap();
+    let after = collect_all(|p| st.list_sweep_workspaces(&acme, p))
+        .await
+        .unwrap();
+    assert!(sweep_ids(after).contains(id.as_str()));
+    let mut gone = w.clone();
+    gone.state = WorkspaceState::Terminated;
+    let w = st.update_workspace(&gone).await.unwrap();
     let after = collect_all(|p| st.list_sweep_workspaces(&acme, p))
         .await
         .unwrap();

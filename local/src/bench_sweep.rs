@@ -256,6 +256,7 @@ pub fn bulk_tenant(a: &BulkAccount, now: chrono::DateTime<Utc>) -> Result<Tenant
         policy_stamps: Default::default(),
         status: TenantStatus::Active,
         last_error: None,
+        sweep_index: steward_shared::model::SWEEP_INDEX_VERSION,
         created_at: now,
         updated_at: now,
         version: 0,

@@ -193,12 +193,23 @@ pub struct Tenant {
     pub status: TenantStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<ErrorRecord>,
+    /// The shape of the sweep index this tenant's desktop records were last written in
+    /// ([`SWEEP_INDEX_VERSION`]). A tenant recorded by an earlier Steward may have desktop
+    /// records outside today's index (STOPPED ones were left out): its next sweep re-indexes
+    /// them once.
+    #[serde(default)]
+    pub sweep_index: u32,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Optimistic-concurrency version: 1 on creation, +1 on every write.
     #[serde(default)]
     pub version: u64,
 }
+
+/// The sweep index's present shape: every MANUAL desktop but the TERMINATED
+/// ([`WorkspaceRecord::needs_sweep`]). 0 (records without the field) was "MANUAL and not
+/// STOPPED, TERMINATING or TERMINATED".
+pub const SWEEP_INDEX_VERSION: u32 = 1;
 
 /// When and by which event a policy field was set; ordered by time, then event id (so two
 /// events of the same instant also converge).
@@ -242,6 +253,7 @@ impl Tenant {
             policy_stamps: BTreeMap::new(),
             status: TenantStatus::Onboarding,
             last_error: None,
+            sweep_index: SWEEP_INDEX_VERSION,
             created_at: now,
             updated_at: now,
             version: 0,

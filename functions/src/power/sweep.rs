@@ -34,14 +34,15 @@ use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::{BATCH, Described, WorkspacesGateway};
 use steward_shared::ids::{RegionName, WorkspaceId};
 use steward_shared::model::{
-    Actor, AuditOutcome, PowerPolicy, Tenant, Timestamp, WorkspaceRecord, WorkspaceState,
+    Actor, AuditOutcome, PowerPolicy, SWEEP_INDEX_VERSION, Tenant, Timestamp, WorkspaceRecord,
+    WorkspaceState,
 };
 use steward_shared::power::{GuardDecision, IdleDecision, guard_decision, idle_decision};
 use steward_shared::reconcile::{
     AvailablePeriod, Drift, Observation, Reconciled, Settled, reconcile,
 };
 use steward_shared::store::{
-    PageRequest, StoreError, UsageDelta, UsageStore, WorkspaceStore, collect_all,
+    PageRequest, StoreError, TenantStore, UsageDelta, UsageStore, WorkspaceStore, collect_all,
 };
 
 use super::SweepKind;
@@ -232,6 +233,9 @@ pub async fn sweep_tenant(
         tenant_id: tenant.tenant_id.to_string(),
         ..TenantSweep::default()
     };
+    if tenant.sweep_index < SWEEP_INDEX_VERSION {
+        reindex(deps, tenant).await?;
+    }
     let records = collect_all(|page: PageRequest| {
         let page = PageRequest {
             limit: Some(SWEEP_PAGE),
@@ -251,6 +255,33 @@ pub async fn sweep_tenant(
         sweep_region(deps, tenant, &region, records, kind, options, &mut out).await?;
     }
     Ok(out)
+}
+
+/// Puts a tenant recorded by an earlier Steward in today's sweep index, once: every desktop
+/// record that belongs there is written again (conditional on its version; the store
+/// writes the index keys), then the tenant is marked. A record that changed meanwhile was
+/// written by this version, index keys included; a lost race on the tenant only means the
+/// next sweep does it again, harmlessly.
+async fn reindex(deps: &Deps, tenant: &Tenant) -> Result<(), Error> {
+    let all = collect_all(|page: PageRequest| {
+        let page = PageRequest {
+            limit: Some(SWEEP_PAGE),
+            ..page
+        };
+        deps.store.list_workspaces(&tenant.tenant_id, page)
+    })
+    .await?;
+    let due: Vec<WorkspaceRecord> = all.into_iter().filter(|r| r.needs_sweep()).collect();
+    let written = deps.store.update_workspaces(&due).await?;
+    let conflicts = written.iter().filter(|w| w.is_err()).count();
+    if let Some(mut fresh) = deps.store.get_tenant(&tenant.tenant_id).await? {
+        fresh.sweep_index = SWEEP_INDEX_VERSION;
+        if let Err(e) = deps.store.update_tenant(&fresh).await {
+            tracing::info!(tenant = %tenant.tenant_id, error = %e, "sweep index version not recorded; the next sweep re-indexes again");
+        }
+    }
+    tracing::info!(tenant = %tenant.tenant_id, desktops = due.len(), conflicts, "re-indexed the tenant's desktops for the sweep");
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -10,8 +10,9 @@
 //! | usage (month)   | `TENANT#<id>`   | `USAGE#<yyyy-mm>#<ws>`    |                 |          |
 //! | event dedupe    | `TENANT#<id>`   | `EVENT#<event id>`        |                 |          |
 //!
-//! ¹ only while the desktop is MANUAL and in a power-relevant state: the index is sparse, so
-//! a sweep reads exactly the desktops it must look at. Dedupe records carry `expires_at`
+//! ¹ only while the desktop is MANUAL and not TERMINATED (STOPPED ones included: they can be
+//! started outside Steward): the index is sparse, so a sweep reads exactly the desktops it
+//! must look at. Dedupe records carry `expires_at`
 //! (epoch seconds), the table's TTL attribute.
 
 use aws_sdk_dynamodb::Client;
