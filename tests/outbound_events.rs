@@ -149,9 +149,19 @@ fn every_detail_type_has_a_schema_and_a_sample_that_fits_it() {
                 required.contains(&"workspaceId"),
                 "{dt}: workspaceId required"
             );
+        }
+        if dt.starts_with("Desktop ") {
             assert_eq!(
                 s["properties"]["workspaceId"]["type"], "string",
                 "{dt}: a desktop event names its desktop"
+            );
+        }
+        if dt.starts_with("Lifecycle Operation ") {
+            // An image copy has no desktop; every other operation names one.
+            assert_eq!(
+                s["properties"]["workspaceId"]["type"],
+                json!(["string", "null"]),
+                "{dt}: an operation names its desktop, or null for an image copy"
             );
         }
 

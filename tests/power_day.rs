@@ -86,20 +86,8 @@ async fn a_simulated_day_shows_every_power_action() {
     let published = w.sink.captured();
     let mut kinds = std::collections::BTreeSet::new();
     for e in &published {
-        let dt = e["DetailType"].as_str().expect("a detail type");
-        kinds.insert(dt.to_owned());
-        let slug = dt.to_lowercase().replace(' ', "-");
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("../events/schemas/outbound/{slug}.json"));
-        let schema: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).expect("a schema")).unwrap();
-        let v = jsonschema::options()
-            .should_validate_formats(true)
-            .build(&schema)
-            .unwrap();
-        let problems: Vec<String> = v.iter_errors(&e["Detail"]).map(|p| p.to_string()).collect();
-        assert!(problems.is_empty(), "{dt}: {problems:?} in {}", e["Detail"]);
-        assert_eq!(e["Source"], "steward");
+        kinds.insert(e["DetailType"].as_str().unwrap_or_default().to_owned());
+        power_common::assert_follows_schema(e);
     }
     for dt in [
         "Desktop Available",

@@ -221,6 +221,9 @@ async fn requests_act_on_the_service_not_on_the_table() {
     let did: Vec<&str> = p.actions.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(did, ["drift", "start"]);
     assert!(p.actions[0].reason.starts_with("stopped outside Steward"));
+    for e in w.sink.captured() {
+        power_common::assert_follows_schema(&e);
+    }
     // Steward's start, seen STARTING and then AVAILABLE, is never drift; its completion is.
     w.advance_minutes(1.0);
     let s = idle_sweep(&w).await;
@@ -376,4 +379,80 @@ async fn a_tenant_recorded_by_an_earlier_steward_is_reindexed_once() {
     w.advance_minutes(5.0);
     idle_sweep(&w).await;
     assert_eq!(w.record(0, &ids[0]).await.version, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_created_on_command_is_reported_when_it_is_available() {
+    let w = world_with(Spec {
+        accounts: 1,
+        per: 1,
+        registered: 1,
+        stopped: 0,
+        start: None,
+    })
+    .await;
+    w.emu.control().set_rate_limit(false);
+    let ws = power_common::registered_ids(&w.emu, &w.accounts[0])[0].clone();
+    idle_sweep(&w).await;
+    let quiet = w.calls(0, "WorkSpaces.DescribeWorkspaceImages");
+    let r = steward_functions::lifecycle::commands::process(
+        &w.event(
+            "image-1",
+            "Lifecycle Image Create Requested",
+            0,
+            json!({"workspaceId": ws, "occurredAt": w.now(), "name": "golden-2026-12",
+                "description": "December golden image"}),
+        ),
+        &w.deps,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.result, "succeeded");
+    let image = r.created[0].clone();
+    let pending = w.tenant(0).await.pending_images;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].image_id.as_str(), image);
+    // Described by every sweep while PENDING (the emulator takes 45 min), reported once.
+    let mut reported = Vec::new();
+    let mut sweeps = 0;
+    while reported.is_empty() && sweeps < 12 {
+        w.advance_minutes(5.0);
+        let s = idle_sweep(&w).await;
+        sweeps += 1;
+        reported.extend(
+            s.actions
+                .into_iter()
+                .filter(|a| a.action == "operation_completed"),
+        );
+    }
+    assert_eq!(reported.len(), 1, "after {sweeps} sweeps");
+    assert!(
+        reported[0]
+            .reason
+            .contains(&format!("image_create of image {image}"))
+            && reported[0].reason.contains("requested by event image-1"),
+        "{}",
+        reported[0].reason
+    );
+    assert_eq!(reported[0].workspace, ws);
+    assert!(w.tenant(0).await.pending_images.is_empty());
+    let described = w.calls(0, "WorkSpaces.DescribeWorkspaceImages") - quiet;
+    assert_eq!(described, sweeps as u64, "one call per sweep while pending");
+    // Nothing pending: no more image calls.
+    w.advance_minutes(5.0);
+    idle_sweep(&w).await;
+    assert_eq!(
+        w.calls(0, "WorkSpaces.DescribeWorkspaceImages") - quiet,
+        sweeps as u64
+    );
+    // The event follows its schema.
+    let published: Vec<_> = w
+        .sink
+        .captured()
+        .into_iter()
+        .filter(|e| e["DetailType"] == "Lifecycle Operation Completed")
+        .collect();
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0]["Detail"]["imageId"], image.as_str());
+    power_common::assert_follows_schema(&published[0]);
 }

@@ -257,6 +257,7 @@ pub fn bulk_tenant(a: &BulkAccount, now: chrono::DateTime<Utc>) -> Result<Tenant
         status: TenantStatus::Active,
         last_error: None,
         sweep_index: steward_shared::model::SWEEP_INDEX_VERSION,
+        pending_images: Vec::new(),
         created_at: now,
         updated_at: now,
         version: 0,

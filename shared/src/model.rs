@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{
-    AccountId, BundleId, DirectoryId, ExternalId, OpaqueId, RegionName, RoleArn, TenantId,
+    AccountId, BundleId, DirectoryId, ExternalId, ImageId, OpaqueId, RegionName, RoleArn, TenantId,
     WorkspaceId,
 };
 use crate::validate::{self, Problem, ValidationError};
@@ -199,6 +199,10 @@ pub struct Tenant {
     /// them once.
     #[serde(default)]
     pub sweep_index: u32,
+    /// Image operations Steward started whose end the sweeps have not seen yet (at most
+    /// [`PendingImage::KEPT`], oldest dropped first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_images: Vec<PendingImage>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     /// Optimistic-concurrency version: 1 on creation, +1 on every write.
@@ -210,6 +214,47 @@ pub struct Tenant {
 /// ([`WorkspaceRecord::needs_sweep`]). 0 (records without the field) was "MANUAL and not
 /// STOPPED, TERMINATING or TERMINATED".
 pub const SWEEP_INDEX_VERSION: u32 = 1;
+
+/// An image operation (CreateWorkspaceImage, CopyWorkspaceImage) the service accepted and
+/// finishes later: the sweeps describe the image until it is AVAILABLE or ERROR and report
+/// the end (`Lifecycle Operation Completed` / `Failed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingImage {
+    pub image_id: ImageId,
+    pub region: RegionName,
+    pub operation: ImageOperation,
+    /// The lifecycle command's event id.
+    pub event_id: String,
+    pub requested_at: Timestamp,
+    /// The desktop an image was created from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<WorkspaceId>,
+}
+
+impl PendingImage {
+    /// How many a tenant keeps: a partner creating images faster than the service finishes
+    /// them loses the oldest completions, never the tenant record's size limit.
+    pub const KEPT: usize = 100;
+    /// How long an image may stay pending before it is reported failed: the service's
+    /// slowest image operation (an import) takes a few hours.
+    pub const PATIENCE_MINUTES: i64 = 24 * 60;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ImageOperation {
+    Create,
+    Copy,
+}
+
+impl ImageOperation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageOperation::Create => "image_create",
+            ImageOperation::Copy => "image_copy",
+        }
+    }
+}
 
 /// When and by which event a policy field was set; ordered by time, then event id (so two
 /// events of the same instant also converge).
@@ -254,6 +299,7 @@ impl Tenant {
             status: TenantStatus::Onboarding,
             last_error: None,
             sweep_index: SWEEP_INDEX_VERSION,
+            pending_images: Vec::new(),
             created_at: now,
             updated_at: now,
             version: 0,

@@ -19,8 +19,8 @@
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 
 use crate::model::{
-    AvailableSinceSource, Month, PowerPolicy, RunningMode, StewardAction, StewardCall, Timestamp,
-    WorkspaceRecord, WorkspaceState,
+    AvailableSinceSource, Month, PendingImage, PowerPolicy, RunningMode, StewardAction,
+    StewardCall, Timestamp, WorkspaceRecord, WorkspaceState,
 };
 
 /// What DescribeWorkspaces said about the desktop.
@@ -248,6 +248,47 @@ pub fn reconcile(
         closed,
         gone: matches!(seen, Observation::Absent),
         settled,
+    }
+}
+
+/// A WorkSpaces image's state (the wire names); an unknown one counts as still working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum ImageState {
+    Available,
+    Pending,
+    Error,
+}
+
+/// How a pending image operation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageEnd {
+    /// The image is AVAILABLE.
+    Available,
+    /// The image is in ERROR.
+    Error,
+    /// DescribeWorkspaceImages no longer returns it (deleted, or the copy was refused).
+    Gone,
+    /// Still not done after [`PendingImage::PATIENCE_MINUTES`].
+    TimedOut,
+}
+
+/// What one description of a pending image (`state`: its wire state, `None` when not
+/// returned) says about the operation at `now`; `None` while it is still working.
+pub fn image_end(p: &PendingImage, state: Option<&str>, now: Timestamp) -> Option<ImageEnd> {
+    let Some(state) = state else {
+        return Some(ImageEnd::Gone);
+    };
+    let parsed = serde_json::from_value::<ImageState>(serde_json::Value::String(state.to_owned()));
+    match parsed {
+        Ok(ImageState::Available) => Some(ImageEnd::Available),
+        Ok(ImageState::Error) => Some(ImageEnd::Error),
+        Ok(ImageState::Pending) | Err(_)
+            if now - p.requested_at > Duration::minutes(PendingImage::PATIENCE_MINUTES) =>
+        {
+            Some(ImageEnd::TimedOut)
+        }
+        Ok(ImageState::Pending) | Err(_) => None,
     }
 }
 
@@ -692,6 +733,33 @@ mod tests {
                 to: t(48 * 60),
                 uncertainty: Duration::minutes(48 * 60 - 60),
             })
+        );
+    }
+
+    #[test]
+    fn image_operations_end_available_in_error_gone_or_late() {
+        use crate::ids::{ImageId, RegionName};
+        use crate::model::ImageOperation;
+        let p = PendingImage {
+            image_id: ImageId::parse("wsi-abc123def").unwrap(),
+            region: RegionName::parse("us-east-1").unwrap(),
+            operation: ImageOperation::Create,
+            event_id: "evt-1".into(),
+            requested_at: t(0),
+            workspace_id: None,
+        };
+        assert_eq!(image_end(&p, Some("PENDING"), t(30)), None);
+        assert_eq!(
+            image_end(&p, Some("AVAILABLE"), t(50)),
+            Some(ImageEnd::Available)
+        );
+        assert_eq!(image_end(&p, Some("ERROR"), t(50)), Some(ImageEnd::Error));
+        assert_eq!(image_end(&p, None, t(50)), Some(ImageEnd::Gone));
+        assert_eq!(image_end(&p, Some("SOMETHING_NEW"), t(50)), None);
+        let late = PendingImage::PATIENCE_MINUTES + 1;
+        assert_eq!(
+            image_end(&p, Some("PENDING"), t(late)),
+            Some(ImageEnd::TimedOut)
         );
     }
 

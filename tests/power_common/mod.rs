@@ -242,3 +242,29 @@ impl World {
         })
     }
 }
+
+/// Asserts that an entry the sink captured follows its published schema
+/// (`events/schemas/outbound/<detail type as a slug>.json`) and came from Steward.
+pub fn assert_follows_schema(entry: &Value) {
+    let dt = entry["DetailType"].as_str().expect("a detail type");
+    let slug = dt.to_lowercase().replace(' ', "-");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../events/schemas/outbound/{slug}.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{dt}: no schema at {}: {e}", path.display()));
+    let schema: Value = serde_json::from_str(&text).unwrap();
+    let v = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let problems: Vec<String> = v
+        .iter_errors(&entry["Detail"])
+        .map(|p| p.to_string())
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "{dt}: {problems:?} in {}",
+        entry["Detail"]
+    );
+    assert_eq!(entry["Source"], "steward");
+}

@@ -31,8 +31,8 @@ use steward_shared::lifecycle::{
     check_tag_changes, region_of,
 };
 use steward_shared::model::{
-    Actor, AuditOutcome, AuditRecord, ErrorRecord, RunningMode, StewardAction, StewardCall, Tenant,
-    TenantStatus, Timestamp, WorkspaceRecord, WorkspaceState,
+    Actor, AuditOutcome, AuditRecord, ErrorRecord, ImageOperation, PendingImage, RunningMode,
+    StewardAction, StewardCall, Tenant, TenantStatus, Timestamp, WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::store::{
     AuditStore, Claim, DedupeStore, PageRequest, StoreError, TenantStore, WorkspaceStore,
@@ -596,6 +596,19 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
                 &tenant.partner_tag,
             )
             .await?;
+            crate::power::images::remember(
+                deps,
+                &tenant.tenant_id,
+                PendingImage {
+                    image_id: image.clone(),
+                    region: ds[0].record.region.clone(),
+                    operation: ImageOperation::Create,
+                    event_id: e.event_id.to_string(),
+                    requested_at: deps.now(),
+                    workspace_id: Some(d.workspace_id.clone()),
+                },
+            )
+            .await;
             let mut done = Done::one(
                 d.workspace_id.as_str(),
                 format!("image {image} ({}) created from the desktop", d.name),
@@ -618,6 +631,19 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
                 &tenant.partner_tag,
             )
             .await?;
+            crate::power::images::remember(
+                deps,
+                &tenant.tenant_id,
+                PendingImage {
+                    image_id: image.clone(),
+                    region: target_region.clone(),
+                    operation: ImageOperation::Copy,
+                    event_id: e.event_id.to_string(),
+                    requested_at: deps.now(),
+                    workspace_id: None,
+                },
+            )
+            .await;
             let mut done = Done::one(
                 d.image_id.as_str(),
                 format!("copied from {source_region} to {target_region} as {image}"),

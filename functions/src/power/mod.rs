@@ -5,6 +5,7 @@
 //! - [`sweep`]: one tenant's idle or guard sweep (reconcile, decide, stop in batches of 25);
 //! - [`observations`]: drift and completion events, from what reconciliation saw;
 //! - [`fresh`]: a start or stop request's view of the desktop, described first;
+//! - [`images`]: image operations Steward started, and their completion events;
 //! - [`fanout`]: `power.list_tenants`, `power.sweep_tenant`, `power.sweep_report` (the Step
 //!   Functions fan-out) and [`fanout::sweep_tenants`] (bounded concurrency in process);
 //! - [`usage`]: `power.usage`, the usage ledger per tenant and month;
@@ -17,6 +18,7 @@
 pub mod events;
 pub mod fanout;
 pub mod fresh;
+pub mod images;
 pub mod maintenance;
 pub mod observations;
 pub mod pace;

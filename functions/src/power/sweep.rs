@@ -523,6 +523,18 @@ async fn sweep_region(
     deps.store.add_usages(&usage).await?;
     out.actions.extend(actions.iter().map(Action::report));
     out.events_unpublished += record_all(deps, &actions).await?;
+    // Image operations that ended (no call when none is pending in this Region). Their
+    // failure to be described leaves them pending for the next sweep.
+    match super::images::settle(deps, tenant, region, clients.workspaces(), &actor).await {
+        Ok((calls, ended)) => {
+            out.api_calls += calls;
+            out.completed += ended.len();
+            out.actions.extend(ended);
+        }
+        Err(e) => {
+            tracing::warn!(tenant = %tenant.tenant_id, %region, error = %e, "pending images not described; the next sweep tries again");
+        }
+    }
     Ok(())
 }
 

@@ -240,6 +240,21 @@ pub async fn image(client: &Client, id: &ImageId) -> Result<Option<ImageView>, A
     Ok(page.images().iter().find_map(image_view))
 }
 
+/// DescribeWorkspaceImages for `ids`, 25 per call (the service's limit): the images found.
+pub async fn images(client: &Client, ids: &[ImageId]) -> Result<Vec<ImageView>, AwsError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(25) {
+        let page = client
+            .describe_workspace_images()
+            .set_image_ids(Some(chunk.iter().map(|i| i.to_string()).collect()))
+            .send()
+            .await
+            .map_err(err("DescribeWorkspaceImages"))?;
+        out.extend(page.images().iter().filter_map(image_view));
+    }
+    Ok(out)
+}
+
 pub struct ImportSpec<'a> {
     pub ec2_image_id: &'a str,
     pub ingestion_process: &'a str,
