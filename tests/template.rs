@@ -435,21 +435,24 @@ fn each_sweep_schedule_reports_against_its_own_interval() {
     );
 
     // The tenant sweep's interval (the most an observed transition can be off by) is the
-    // idle sweep's, the more frequent one.
-    let env = &t["Resources"]["PowerSweepTenantFunction"]["Properties"]["Environment"]["Variables"];
+    // idle sweep's, the more frequent one; start and stop requests reconcile with it too.
     let idle = rate_minutes(&resolve(
         &t,
         &events["IdleSchedule"]["Properties"]["Schedule"],
         &defaults,
     ));
-    assert_eq!(
-        resolve(&t, &env["STEWARD_SWEEP_INTERVAL_MINUTES"], &defaults),
-        idle.to_string()
-    );
-    assert!(is_ref(
-        &env["STEWARD_SWEEP_INTERVAL_MINUTES"],
-        "IdleSweepMinutes"
-    ));
+    for function in ["PowerSweepTenantFunction", "PowerPartnerEventsFunction"] {
+        let env = &t["Resources"][function]["Properties"]["Environment"]["Variables"];
+        assert_eq!(
+            resolve(&t, &env["STEWARD_SWEEP_INTERVAL_MINUTES"], &defaults),
+            idle.to_string(),
+            "{function}"
+        );
+        assert!(
+            is_ref(&env["STEWARD_SWEEP_INTERVAL_MINUTES"], "IdleSweepMinutes"),
+            "{function}"
+        );
+    }
 }
 
 /// The sweep machine of `template.yaml`, run on the local Step Functions runner with stub

@@ -463,7 +463,7 @@ async fn stop(
                         undo_stop(deps, &ws, &before).await;
                         let (code, message) = match other {
                             Some(ItemOutcome::Failed { code, message }) => (code, message),
-                            _ => ("Unknown".to_owned(), "no outcome".to_owned()),
+                            _ => (names::AWS.to_owned(), "no outcome".to_owned()),
                         };
                         actions.push(act(
                             format!("StopWorkspaces refused the desktop: {code}"),

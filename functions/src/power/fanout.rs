@@ -226,7 +226,14 @@ pub struct ReportInput {
 pub async fn sweep_report(event: Value, deps: &Deps) -> Result<Value, Error> {
     let input: ReportInput = parse_input(event)?;
     let now = deps.now();
-    let interval = input.interval_minutes.unwrap_or(5).max(1);
+    // Started by hand without an interval: the template's default for that schedule.
+    let interval = input
+        .interval_minutes
+        .unwrap_or(match input.kind {
+            SweepKind::Idle => 5,
+            SweepKind::Guard => 15,
+        })
+        .max(1);
     let seconds = (now - input.started_at).num_milliseconds() as f64 / 1000.0;
     let overrun = seconds > (interval * 60) as f64;
     // EMF: one JSON line on stdout.

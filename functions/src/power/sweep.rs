@@ -505,7 +505,11 @@ async fn sweep_region(
                         tenant: &tenant.tenant_id,
                         workspace: Some(ws),
                         actor: actor.clone(),
-                        action: "stop",
+                        action: if stop.hard_limit {
+                            "hard_limit_stop"
+                        } else {
+                            "stop"
+                        },
                         reason: format!("{} — StopWorkspaces refused it: {code}", stop.reason),
                         outcome: failed(&code, message),
                         detail_type: ot::DESKTOP_POWER_FAILED,
