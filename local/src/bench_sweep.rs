@@ -383,31 +383,27 @@ async fn seed(
         // The emulator stopped the last ones by id.
         let first_stopped = ids.len().saturating_sub(stopped_per_tenant(cfg));
         for (i, id) in ids.iter().enumerate() {
-            if i >= first_stopped {
-                // Stopped by Steward's idle sweep an hour ago, as the registry shows it.
-                let mut r = WorkspaceRecord::new(
-                    tenant.tenant_id.clone(),
-                    WorkspaceId::parse(id.as_str()).map_err(setup("workspace id"))?,
-                    tenant.regions[0].clone(),
-                    DirectoryId::parse(a.directory_id.as_str()).map_err(setup("directory"))?,
-                    RunningMode::Manual,
-                    WorkspaceState::Stopped,
-                    now - chrono::Duration::minutes(3),
-                );
-                r.last_activity_at = Some(now - chrono::Duration::hours(2));
-                records.push(r);
-                stopped_before += 1;
-                continue;
-            }
+            let stopped = i >= first_stopped;
             let mut r = WorkspaceRecord::new(
                 tenant.tenant_id.clone(),
                 WorkspaceId::parse(id.as_str()).map_err(setup("workspace id"))?,
                 tenant.regions[0].clone(),
                 DirectoryId::parse(a.directory_id.as_str()).map_err(setup("directory"))?,
                 RunningMode::Manual,
-                WorkspaceState::Available,
+                if stopped {
+                    WorkspaceState::Stopped
+                } else {
+                    WorkspaceState::Available
+                },
                 now - chrono::Duration::minutes(3),
             );
+            if stopped {
+                // Stopped by Steward's idle sweep a while ago, as the registry shows it.
+                r.last_activity_at = Some(now - chrono::Duration::hours(2));
+                records.push(r);
+                stopped_before += 1;
+                continue;
+            }
             r.available_since = Some(now - chrono::Duration::hours(3));
             r.available_since_source = Some(AvailableSinceSource::Observed);
             if i % idle_every == 0 {

@@ -251,6 +251,17 @@ async fn start(
                     failed(names::INVALID_STATE, format!("state {}", state.as_str())),
                     ot::DESKTOP_POWER_FAILED,
                 ),
+                // This request's own start, accepted in an attempt that lost its write.
+                StartDecision::ExtendLease { lease_until } if accepted.is_some() => {
+                    ws.lease_until = lease_until;
+                    (
+                        "started",
+                        "start",
+                        lease_reason(lease_until, WorkspaceState::Stopped),
+                        AuditOutcome::Succeeded,
+                        ot::DESKTOP_STARTING,
+                    )
+                }
                 StartDecision::ExtendLease { lease_until } => {
                     ws.lease_until = lease_until;
                     (

@@ -10,7 +10,8 @@
 //!   Functions fan-out) and [`fanout::sweep_tenants`] (bounded concurrency in process);
 //! - [`usage`]: `power.usage`, the usage ledger per tenant and month;
 //! - [`maintenance`]: the tenant's maintenance opt-out, applied to its partner-tagged
-//!   directories when a policy event changes it.
+//!   directories when a policy event changes it;
+//! - [`pace`]: each tenant's token bucket, so a sweep stays under the service's rate limit.
 //!
 //! Every action writes an audit record and publishes an outbound event; both go through
 //! [`record`], which also returns the [`PowerAction`] the sandbox shows in its timeline.
