@@ -162,13 +162,38 @@ pub fn diagnostic(err: &Error) -> Diagnostic {
     }
 }
 
-/// Reads a handler's input, naming the first thing wrong with it.
+/// Reads a handler's input, naming the first thing wrong with it and quoting nothing it was
+/// sent ([`steward_shared::redact`]): a key on the way that is not a plain name is shown as
+/// `?`.
 pub fn parse_input<T: serde::de::DeserializeOwned>(event: Value) -> Result<T, Error> {
+    use serde_path_to_error::Segment;
     serde_path_to_error::deserialize(event).map_err(|e| {
-        let path = e.path().to_string();
+        let mut path = String::new();
+        for segment in e.path().iter() {
+            match segment {
+                Segment::Seq { index } => path.push_str(&format!("[{index}]")),
+                Segment::Map { key } | Segment::Enum { variant: key } => {
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(if steward_shared::redact::is_plain_name(key) {
+                        key
+                    } else {
+                        "?"
+                    });
+                }
+                Segment::Unknown => path.push_str(".?"),
+            }
+        }
+        if path.is_empty() {
+            path.push('.');
+        }
         Error::refused(
             steward_shared::error::names::VALIDATION,
-            format!("invalid input at `{path}`: {}", e.into_inner()),
+            format!(
+                "invalid input at `{path}`: {}",
+                steward_shared::redact::serde_message(&e.into_inner().to_string())
+            ),
         )
     })
 }

@@ -47,9 +47,11 @@ pub const MAX_LEASE_MINUTES: u32 = 48 * 60;
 pub enum Rejection {
     #[error("not an EventBridge event: {0}")]
     MalformedEnvelope(String),
-    #[error("event source {0:?} is not the partner event source")]
+    /// The source, described (never quoted: see [`crate::redact`]).
+    #[error("the event source ({0}) is not the partner event source")]
     UnknownSource(String),
-    #[error("unknown detail-type {0:?}")]
+    /// The detail-type, described.
+    #[error("the detail-type ({0}) is not one Steward handles")]
     UnknownDetailType(String),
     #[error("malformed detail: {0}")]
     MalformedDetail(String),
@@ -341,11 +343,14 @@ impl PartnerEvent {
 
     /// Parses and checks an EventBridge event from a partner backend.
     pub fn parse(event: &Value, partner_source: &str, now: Timestamp) -> Result<Self, Rejection> {
-        let env: Envelope = serde_json::from_value(event.clone())
-            .map_err(|e| Rejection::MalformedEnvelope(e.to_string()))?;
+        let env: Envelope = serde_json::from_value(event.clone()).map_err(|e| {
+            Rejection::MalformedEnvelope(crate::redact::serde_message(&e.to_string()))
+        })?;
         let event_id = OpaqueId::parse_at("id", env.id)?;
         if env.source != partner_source {
-            return Err(Rejection::UnknownSource(truncate(&env.source)));
+            return Err(Rejection::UnknownSource(crate::redact::described(
+                &env.source,
+            )));
         }
         use detail_types::*;
         let kind = match env.detail_type.as_str() {
@@ -379,7 +384,11 @@ impl PartnerEvent {
                 d.policy.check_ranges()?;
                 PartnerEventKind::PolicyUpdated(d)
             }
-            other => return Err(Rejection::UnknownDetailType(truncate(other))),
+            other => {
+                return Err(Rejection::UnknownDetailType(crate::redact::described(
+                    other,
+                )));
+            }
         };
         let event = Self { event_id, kind };
         let ahead = event.occurred_at() - now;
@@ -390,10 +399,6 @@ impl PartnerEvent {
     }
 }
 
-fn truncate(s: &str) -> String {
-    s.chars().take(128).collect()
-}
-
 /// Deserialises a detail; a field that fails its check keeps its name (`detail.<field>`).
 fn detail<T: DeserializeOwned>(value: &Value) -> Result<T, Rejection> {
     if !value.is_object() {
@@ -401,7 +406,8 @@ fn detail<T: DeserializeOwned>(value: &Value) -> Result<T, Rejection> {
             "detail must be a JSON object".into(),
         ));
     }
-    serde_json::from_value(value.clone()).map_err(|e| Rejection::MalformedDetail(e.to_string()))
+    serde_json::from_value(value.clone())
+        .map_err(|e| Rejection::MalformedDetail(crate::redact::serde_message(&e.to_string())))
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod model;
 pub mod onboarding;
 pub mod power;
 pub mod reconcile;
+pub mod redact;
 pub mod store;
 pub mod validate;
 

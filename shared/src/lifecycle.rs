@@ -349,11 +349,8 @@ fn detail<T: DeserializeOwned>(value: &Value) -> Result<T, Rejection> {
             "detail must be a JSON object".into(),
         ));
     }
-    serde_json::from_value(value.clone()).map_err(|e| Rejection::MalformedDetail(e.to_string()))
-}
-
-fn truncate(s: &str) -> String {
-    s.chars().take(128).collect()
+    serde_json::from_value(value.clone())
+        .map_err(|e| Rejection::MalformedDetail(crate::redact::serde_message(&e.to_string())))
 }
 
 fn count(field: &'static str, n: usize, max: usize) -> Result<(), ValidationError> {
@@ -374,11 +371,14 @@ impl LifecycleEvent {
 
     /// Parses and checks a lifecycle command from a partner backend.
     pub fn parse(event: &Value, partner_source: &str, now: Timestamp) -> Result<Self, Rejection> {
-        let env: Envelope = serde_json::from_value(event.clone())
-            .map_err(|e| Rejection::MalformedEnvelope(e.to_string()))?;
+        let env: Envelope = serde_json::from_value(event.clone()).map_err(|e| {
+            Rejection::MalformedEnvelope(crate::redact::serde_message(&e.to_string()))
+        })?;
         let event_id = OpaqueId::parse_at("id", env.id)?;
         if env.source != partner_source {
-            return Err(Rejection::UnknownSource(truncate(&env.source)));
+            return Err(Rejection::UnknownSource(crate::redact::described(
+                &env.source,
+            )));
         }
         use detail_types::*;
         let d = &env.detail;
@@ -466,7 +466,11 @@ impl LifecycleEvent {
                 validate::max_items("detail.set", c.set.len(), 49)?;
                 Command::UpdateTags(c)
             }
-            other => return Err(Rejection::UnknownDetailType(truncate(other))),
+            other => {
+                return Err(Rejection::UnknownDetailType(crate::redact::described(
+                    other,
+                )));
+            }
         };
         let common: Common = detail(d)?;
         let ahead = common.occurred_at - now;

@@ -391,7 +391,10 @@ fn answer<T: serde::de::DeserializeOwned>(what: &str, v: &Value) -> Result<T, Er
     serde_json::from_value(v.clone()).map_err(|e| {
         Error::refused(
             names::INVALID_SELECTION,
-            format!("the customer's {what} answer is not usable: {e}"),
+            format!(
+                "the customer's {what} answer is not usable: {}",
+                steward_shared::redact::serde_message(&e.to_string())
+            ),
         )
     })
 }
