@@ -61,8 +61,12 @@ pub use steward_functions::power::PowerAction;
 pub struct Report {
     pub tenants: Vec<TenantSummary>,
     pub power_actions: Vec<PowerAction>,
-    /// AWS calls the sandbox served, per `Service.Operation` (all accounts).
+    /// AWS calls the sandbox served, per `Service.Operation` (all accounts), refused and
+    /// throttled ones included.
     pub api_calls: BTreeMap<String, u64>,
+    /// Of those, the calls answered with an error (throttling included), per operation;
+    /// operations with none are left out.
+    pub api_errors: BTreeMap<String, u64>,
     pub timeline: Vec<Event>,
 }
 
@@ -141,6 +145,7 @@ async fn demo_on(sb: &Sandbox, desktops: u32) -> Result<Report, DemoError> {
         tenants: summarise(&sb.deps.store).await?,
         power_actions,
         api_calls: api_calls(sb),
+        api_errors: api_errors(sb),
         timeline,
     })
 }
@@ -155,6 +160,7 @@ async fn lifecycle_on(sb: &Sandbox, desktops: u32) -> Result<Report, DemoError> 
         tenants: summarise(&sb.deps.store).await?,
         power_actions: Vec::new(),
         api_calls: api_calls(sb),
+        api_errors: api_errors(sb),
         timeline,
     })
 }
@@ -284,6 +290,16 @@ fn step_detail(output: &Value) -> String {
     } else {
         format!("  ({})", parts.join(", "))
     }
+}
+
+fn api_errors(sb: &Sandbox) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for ops in sb.control().counters().values() {
+        for (op, count) in ops.iter().filter(|(_, c)| c.errors > 0) {
+            *out.entry(op.clone()).or_insert(0) += count.errors;
+        }
+    }
+    out
 }
 
 fn api_calls(sb: &Sandbox) -> BTreeMap<String, u64> {
@@ -429,6 +445,11 @@ mod tests {
         assert!(json["tenants"][0]["workspaces"].is_object());
         assert!(json["power_actions"].is_array());
         assert!(json["api_calls"].is_object());
+        assert!(json["api_errors"].is_object());
+        // Errors are a part of the calls, operation by operation.
+        for (op, errors) in &report.api_errors {
+            assert!(report.api_calls.get(op) >= Some(errors), "{op}");
+        }
         assert!(render(&report).contains("tenant demo-customer: Active"));
     }
 }
