@@ -578,3 +578,62 @@ fn a_sample_of_the_wrong_shape_is_refused_by_the_input_check() {
     let err = (route.input)(serde_json::json!({"detail-type": "Session Started"})).unwrap_err();
     assert_eq!(err.name(), "Steward.EventRejected");
 }
+
+/// The README's architecture picture (chapter 9) shows every state machine of the template
+/// and every family of its functions, so it cannot drift from what is deployed.
+#[test]
+fn the_readme_architecture_shows_every_state_machine_and_function_family() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let start = readme.find("## 9. Architecture").expect("chapter 9");
+    let block = &readme[start..];
+    let block = &block[..block.find("\n```\n").expect("the diagram's end")];
+    let t = template();
+    let resources = t["Resources"].as_mapping().expect("Resources");
+    // `PowerSweepStateMachine` → "Power sweep state machine".
+    let label = |name: &str| {
+        let mut words = String::new();
+        for (i, c) in name.chars().enumerate() {
+            if c.is_uppercase() && i > 0 {
+                words.push(' ');
+            }
+            words.push(if i == 0 { c } else { c.to_ascii_lowercase() });
+        }
+        words
+    };
+    let mut machines = 0;
+    for (name, r) in resources {
+        let name = name.as_str().unwrap_or_default();
+        if r["Type"].as_str() == Some("AWS::Serverless::StateMachine") {
+            machines += 1;
+            let shown = label(name.trim_end_matches("StateMachine"));
+            assert!(
+                block.contains(&format!("{shown} state machine")),
+                "{name} is not in the README's architecture picture"
+            );
+        }
+    }
+    assert_eq!(machines, 4);
+    // Function families by resource-name prefix, and what the picture calls them.
+    let families = [
+        ("Onboarding", "Onboarding step λs"),
+        ("PowerPartnerEvents", "Partner events λ"),
+        ("PowerSweepTenant", "sweep tenant"),
+        ("Lifecycle", "Lifecycle commands λ"),
+        ("Query", "Query λ"),
+        ("Offboard", "Offboarding λs"),
+        ("Golden", "Golden image λs"),
+    ];
+    for (name, r) in resources {
+        let name = name.as_str().unwrap_or_default();
+        if r["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let family = families
+            .iter()
+            .find(|(prefix, _)| name.starts_with(prefix))
+            .or_else(|| name.starts_with("Power").then_some(&families[2]));
+        let (_, shown) = family.unwrap_or_else(|| panic!("{name}: a function of no family"));
+        assert!(block.contains(shown), "{name}: '{shown}' is not in the picture");
+    }
+}
