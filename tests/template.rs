@@ -634,6 +634,9 @@ fn the_readme_architecture_shows_every_state_machine_and_function_family() {
             .find(|(prefix, _)| name.starts_with(prefix))
             .or_else(|| name.starts_with("Power").then_some(&families[2]));
         let (_, shown) = family.unwrap_or_else(|| panic!("{name}: a function of no family"));
-        assert!(block.contains(shown), "{name}: '{shown}' is not in the picture");
+        assert!(
+            block.contains(shown),
+            "{name}: '{shown}' is not in the picture"
+        );
     }
 }
