@@ -6,6 +6,8 @@
 
 mod power_common;
 
+use steward_functions::power::events::EventOutcome;
+
 use power_common::{World, world};
 use serde_json::json;
 use steward_functions::power::events::{Processed, process};
@@ -141,7 +143,7 @@ async fn opting_in_and_out_sets_the_directory_once_per_change() {
     // Opting out: the directory already has maintenance off, so nothing is called, and the
     // partner is told so.
     let p = opt_out(&w, "mm-1", true).await;
-    assert_eq!(p.result, "policy_updated");
+    assert_eq!(p.result, EventOutcome::PolicyUpdated);
     assert!(w.tenant(0).await.policy.maintenance_opt_out);
     assert_eq!(w.calls(0, MODIFY), 0);
     assert_eq!(
@@ -158,7 +160,7 @@ async fn opting_in_and_out_sets_the_directory_once_per_change() {
     );
     let p = process(&opt_in, &w.deps).await.unwrap();
     w.advance_minutes(1.0);
-    assert_eq!(p.result, "policy_updated");
+    assert_eq!(p.result, EventOutcome::PolicyUpdated);
     assert!(!w.tenant(0).await.policy.maintenance_opt_out);
     assert_eq!(w.calls(0, MODIFY), 1);
     assert_eq!(maintenance_mode(&w, &dir).await, Some(true));
@@ -186,10 +188,10 @@ async fn opting_in_and_out_sets_the_directory_once_per_change() {
     // the value did not change, so nothing is listed or called. The opt-in delivered again
     // changes nothing at all.
     let p = opt_out(&w, "mm-3", false).await;
-    assert_eq!(p.result, "policy_updated");
+    assert_eq!(p.result, EventOutcome::PolicyUpdated);
     assert!(maintenance_actions(&p).is_empty(), "{:?}", p.actions);
     let p = process(&opt_in, &w.deps).await.unwrap();
-    assert_eq!(p.result, "unchanged");
+    assert_eq!(p.result, EventOutcome::Unchanged);
     assert!(p.actions.is_empty());
     assert_eq!(w.calls(0, MODIFY), 1);
     assert_eq!(maintenance_audits(&w).await.len(), 2);
@@ -203,7 +205,7 @@ async fn opting_in_and_out_sets_the_directory_once_per_change() {
         json!({"occurredAt": w.now(), "policy": {"idleTimeoutMinutes": 30}}),
     );
     let p = process(&e, &w.deps).await.unwrap();
-    assert_eq!(p.result, "policy_updated");
+    assert_eq!(p.result, EventOutcome::PolicyUpdated);
     assert!(maintenance_actions(&p).is_empty());
     assert_eq!(w.calls(0, "WorkSpaces.DescribeWorkspaceDirectories"), lists);
 
@@ -275,7 +277,7 @@ async fn one_refused_directory_does_not_stop_the_others() {
         ..serde_json::from_value(json!({})).unwrap()
     });
     let p = opt_out(&w, "mm-2", false).await;
-    assert_eq!(p.result, "policy_updated");
+    assert_eq!(p.result, EventOutcome::PolicyUpdated);
     assert!(!w.tenant(0).await.policy.maintenance_opt_out);
     assert_eq!(w.calls(0, MODIFY), 3);
     assert_eq!(maintenance_mode(&w, &dir).await, Some(false));
@@ -313,7 +315,7 @@ async fn a_region_that_cannot_be_listed_is_recorded_and_the_policy_kept() {
         ..serde_json::from_value(json!({})).unwrap()
     });
     let p = opt_out(&w, "mm-1", true).await;
-    assert_eq!(p.result, "policy_updated");
+    assert_eq!(p.result, EventOutcome::PolicyUpdated);
     assert!(w.tenant(0).await.policy.maintenance_opt_out);
     assert_eq!(w.calls(0, MODIFY), 0);
     let reasons = maintenance_actions(&p);
@@ -346,7 +348,7 @@ async fn no_directory_means_no_call_and_the_partner_is_told() {
     assert!(dirs.is_empty() && !more, "{dirs:?}");
 
     let p = opt_out(&w, "mm-1", true).await;
-    assert_eq!(p.result, "policy_updated");
+    assert_eq!(p.result, EventOutcome::PolicyUpdated);
     assert_eq!(w.calls(0, MODIFY), 0);
     assert_eq!(
         maintenance_actions(&p),

@@ -11,6 +11,8 @@
 
 mod power_common;
 
+use steward_functions::power::events::EventOutcome;
+
 use chrono::Duration;
 use power_common::{Spec, World, world_with};
 use serde_json::json;
@@ -187,7 +189,7 @@ async fn requests_act_on_the_service_not_on_the_table() {
     let p = process(&stop_request(&w, "stop-1", &ids[1]), &w.deps)
         .await
         .unwrap();
-    assert_eq!(p.result, "stopped");
+    assert_eq!(p.result, EventOutcome::Stopped);
     assert_eq!(w.calls(0, "WorkSpaces.DescribeWorkspaces"), describes + 1);
     assert_eq!(w.calls(0, "WorkSpaces.StopWorkspaces"), 1);
     assert_eq!(w.state(0, &ids[1]), "STOPPING");
@@ -200,7 +202,7 @@ async fn requests_act_on_the_service_not_on_the_table() {
     let p = process(&stop_request(&w, "stop-2", &ids[2]), &w.deps)
         .await
         .unwrap();
-    assert_eq!(p.result, "already_stopped");
+    assert_eq!(p.result, EventOutcome::AlreadyStopped);
     assert_eq!(w.calls(0, "WorkSpaces.StopWorkspaces"), 1);
 
     // Stopped from the console while the table says AVAILABLE: a start request starts it.
@@ -217,7 +219,7 @@ async fn requests_act_on_the_service_not_on_the_table() {
     )
     .await
     .unwrap();
-    assert_eq!(p.result, "started", "{:#?}", p.actions);
+    assert_eq!(p.result, EventOutcome::Started, "{:#?}", p.actions);
     let did: Vec<&str> = p.actions.iter().map(|a| a.action.as_str()).collect();
     assert_eq!(did, ["drift", "start"]);
     assert!(p.actions[0].reason.starts_with("stopped outside Steward"));
@@ -407,7 +409,10 @@ async fn an_image_created_on_command_is_reported_when_it_is_available() {
     )
     .await
     .unwrap();
-    assert_eq!(r.result, "succeeded");
+    assert_eq!(
+        r.result,
+        steward_functions::lifecycle::commands::CommandOutcome::Succeeded
+    );
     let image = r.created[0].clone();
     let pending = w.tenant(0).await.pending_images;
     assert_eq!(pending.len(), 1);

@@ -53,13 +53,32 @@ pub mod outbound_types_lifecycle {
 }
 use outbound_types_lifecycle as lot;
 
+/// Whether the service accepted a resource of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    Accepted,
+    Failed,
+}
+
+/// What a command came to as a whole (the handler's `result`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandOutcome {
+    Succeeded,
+    /// Some items failed.
+    Partial,
+    Failed,
+    /// A redelivery of a command already acted upon: nothing was called.
+    Duplicate,
+}
+
 /// One resource's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ItemResult {
     pub resource: String,
-    /// `accepted` or `failed`.
-    pub outcome: &'static str,
+    pub outcome: ItemStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -70,8 +89,7 @@ pub struct ItemResult {
 pub struct CommandResult {
     pub event_id: String,
     pub command: &'static str,
-    /// `succeeded`, `partial` (some items failed), `failed`, `duplicate`.
-    pub result: &'static str,
+    pub result: CommandOutcome,
     pub items: Vec<ItemResult>,
     /// Resources the command created (image ids, desktop ids).
     pub created: Vec<String>,
@@ -186,7 +204,7 @@ pub async fn process(event: &Value, deps: &Deps) -> Result<CommandResult, Error>
         return Ok(CommandResult {
             event_id: parsed.event_id.to_string(),
             command: name,
-            result: "duplicate",
+            result: CommandOutcome::Duplicate,
             items: Vec::new(),
             created: Vec::new(),
         });
@@ -216,9 +234,9 @@ pub async fn process(event: &Value, deps: &Deps) -> Result<CommandResult, Error>
         .filter(|(_, o)| matches!(o, ItemOutcome::Failed { .. }))
         .count();
     let result = match failed_n {
-        0 => "succeeded",
-        n if n == done.items.len() => "failed",
-        _ => "partial",
+        0 => CommandOutcome::Succeeded,
+        n if n == done.items.len() => CommandOutcome::Failed,
+        _ => CommandOutcome::Partial,
     };
     Ok(CommandResult {
         event_id: parsed.event_id.to_string(),
@@ -230,12 +248,12 @@ pub async fn process(event: &Value, deps: &Deps) -> Result<CommandResult, Error>
             .map(|(r, o)| match o {
                 ItemOutcome::Accepted => ItemResult {
                     resource: r.clone(),
-                    outcome: "accepted",
+                    outcome: ItemStatus::Accepted,
                     error: None,
                 },
                 ItemOutcome::Failed { code, .. } => ItemResult {
                     resource: r.clone(),
-                    outcome: "failed",
+                    outcome: ItemStatus::Failed,
                     error: Some(code.clone()),
                 },
             })

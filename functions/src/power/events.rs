@@ -59,14 +59,36 @@ pub const REJECTIONS_TENANT: &str = "steward-rejections";
 /// How often an event is decided again after losing a race for its record.
 const MAX_ATTEMPTS: usize = 5;
 
+/// What a partner event came to (the handler's `result`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventOutcome {
+    /// A session event changed the record.
+    Applied,
+    /// A duplicate, or superseded by a newer event: nothing changed.
+    Unchanged,
+    /// StartWorkspaces accepted the desktop.
+    Started,
+    /// Already running or on its way: only the lease was extended.
+    LeaseExtended,
+    /// StopWorkspaces accepted the desktop.
+    Stopped,
+    /// The service reports it STOPPED or STOPPING.
+    AlreadyStopped,
+    NotStartable,
+    NotStoppable,
+    /// The service refused the call for the desktop.
+    Failed,
+    PolicyUpdated,
+    /// A policy event already claimed by an earlier delivery.
+    Duplicate,
+}
+
 /// What the handler answers (and the runner and tests read).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Processed {
     pub event_id: String,
-    /// `applied`, `unchanged` (duplicate or superseded), `started`, `lease_extended`,
-    /// `stopped`, `already_stopped`, `not_startable`, `not_stoppable`, `failed`,
-    /// `policy_updated`, `duplicate`.
-    pub result: &'static str,
+    pub result: EventOutcome,
     pub writes: usize,
     pub actions: Vec<PowerAction>,
 }
@@ -164,7 +186,7 @@ async fn desktop(
         })
 }
 
-fn processed(e: &PartnerEvent, result: &'static str, writes: usize) -> Processed {
+fn processed(e: &PartnerEvent, result: EventOutcome, writes: usize) -> Processed {
     Processed {
         event_id: e.event_id.to_string(),
         result,
@@ -183,10 +205,10 @@ async fn session(
     for _ in 0..MAX_ATTEMPTS {
         let mut ws = desktop(deps, tenant, &d.workspace_id).await?;
         if !apply_session(&mut ws, change, &d.session_id, d.occurred_at) {
-            return Ok(processed(event, "unchanged", 0));
+            return Ok(processed(event, EventOutcome::Unchanged, 0));
         }
         match deps.store.update_workspace(&ws).await {
-            Ok(_) => return Ok(processed(event, "applied", 1)),
+            Ok(_) => return Ok(processed(event, EventOutcome::Applied, 1)),
             Err(StoreError::VersionConflict { .. }) => continue,
             Err(e) => return Err(e.into()),
         }
@@ -223,7 +245,7 @@ async fn start(
     for _ in 0..MAX_ATTEMPTS {
         let mut stored = desktop(deps, tenant, &d.workspace_id).await?;
         if superseded(&stored, d.occurred_at) {
-            return Ok(processed(event, "unchanged", 0));
+            return Ok(processed(event, EventOutcome::Unchanged, 0));
         }
         if accepted.is_some() {
             stored.last_call.clone_from(&accepted);
@@ -240,9 +262,11 @@ async fn start(
         ws.last_power_request_at = Some(d.occurred_at);
         let (result, action, reason, outcome, detail_type) =
             match start_decision(before, d.occurred_at, d.lease_minutes) {
-                StartDecision::Superseded => return Ok(processed(event, "unchanged", 0)),
+                StartDecision::Superseded => {
+                    return Ok(processed(event, EventOutcome::Unchanged, 0));
+                }
                 StartDecision::NotStartable(state) => (
-                    "not_startable",
+                    EventOutcome::NotStartable,
                     "start",
                     format!(
                         "start requested; the service reports the desktop {}",
@@ -255,7 +279,7 @@ async fn start(
                 StartDecision::ExtendLease { lease_until } if accepted.is_some() => {
                     ws.lease_until = lease_until;
                     (
-                        "started",
+                        EventOutcome::Started,
                         "start",
                         lease_reason(lease_until, WorkspaceState::Stopped),
                         AuditOutcome::Succeeded,
@@ -265,7 +289,7 @@ async fn start(
                 StartDecision::ExtendLease { lease_until } => {
                     ws.lease_until = lease_until;
                     (
-                        "lease_extended",
+                        EventOutcome::LeaseExtended,
                         "extend_lease",
                         lease_reason(lease_until, before.state),
                         AuditOutcome::Succeeded,
@@ -291,7 +315,7 @@ async fn start(
                             accepted = Some(call);
                             ws.guard_warned_at = None;
                             (
-                                "started",
+                                EventOutcome::Started,
                                 "start",
                                 lease_reason(lease_until, before.state),
                                 AuditOutcome::Succeeded,
@@ -299,14 +323,14 @@ async fn start(
                             )
                         }
                         Some(ItemOutcome::Failed { code, message }) => (
-                            "failed",
+                            EventOutcome::Failed,
                             "start",
                             format!("StartWorkspaces refused the desktop: {code}"),
                             failed(&code, message),
                             ot::DESKTOP_POWER_FAILED,
                         ),
                         None => (
-                            "failed",
+                            EventOutcome::Failed,
                             "start",
                             "StartWorkspaces answered for no desktop".to_owned(),
                             failed(names::AWS, "no outcome"),
@@ -344,7 +368,7 @@ async fn start(
 async fn finish(
     deps: &Deps,
     event: &PartnerEvent,
-    result: &'static str,
+    result: EventOutcome,
     fresh: &fresh::Fresh,
     mut usage: Vec<UsageDelta>,
     actions: &[Action<'_>],
@@ -388,7 +412,7 @@ async fn stop(
     for _ in 0..MAX_ATTEMPTS {
         let stored = desktop(deps, tenant, &d.workspace_id).await?;
         if superseded(&stored, d.occurred_at) {
-            return Ok(processed(event, "unchanged", 0));
+            return Ok(processed(event, EventOutcome::Unchanged, 0));
         }
         let now = deps.now();
         let clients = deps
@@ -414,10 +438,10 @@ async fn stop(
             details: None,
         };
         let result = match stop_decision(&before, d.occurred_at) {
-            StopDecision::Superseded => return Ok(processed(event, "unchanged", 0)),
+            StopDecision::Superseded => return Ok(processed(event, EventOutcome::Unchanged, 0)),
             // The service itself says STOPPED or STOPPING.
             StopDecision::AlreadyStopped => match deps.store.update_workspace(&ws).await {
-                Ok(_) => "already_stopped",
+                Ok(_) => EventOutcome::AlreadyStopped,
                 Err(StoreError::VersionConflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
             },
@@ -432,7 +456,7 @@ async fn stop(
                     failed(names::INVALID_STATE, format!("state {}", state.as_str())),
                     ot::DESKTOP_POWER_FAILED,
                 ));
-                "not_stoppable"
+                EventOutcome::NotStoppable
             }
             StopDecision::Stop => {
                 // The intent is written first, conditional on the version read: a session
@@ -451,7 +475,7 @@ async fn stop(
                     Err(e) => {
                         undo_stop(deps, &ws, &before).await;
                         // What the description learnt is in the record; say it too.
-                        if finish(deps, event, "failed", &fresh, usage, &actions)
+                        if finish(deps, event, EventOutcome::Failed, &fresh, usage, &actions)
                             .await
                             .is_err()
                         {
@@ -468,7 +492,7 @@ async fn stop(
                             AuditOutcome::Succeeded,
                             ot::DESKTOP_STOPPING,
                         ));
-                        "stopped"
+                        EventOutcome::Stopped
                     }
                     other => {
                         undo_stop(deps, &ws, &before).await;
@@ -481,7 +505,7 @@ async fn stop(
                             failed(&code, message),
                             ot::DESKTOP_POWER_FAILED,
                         ));
-                        "failed"
+                        EventOutcome::Failed
                     }
                 }
             }
@@ -559,7 +583,7 @@ pub(crate) async fn add_usage_until(
 
 async fn policy(deps: &Deps, tenant: Tenant, event: &PartnerEvent) -> Result<Processed, Handled> {
     let PartnerEventKind::PolicyUpdated(d) = &event.kind else {
-        return Ok(processed(event, "unchanged", 0));
+        return Ok(processed(event, EventOutcome::Unchanged, 0));
     };
     let now = deps.now();
     let expires = now + ttl(deps);
@@ -576,7 +600,7 @@ async fn policy(deps: &Deps, tenant: Tenant, event: &PartnerEvent) -> Result<Pro
             .apply_stamped(&tenant.policy, &mut stamps, &stamp)
             .map_err(|v| Handled::Rejected(Rejection::InvalidField(v)))?;
         if new_policy == tenant.policy && stamps == tenant.policy_stamps {
-            return Ok(processed(event, "unchanged", 0));
+            return Ok(processed(event, EventOutcome::Unchanged, 0));
         }
         // Claimed before the write: a redelivery finds the claim and skips; the change is
         // the same whichever delivery writes it.
@@ -586,7 +610,7 @@ async fn policy(deps: &Deps, tenant: Tenant, event: &PartnerEvent) -> Result<Pro
                 .claim_event(&tenant.tenant_id, &event.event_id, now, expires)
                 .await?;
             if claim == Claim::Duplicate {
-                return Ok(processed(event, "duplicate", 0));
+                return Ok(processed(event, EventOutcome::Duplicate, 0));
             }
             claimed = true;
         }
@@ -623,7 +647,7 @@ async fn policy(deps: &Deps, tenant: Tenant, event: &PartnerEvent) -> Result<Pro
             details: None,
         };
         let recorded = record_all(deps, std::slice::from_ref(&a)).await;
-        let mut p = processed(event, "policy_updated", 1);
+        let mut p = processed(event, EventOutcome::PolicyUpdated, 1);
         p.actions.push(a.report());
         // The opt-out is a setting of the tenant's directories too: applied once the tenant
         // record holds it (a redelivery is a duplicate and would not come back to it), even
