@@ -227,15 +227,20 @@ pub enum StartDecision {
     NotStartable(WorkspaceState),
 }
 
+/// A start or stop request made no later than the newest one acted upon changes nothing:
+/// a redelivery or a late arrival never repeats a WorkSpaces call. Known from the record
+/// alone, so a handler checks it before any call.
+pub fn superseded(ws: &WorkspaceRecord, requested_at: Timestamp) -> bool {
+    ws.last_power_request_at
+        .is_some_and(|last| last >= requested_at)
+}
+
 pub fn start_decision(
     ws: &WorkspaceRecord,
     requested_at: Timestamp,
     lease_minutes: Option<u32>,
 ) -> StartDecision {
-    if ws
-        .last_power_request_at
-        .is_some_and(|last| last >= requested_at)
-    {
+    if superseded(ws, requested_at) {
         return StartDecision::Superseded;
     }
     let lease = lease_minutes.map(|m| requested_at + minutes(m));
@@ -262,10 +267,7 @@ pub enum StopDecision {
 }
 
 pub fn stop_decision(ws: &WorkspaceRecord, requested_at: Timestamp) -> StopDecision {
-    if ws
-        .last_power_request_at
-        .is_some_and(|last| last >= requested_at)
-    {
+    if superseded(ws, requested_at) {
         return StopDecision::Superseded;
     }
     match ws.state {

@@ -43,6 +43,7 @@ use steward_shared::model::{
 };
 use steward_shared::power::{
     SessionChange, StartDecision, StopDecision, apply_session, start_decision, stop_decision,
+    superseded,
 };
 use steward_shared::reconcile::ledger_entries;
 use steward_shared::store::{
@@ -275,26 +276,26 @@ async fn start(
                     failed(names::INVALID_STATE, format!("state {}", state.as_str())),
                     ot::DESKTOP_POWER_FAILED,
                 ),
-                // This request's own start, accepted in an attempt that lost its write.
-                StartDecision::ExtendLease { lease_until } if accepted.is_some() => {
-                    ws.lease_until = lease_until;
-                    (
-                        EventOutcome::Started,
-                        "start",
-                        lease_reason(lease_until, WorkspaceState::Stopped),
-                        AuditOutcome::Succeeded,
-                        ot::DESKTOP_STARTING,
-                    )
-                }
                 StartDecision::ExtendLease { lease_until } => {
                     ws.lease_until = lease_until;
-                    (
-                        EventOutcome::LeaseExtended,
-                        "extend_lease",
-                        lease_reason(lease_until, before.state),
-                        AuditOutcome::Succeeded,
-                        ot::DESKTOP_LEASE_EXTENDED,
-                    )
+                    if accepted.is_some() {
+                        // This request's own start, accepted in an attempt that lost its write.
+                        (
+                            EventOutcome::Started,
+                            "start",
+                            lease_reason(lease_until, WorkspaceState::Stopped),
+                            AuditOutcome::Succeeded,
+                            ot::DESKTOP_STARTING,
+                        )
+                    } else {
+                        (
+                            EventOutcome::LeaseExtended,
+                            "extend_lease",
+                            lease_reason(lease_until, before.state),
+                            AuditOutcome::Succeeded,
+                            ot::DESKTOP_LEASE_EXTENDED,
+                        )
+                    }
                 }
                 StartDecision::Start { lease_until } => {
                     ws.lease_until = lease_until;
@@ -379,12 +380,6 @@ async fn finish(
     let mut p = processed(event, result, 1);
     p.actions.extend(actions.iter().map(Action::report));
     Ok(p)
-}
-
-/// A request older than the newest one acted upon changes nothing (checked before any call).
-fn superseded(ws: &WorkspaceRecord, requested_at: Timestamp) -> bool {
-    ws.last_power_request_at
-        .is_some_and(|last| last >= requested_at)
 }
 
 fn lease_reason(lease_until: Option<Timestamp>, state: WorkspaceState) -> String {

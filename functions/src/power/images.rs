@@ -68,6 +68,7 @@ pub async fn settle(
     region: &RegionName,
     client: &aws_sdk_workspaces::Client,
     actor: &Actor,
+    interval: chrono::Duration,
 ) -> Result<(usize, Vec<super::PowerAction>), Error> {
     let pending: Vec<&PendingImage> = tenant
         .pending_images
@@ -107,7 +108,7 @@ pub async fn settle(
     let actions: Vec<Action<'_>> = ended
         .iter()
         .filter(|e| removed.contains(&e.pending.image_id))
-        .map(|e| action(tenant, e, actor, now))
+        .map(|e| action(tenant, e, actor, now, interval))
         .collect();
     record_all(deps, &actions).await?;
     Ok((calls, actions.iter().map(Action::report).collect()))
@@ -144,7 +145,14 @@ async fn forget(
     Ok(None)
 }
 
-fn action<'a>(tenant: &'a Tenant, e: &'a Ended, actor: &Actor, now: Timestamp) -> Action<'a> {
+/// `interval`: the sweep's; the image got there at most that long before it was seen.
+fn action<'a>(
+    tenant: &'a Tenant,
+    e: &'a Ended,
+    actor: &Actor,
+    now: Timestamp,
+    interval: chrono::Duration,
+) -> Action<'a> {
     let p = &e.pending;
     let took = (now - p.requested_at).num_seconds().max(0);
     let details = json!({
@@ -156,7 +164,7 @@ fn action<'a>(tenant: &'a Tenant, e: &'a Ended, actor: &Actor, now: Timestamp) -
         "observedAt": now,
         "state": e.state,
         "tookAtMostSeconds": took,
-        "uncertaintySeconds": took.min(super::sweep::SweepOptions::default().interval.num_seconds()),
+        "uncertaintySeconds": took.min(interval.num_seconds()),
     });
     let what = format!(
         "{} of image {} in {} (requested by event {} at {})",

@@ -529,7 +529,15 @@ async fn sweep_region(
     out.events_unpublished += record_all(deps, &actions).await?;
     // Image operations that ended (no call when none is pending in this Region). Their
     // failure to be described leaves them pending for the next sweep.
-    match super::images::settle(deps, tenant, region, clients.workspaces(), &actor).await {
+    let images = super::images::settle(
+        deps,
+        tenant,
+        region,
+        clients.workspaces(),
+        &actor,
+        options.interval,
+    );
+    match images.await {
         Ok((calls, ended)) => {
             out.api_calls += calls;
             out.completed += ended.len();
