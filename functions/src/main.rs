@@ -9,13 +9,20 @@ use steward_functions::{Deps, diagnostic, dispatch, metrics, route};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Silences `lambda_runtime::layers::panic` (see `main`).
+const QUIET_PANIC_LAYER: &str = "lambda_runtime::layers::panic=off";
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+                // The runtime's panic layer logs every handler error a second time, as
+                // `Diagnostic { .. }` in a message string, after ours below; the release
+                // profile aborts on panic, so that layer has nothing else to say.
+                .add_directive(QUIET_PANIC_LAYER.parse().expect("a valid directive")),
         )
         .with_current_span(false)
         .without_time()
