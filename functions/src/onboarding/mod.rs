@@ -6,23 +6,18 @@
 //! creates and by what the service reports. Each records its outcome on its step record and
 //! publishes an event on the partner bus; customer selections are `.waitForTaskToken` pauses
 //! ([`pause`]) unless the execution input already carries them.
+//!
+//! [`request`] holds what the handlers are sent (the execution input, and what the steps
+//! hand each other); `steps` holds the handlers, one file per family, with the order of the
+//! twelve steps and the four pauses in its module doc. This file names the routes and the
+//! events.
 
 pub mod request;
 mod steps;
 
-use serde::Serialize;
-use serde_json::{Value, json};
-use steward_shared::Error;
-use steward_shared::error::names;
-use steward_shared::gateway::events::Outbound;
-use steward_shared::ids::TenantId;
-use steward_shared::model::{
-    Actor, AuditOutcome, AuditRecord, ErrorRecord, OnboardingStep, StepRecord, StepStatus,
-    Timestamp,
-};
-use steward_shared::store::{AuditStore, StepStore, StoreError};
+use steward_shared::model::OnboardingStep;
 
-use crate::{Deps, Route};
+use crate::Route;
 use request::{FailureInput, PauseInput, StepInput};
 
 pub use steps::{
@@ -100,134 +95,4 @@ pub fn step_name(step: OnboardingStep) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
-}
-
-/// Writes a step's status, output, error and task token, re-reading on a concurrent write.
-pub(crate) async fn put_step(
-    deps: &Deps,
-    tenant: &TenantId,
-    step: OnboardingStep,
-    status: StepStatus,
-    output: Option<Value>,
-    error: Option<ErrorRecord>,
-    task_token: Option<String>,
-) -> Result<StepRecord, Error> {
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let current = deps.store.get_step(tenant, step).await?;
-        let starting = status == StepStatus::InProgress
-            && current
-                .as_ref()
-                .is_none_or(|c| c.status != StepStatus::InProgress);
-        let record = StepRecord {
-            tenant_id: tenant.clone(),
-            step,
-            status,
-            attempts: current.as_ref().map_or(0, |c| c.attempts) + u32::from(starting),
-            output: output
-                .clone()
-                .or_else(|| current.as_ref().and_then(|c| c.output.clone())),
-            error: error.clone(),
-            task_token: task_token.clone(),
-            updated_at: deps.now(),
-            version: current.as_ref().map_or(0, |c| c.version),
-        };
-        match deps.store.put_step(&record).await {
-            Ok(r) => return Ok(r),
-            Err(StoreError::VersionConflict { .. } | StoreError::AlreadyExists { .. })
-                if tries < 5 => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
-/// Records a step as completed (or skipped) and says so on the partner bus.
-pub(crate) async fn finish_step(
-    deps: &Deps,
-    tenant: &TenantId,
-    execution: &str,
-    step: OnboardingStep,
-    status: StepStatus,
-    output: &impl Serialize,
-) -> Result<Value, Error> {
-    let output = serde_json::to_value(output).unwrap_or(Value::Null);
-    put_step(deps, tenant, step, status, Some(output.clone()), None, None).await?;
-    publish(
-        deps,
-        detail_types::STEP_COMPLETED,
-        json!({
-            "tenantId": tenant,
-            "execution": execution,
-            "step": step_name(step),
-            "stepNumber": step.number(),
-            "status": status,
-            "output": summary(&output),
-            "at": deps.now(),
-        }),
-    )
-    .await?;
-    Ok(output)
-}
-
-/// Keeps an event small: offered options stay on the step record, the event counts them.
-fn summary(output: &Value) -> Value {
-    match output {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| match (k.as_str(), v) {
-                    ("options", Value::Array(a)) => ("optionCount".to_owned(), json!(a.len())),
-                    _ => (k.clone(), v.clone()),
-                })
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
-
-/// Publishes one event; an entry EventBridge refuses fails the step (and is retried by the
-/// state machine), so no outbound event is lost silently.
-pub(crate) async fn publish(deps: &Deps, detail_type: &str, detail: Value) -> Result<(), Error> {
-    let outcomes = deps
-        .publish(&[Outbound {
-            detail_type: detail_type.to_owned(),
-            detail,
-            resources: Vec::new(),
-        }])
-        .await?;
-    match outcomes.first() {
-        Some(steward_shared::gateway::ItemOutcome::Failed { code, message }) => {
-            Err(Error::refused(
-                names::TRANSIENT,
-                format!("EventBridge refused the {detail_type} event: {code}: {message}"),
-            ))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// One audit record for a create or modify call onboarding made.
-pub(crate) async fn audit(
-    deps: &Deps,
-    tenant: &TenantId,
-    execution: &str,
-    action: &str,
-    reason: String,
-    at: Timestamp,
-) -> Result<(), Error> {
-    deps.store
-        .append_audit(&AuditRecord {
-            tenant_id: tenant.clone(),
-            audit_id: uuid::Uuid::new_v4(),
-            at,
-            actor: Actor::Onboarding {
-                execution: execution.to_owned(),
-            },
-            action: action.to_owned(),
-            workspace_id: None,
-            reason,
-            outcome: AuditOutcome::Succeeded,
-        })
-        .await?;
-    Ok(())
 }

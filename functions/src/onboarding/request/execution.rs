@@ -1,4 +1,4 @@
-//! What an onboarding execution is asked to do, and what its steps pass each other.
+//! The execution input: what an onboarding execution is asked to do, and its checks.
 //!
 //! The execution input is an [`OnboardingRequest`]. The first step checks it, registers the
 //! tenant and replaces it with its normalised form (defaults filled in, the role and the
@@ -6,12 +6,8 @@
 //! and every Choice sees the same, complete request.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use steward_shared::Error;
-use steward_shared::error::names;
 use steward_shared::ids::{
-    AccountId, BundleId, DirectoryId, Ec2ImageId, ExternalId, ImageId, RegionName, RoleArn,
-    TenantId,
+    AccountId, BundleId, DirectoryId, Ec2ImageId, ExternalId, RegionName, RoleArn, TenantId,
 };
 use steward_shared::model::{PartnerTag, PowerPolicy};
 use steward_shared::validate::{self, Problem, ValidationError};
@@ -205,6 +201,13 @@ impl WorkspacesSpec {
     }
 
     fn validate(&self, tenant: &TenantId) -> Result<(), ValidationError> {
+        self.check_shape()?;
+        self.check_each_desktop(tenant)
+    }
+
+    /// Either a count of user-decoupled desktops (optionally named by a prefix) or a list of
+    /// users, within [`MAX_WORKSPACES`].
+    fn check_shape(&self) -> Result<(), ValidationError> {
         match (self.count, self.users.is_empty()) {
             (Some(_), false) => {
                 return Err(ValidationError::new(
@@ -233,6 +236,11 @@ impl WorkspacesSpec {
                 Problem::Inconsistent("names are for user-decoupled desktops only".into()),
             ));
         }
+        Ok(())
+    }
+
+    /// Every desktop's name or user is valid and none is asked for twice.
+    fn check_each_desktop(&self, tenant: &TenantId) -> Result<(), ValidationError> {
         let mut seen = std::collections::HashSet::new();
         for d in self.desired(tenant) {
             match &d {
@@ -263,8 +271,24 @@ impl WorkspacesSpec {
 }
 
 impl OnboardingRequest {
-    /// Checks the request as a whole (each id already checked itself when it was read).
+    /// Checks the request as a whole (each id already checked itself when it was read), in
+    /// the order of its fields, so the first problem named is the first one a reader meets.
     pub fn validate(&self) -> Result<(), ValidationError> {
+        self.check_tenant()?;
+        self.check_byol()?;
+        self.check_bundle()?;
+        self.check_directory()?;
+        validate::range(
+            "customerInputTimeoutSeconds",
+            i64::try_from(self.customer_input_timeout_seconds).unwrap_or(i64::MAX),
+            60,
+            365 * 24 * 3600,
+        )?;
+        self.workspaces.validate(&self.tenant_id)
+    }
+
+    /// The role lives in the tenant's account; the tag and the policy are usable.
+    fn check_tenant(&self) -> Result<(), ValidationError> {
         if let Some(role) = &self.role_arn
             && role.account() != &self.account_id
         {
@@ -279,6 +303,11 @@ impl OnboardingRequest {
         if let Some(p) = &self.policy {
             p.validate()?;
         }
+        Ok(())
+    }
+
+    /// The management range and the ingestion process BYOL would use.
+    fn check_byol(&self) -> Result<(), ValidationError> {
         validate::ipv4_cidr("managementCidrConstraint", &self.management_cidr_constraint)?;
         if let Some(c) = &self.selections.management_cidr {
             validate::dedicated_management_cidr("selections.managementCidr", c)?;
@@ -294,6 +323,12 @@ impl OnboardingRequest {
                 )),
             ));
         }
+        Ok(())
+    }
+
+    /// The bundle's compute type and volumes, and whether it is named or created (BYOL
+    /// creates it from the imported image; without BYOL it must be named).
+    fn check_bundle(&self) -> Result<(), ValidationError> {
         if !aws_sdk_workspaces::types::Compute::values()
             .contains(&self.bundle.compute_type.as_str())
         {
@@ -333,6 +368,11 @@ impl OnboardingRequest {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// The subnets and the security group the desktops will use.
+    fn check_directory(&self) -> Result<(), ValidationError> {
         if !self.directory.subnet_ids.is_empty() {
             validate::max_items("directory.subnetIds", self.directory.subnet_ids.len(), 2)?;
             for s in &self.directory.subnet_ids {
@@ -342,243 +382,14 @@ impl OnboardingRequest {
         if let Some(sg) = &self.creation_properties.custom_security_group_id {
             validate::security_group_id("creationProperties.customSecurityGroupId", sg)?;
         }
-        validate::range(
-            "customerInputTimeoutSeconds",
-            i64::try_from(self.customer_input_timeout_seconds).unwrap_or(i64::MAX),
-            60,
-            365 * 24 * 3600,
-        )?;
-        self.workspaces.validate(&self.tenant_id)
+        Ok(())
     }
-}
-
-/// The customer's answers, as the partner's backend sent them with SendTaskSuccess.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Answers {
-    #[serde(default)]
-    pub management_cidr: Option<Value>,
-    #[serde(default)]
-    pub byol_confirmation: Option<Value>,
-    #[serde(default)]
-    pub image: Option<Value>,
-    #[serde(default)]
-    pub directory: Option<Value>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CidrAnswer {
-    management_cidr: String,
-}
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ConfirmAnswer {
-    confirm: bool,
-}
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ImageAnswer {
-    ec2_image_id: Ec2ImageId,
-}
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct DirectoryAnswer {
-    directory_id: DirectoryId,
-}
-
-fn answer<T: serde::de::DeserializeOwned>(what: &str, v: &Value) -> Result<T, Error> {
-    serde_json::from_value(v.clone()).map_err(|e| {
-        Error::refused(
-            names::INVALID_SELECTION,
-            format!(
-                "the customer's {what} answer is not usable: {}",
-                steward_shared::redact::serde_message(&e.to_string())
-            ),
-        )
-    })
-}
-
-impl Answers {
-    pub fn management_cidr(&self) -> Result<Option<String>, Error> {
-        self.management_cidr
-            .as_ref()
-            .map(|v| answer::<CidrAnswer>("management CIDR", v).map(|a| a.management_cidr))
-            .transpose()
-    }
-    pub fn byol_confirmed(&self) -> Result<Option<bool>, Error> {
-        self.byol_confirmation
-            .as_ref()
-            .map(|v| answer::<ConfirmAnswer>("BYOL confirmation", v).map(|a| a.confirm))
-            .transpose()
-    }
-    pub fn ec2_image_id(&self) -> Result<Option<Ec2ImageId>, Error> {
-        self.image
-            .as_ref()
-            .map(|v| answer::<ImageAnswer>("image", v).map(|a| a.ec2_image_id))
-            .transpose()
-    }
-    pub fn directory_id(&self) -> Result<Option<DirectoryId>, Error> {
-        self.directory
-            .as_ref()
-            .map(|v| answer::<DirectoryAnswer>("directory", v).map(|a| a.directory_id))
-            .transpose()
-    }
-}
-
-/// What earlier steps of this execution produced (`$.results`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Results {
-    #[serde(default)]
-    pub offer_cidr_ranges: Option<Offer>,
-    #[serde(default)]
-    pub offer_images: Option<Offer>,
-    #[serde(default)]
-    pub import_image: Option<ImportResult>,
-    #[serde(default)]
-    pub offer_directories: Option<Offer>,
-    #[serde(default)]
-    pub register_directory: Option<DirectoryResult>,
-    #[serde(default)]
-    pub create_bundle: Option<BundleResult>,
-    #[serde(default)]
-    pub create_workspaces: Option<WorkspacesResult>,
-}
-
-/// What an offer step returns: the options (also kept on its step record) and, when the
-/// choice is already made (in the input, or by an earlier execution), the selection.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Offer {
-    pub options: Vec<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selected: Option<String>,
-    /// More options exist than were kept.
-    #[serde(default)]
-    pub truncated: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportResult {
-    pub image_id: ImageId,
-    pub ec2_image_id: Ec2ImageId,
-    pub status: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DirectoryResult {
-    pub directory_id: DirectoryId,
-    pub tenancy: String,
-    pub status: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BundleResult {
-    pub bundle_id: BundleId,
-    pub created: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WorkspacesResult {
-    pub status: String,
-    pub workspace_ids: Vec<String>,
-    #[serde(default)]
-    pub created: usize,
-    #[serde(default)]
-    pub states: std::collections::BTreeMap<String, usize>,
-}
-
-/// The event every step handler receives.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StepInput {
-    /// The execution's name (audit records name it as the actor).
-    #[serde(default)]
-    pub execution: String,
-    pub request: OnboardingRequest,
-    #[serde(default)]
-    pub results: Results,
-    #[serde(default)]
-    pub answers: Answers,
-    /// Set on the polling invocations of a step with an asynchronous operation.
-    #[serde(default)]
-    pub poll: bool,
-}
-
-/// The event of a customer pause (`.waitForTaskToken`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PauseInput {
-    #[serde(default)]
-    pub execution: String,
-    pub request: OnboardingRequest,
-    /// Which selection is asked for.
-    pub input: PauseKind,
-    pub task_token: String,
-    /// The options offered, when the pause has any (the confirmation has none).
-    #[serde(default)]
-    pub offer: Option<Offer>,
-    /// The answers so far (the confirmation shows the range the customer picked).
-    #[serde(default)]
-    pub answers: Answers,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum PauseKind {
-    ManagementCidr,
-    ByolConfirmation,
-    Image,
-    Directory,
-}
-
-/// The event of the failure recorder (a Catch's `$.error` next to the request). The request
-/// is read loosely: the failure may be that the execution input itself was unusable.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FailureInput {
-    #[serde(default)]
-    pub execution: String,
-    #[serde(default)]
-    pub request: Value,
-    pub error: CaughtError,
-}
-
-impl FailureInput {
-    /// The tenant the execution was for, if the input named a valid one.
-    pub fn tenant_id(&self) -> Option<TenantId> {
-        self.request
-            .get("tenantId")
-            .and_then(Value::as_str)
-            .and_then(|t| TenantId::parse(t).ok())
-    }
-
-    pub fn customer_input_timeout_seconds(&self) -> u64 {
-        self.request
-            .get("customerInputTimeoutSeconds")
-            .and_then(Value::as_u64)
-            .unwrap_or(DEFAULT_CUSTOMER_INPUT_TIMEOUT_SECONDS)
-    }
-}
-
-/// What Step Functions puts at a Catch's ResultPath.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct CaughtError {
-    #[serde(rename = "Error")]
-    pub error: String,
-    #[serde(rename = "Cause", default)]
-    pub cause: String,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn base() -> Value {
         json!({
@@ -648,25 +459,5 @@ mod tests {
         let mut v = base();
         v["unexpected"] = json!(1);
         assert!(parse(v).is_err());
-    }
-
-    #[test]
-    fn answers_are_read_strictly() {
-        let a: Answers = serde_json::from_value(json!({
-            "managementCidr": {"managementCidr": "10.200.0.0/16"},
-            "image": {"ec2ImageId": "not-an-ami"},
-            "byolConfirmation": {"confirm": true, "extra": 1}
-        }))
-        .unwrap();
-        assert_eq!(
-            a.management_cidr().unwrap().as_deref(),
-            Some("10.200.0.0/16")
-        );
-        assert_eq!(
-            a.ec2_image_id().err().map(|e| e.name()),
-            Some("Steward.InvalidSelection")
-        );
-        assert!(a.byol_confirmed().is_err());
-        assert_eq!(a.directory_id().unwrap(), None);
     }
 }

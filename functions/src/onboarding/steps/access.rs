@@ -1,0 +1,156 @@
+//! Step 1, ValidateAccess: register (or re-read) the tenant and check that its role answers.
+
+use serde_json::{Value, json};
+use steward_shared::Error;
+use steward_shared::error::names;
+use steward_shared::model::{NewTenant, OnboardingStep, StepStatus, Tenant, TenantStatus};
+use steward_shared::store::{StoreError, TenantStore};
+use steward_shared::validate::{Problem, ValidationError};
+
+use super::Ctx;
+use crate::onboarding::request::{OnboardingRequest, StepInput};
+use crate::{Deps, parse_input};
+
+/// Registers (or re-reads) the tenant, assumes its role with the ExternalId and checks with
+/// GetCallerIdentity that the role answers for the tenant's account. Returns the request in
+/// its normalised form, which the state machine keeps as `$.request`.
+pub async fn validate_access(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let input: StepInput = parse_input(event)?;
+    let request = input.request;
+    request.validate()?;
+    let tenant = match deps.store.get_tenant(&request.tenant_id).await? {
+        Some(t) => adopt_tenant(deps, t, &request).await?,
+        None => register_tenant(deps, &request).await?,
+    };
+    let normalised = StepInput {
+        execution: input.execution,
+        request,
+        results: Default::default(),
+        answers: Default::default(),
+        poll: false,
+    };
+    let ctx = Ctx::for_tenant(deps, tenant, normalised).await;
+    ctx.start(OnboardingStep::ValidateAccess).await?;
+    ctx.run(OnboardingStep::ValidateAccess, check_role(&ctx))
+        .await
+}
+
+/// Asks STS who the role is, and refuses a role of another account.
+async fn check_role(ctx: &Ctx<'_>) -> Result<Value, Error> {
+    let identity = ctx
+        .clients
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| steward_shared::aws::AwsError::from_sdk("STS", "GetCallerIdentity", e))?;
+    let account = identity.account().unwrap_or_default();
+    if account != ctx.tenant.account_id.as_str() {
+        return Err(Error::refused(
+            names::ACCOUNT_MISMATCH,
+            format!(
+                "the role answered for account {account}, not the tenant's account {}",
+                ctx.tenant.account_id
+            ),
+        ));
+    }
+    ctx.done(
+        OnboardingStep::ValidateAccess,
+        StepStatus::Completed,
+        &json!({"accountId": account, "arn": identity.arn()}),
+    )
+    .await?;
+    Ok(serde_json::to_value(&ctx.input.request).unwrap_or(Value::Null))
+}
+
+/// A tenant seen for the first time: registered from the request, which must then name its
+/// role and ExternalId.
+async fn register_tenant(deps: &Deps, req: &OnboardingRequest) -> Result<Tenant, Error> {
+    let (Some(role_arn), Some(external_id)) = (req.role_arn.clone(), req.external_id.clone())
+    else {
+        return Err(ValidationError::new(
+            "roleArn",
+            Problem::Inconsistent("a new tenant needs roleArn and externalId".into()),
+        )
+        .into());
+    };
+    let new = NewTenant {
+        tenant_id: req.tenant_id.clone(),
+        account_id: req.account_id.clone(),
+        regions: vec![req.region.clone()],
+        role_arn,
+        external_id,
+        partner_tag: req.partner_tag.clone().unwrap_or_default(),
+        policy: req.policy.clone().unwrap_or_default(),
+    };
+    let tenant = Tenant::register(new, deps.now())?;
+    match deps.store.create_tenant(&tenant).await {
+        Ok(t) => Ok(t),
+        // Two executions raced to register it: use the stored one.
+        Err(StoreError::AlreadyExists { .. }) => {
+            let t = deps
+                .store
+                .get_tenant(&req.tenant_id)
+                .await?
+                .ok_or_else(|| {
+                    Error::refused(names::CONFLICT, "the tenant vanished while registering")
+                })?;
+            adopt_tenant(deps, t, req).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An existing tenant, checked against the request and brought back to ONBOARDING unless
+/// it is already ACTIVE (a re-run converges on what exists).
+async fn adopt_tenant(
+    deps: &Deps,
+    mut tenant: Tenant,
+    req: &OnboardingRequest,
+) -> Result<Tenant, Error> {
+    if tenant.account_id != req.account_id {
+        return Err(Error::refused(
+            names::CONFLICT,
+            format!(
+                "tenant {} is registered for account {}, not {}",
+                tenant.tenant_id, tenant.account_id, req.account_id
+            ),
+        ));
+    }
+    if matches!(
+        tenant.status,
+        TenantStatus::Offboarding | TenantStatus::Offboarded
+    ) {
+        return Err(Error::refused(
+            names::TENANT_STATE,
+            format!("tenant {} is being or was offboarded", tenant.tenant_id),
+        ));
+    }
+    let mut changed = false;
+    if let Some(role) = &req.role_arn
+        && *role != tenant.role_arn
+    {
+        tenant.role_arn = role.clone();
+        changed = true;
+    }
+    if let Some(ext) = &req.external_id
+        && *ext != tenant.external_id
+    {
+        tenant.external_id = ext.clone();
+        deps.clients.forget(&tenant.tenant_id);
+        changed = true;
+    }
+    if !tenant.regions.contains(&req.region) {
+        tenant.regions.push(req.region.clone());
+        changed = true;
+    }
+    if tenant.status == TenantStatus::Failed {
+        tenant.status = TenantStatus::Onboarding;
+        changed = true;
+    }
+    if changed {
+        tenant.updated_at = deps.now();
+        tenant = deps.store.update_tenant(&tenant).await?;
+    }
+    Ok(tenant)
+}

@@ -1,0 +1,255 @@
+//! Steps 7–9, directory: offer the registered directories, register the customer's choice
+//! with WorkSpaces, and set its creation properties.
+
+use aws_sdk_workspaces::types::{Tenancy as ReportedTenancy, WorkspaceDirectoryState};
+use serde_json::{Value, json};
+use steward_shared::Error;
+use steward_shared::error::names;
+use steward_shared::gateway::setup::{self, DirectoryView};
+use steward_shared::ids::DirectoryId;
+use steward_shared::model::{OnboardingStep as S, StepStatus};
+use steward_shared::onboarding::CreationProperties;
+
+use super::{Ctx, MAX_OPTIONS};
+use crate::Deps;
+use crate::onboarding::request::{DirectoryResult, DirectoryStatus, Offer, Tenancy};
+
+/// Offers the directories registered with WorkSpaces in the tenant's region.
+pub async fn offer_directories(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let ctx = Ctx::load(event, deps).await?;
+    ctx.start(S::OfferDirectories).await?;
+    ctx.run(S::OfferDirectories, offer(&ctx)).await
+}
+
+async fn offer(ctx: &Ctx<'_>) -> Result<Value, Error> {
+    let (dirs, truncated) = setup::directories(ctx.ws(), MAX_OPTIONS).await?;
+    let selected = match &ctx.input.request.selections.directory_id {
+        Some(d) => Some(d.to_string()),
+        None => {
+            ctx.previous_selection(S::RegisterDirectory, "directoryId")
+                .await?
+        }
+    };
+    let offer = Offer {
+        options: dirs
+            .iter()
+            .map(|d| {
+                json!({
+                    "directoryId": d.directory_id,
+                    "name": d.name,
+                    "alias": d.alias,
+                    "directoryType": d.directory_type,
+                    "state": d.state,
+                    "tenancy": d.tenancy,
+                })
+            })
+            .collect(),
+        selected,
+        truncated,
+    };
+    ctx.done(S::OfferDirectories, StepStatus::Completed, &offer)
+        .await
+}
+
+/// The directory of this execution: chosen up front, answered by the customer, registered
+/// already, or selected by an earlier execution (in that order). The desktops step uses it
+/// too.
+pub(super) fn selected_directory(ctx: &Ctx<'_>) -> Result<DirectoryId, Error> {
+    if let Some(d) = &ctx.input.request.selections.directory_id {
+        return Ok(d.clone());
+    }
+    if let Some(d) = ctx.input.answers.directory_id()? {
+        return Ok(d);
+    }
+    if let Some(r) = &ctx.input.results.register_directory {
+        return Ok(r.directory_id.clone());
+    }
+    match ctx
+        .input
+        .results
+        .offer_directories
+        .as_ref()
+        .and_then(|o| o.selected.clone())
+    {
+        Some(p) => DirectoryId::parse(p).map_err(Error::from),
+        None => Err(Error::refused(
+            names::INVALID_SELECTION,
+            "no directory was selected",
+        )),
+    }
+}
+
+/// Registers the selected Directory Service directory with WorkSpaces (DEDICATED tenancy
+/// for BYOL, SHARED otherwise), then (with `poll`) follows it to REGISTERED. A directory that
+/// is already registered is used if its tenancy fits and it carries the partner tag.
+pub async fn register_directory(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let ctx = Ctx::load(event, deps).await?;
+    if !ctx.input.poll {
+        ctx.start(S::RegisterDirectory).await?;
+    }
+    ctx.run(S::RegisterDirectory, register_or_follow(&ctx))
+        .await
+}
+
+async fn register_or_follow(ctx: &Ctx<'_>) -> Result<Value, Error> {
+    let dir = selected_directory(ctx)?;
+    if !ctx.input.poll {
+        ctx.settle_offer(S::OfferDirectories, dir.as_str()).await?;
+    }
+    let tenancy = Tenancy::for_byol(ctx.input.request.byol);
+    match setup::directory(ctx.ws(), &dir).await? {
+        None if ctx.input.poll => Err(Error::refused(
+            names::OPERATION_FAILED,
+            format!("directory {dir} is no longer registered"),
+        )),
+        None => start_registration(ctx, dir, tenancy).await,
+        Some(found) => {
+            if !ctx.input.poll {
+                check_adoptable(ctx, &dir, tenancy, &found).await?;
+            }
+            follow_registration(ctx, dir, tenancy, &found).await
+        }
+    }
+}
+
+async fn start_registration(
+    ctx: &Ctx<'_>,
+    dir: DirectoryId,
+    tenancy: Tenancy,
+) -> Result<Value, Error> {
+    setup::register_directory(
+        ctx.ws(),
+        setup::RegisterSpec {
+            directory_id: &dir,
+            subnet_ids: &ctx.input.request.directory.subnet_ids,
+            dedicated: ctx.input.request.byol,
+            enable_self_service: ctx.input.request.directory.enable_self_service,
+            tag: &ctx.tenant.partner_tag,
+        },
+    )
+    .await?;
+    ctx.audit(
+        "RegisterWorkspaceDirectory",
+        format!("register {dir} with {tenancy} tenancy"),
+    )
+    .await?;
+    let out = DirectoryResult {
+        directory_id: dir,
+        tenancy,
+        status: DirectoryStatus::Registering,
+    };
+    ctx.pending(S::RegisterDirectory, &out).await
+}
+
+/// A directory registered before this execution is used only with the tenancy it needs and
+/// the partner tag (Steward never takes over what it did not set up).
+async fn check_adoptable(
+    ctx: &Ctx<'_>,
+    dir: &DirectoryId,
+    tenancy: Tenancy,
+    found: &DirectoryView,
+) -> Result<(), Error> {
+    if ReportedTenancy::from(found.tenancy.as_str()) != tenancy.reported() {
+        return Err(Error::refused(
+            names::INVALID_SELECTION,
+            format!(
+                "directory {dir} is registered with {} tenancy; this deployment needs {tenancy}",
+                found.tenancy
+            ),
+        ));
+    }
+    if !setup::carries_tag(ctx.ws(), dir.as_str(), &ctx.tenant.partner_tag).await? {
+        return Err(Error::refused(
+            names::NOT_OWNED,
+            format!(
+                "directory {dir} is registered without the partner tag {}: Steward will not manage it",
+                ctx.tenant.partner_tag.key
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Completed once REGISTERED, followed while REGISTERING, failed in any other state.
+async fn follow_registration(
+    ctx: &Ctx<'_>,
+    dir: DirectoryId,
+    tenancy: Tenancy,
+    found: &DirectoryView,
+) -> Result<Value, Error> {
+    let result = |status| DirectoryResult {
+        directory_id: dir.clone(),
+        tenancy,
+        status,
+    };
+    match WorkspaceDirectoryState::from(found.state.as_str()) {
+        WorkspaceDirectoryState::Registered => {
+            ctx.done(
+                S::RegisterDirectory,
+                StepStatus::Completed,
+                &result(DirectoryStatus::Registered),
+            )
+            .await
+        }
+        WorkspaceDirectoryState::Registering => {
+            ctx.pending(S::RegisterDirectory, &result(DirectoryStatus::Registering))
+                .await
+        }
+        _ => Err(Error::refused(
+            names::OPERATION_FAILED,
+            format!("directory {dir} is {}", found.state),
+        )),
+    }
+}
+
+/// Sets the directory's creation properties (the partner's security group, maintenance
+/// mode off when the tenant opted out), modifying only what differs.
+pub async fn configure_creation_properties(event: Value, deps: &Deps) -> Result<Value, Error> {
+    let ctx = Ctx::load(event, deps).await?;
+    ctx.start(S::ConfigureCreationProperties).await?;
+    ctx.run(S::ConfigureCreationProperties, configure(&ctx))
+        .await
+}
+
+async fn configure(ctx: &Ctx<'_>) -> Result<Value, Error> {
+    let dir = selected_directory(ctx)?;
+    let spec = &ctx.input.request.creation_properties;
+    let want = CreationProperties {
+        custom_security_group_id: spec.custom_security_group_id.clone(),
+        enable_maintenance_mode: Some(!ctx.tenant.policy.maintenance_opt_out),
+        enable_internet_access: spec.enable_internet_access,
+        default_ou: spec.default_ou.clone(),
+        user_enabled_as_local_administrator: spec.user_enabled_as_local_administrator,
+    };
+    let current = setup::directory(ctx.ws(), &dir).await?.ok_or_else(|| {
+        Error::refused(
+            names::INVALID_STATE,
+            format!("directory {dir} is not registered"),
+        )
+    })?;
+    let change = want.missing_from(&current.creation);
+    if change.is_empty() {
+        return ctx
+            .done(
+                S::ConfigureCreationProperties,
+                StepStatus::Completed,
+                &json!({"directoryId": dir, "modified": false, "properties": want}),
+            )
+            .await;
+    }
+    setup::modify_creation_properties(ctx.ws(), &dir, &change).await?;
+    ctx.audit(
+        "ModifyWorkspaceCreationProperties",
+        format!(
+            "set {} on {dir}",
+            serde_json::to_string(&change).unwrap_or_default()
+        ),
+    )
+    .await?;
+    ctx.done(
+        S::ConfigureCreationProperties,
+        StepStatus::Completed,
+        &json!({"directoryId": dir, "modified": true, "properties": want}),
+    )
+    .await
+}

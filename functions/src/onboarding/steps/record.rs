@@ -1,0 +1,131 @@
+//! What every onboarding handler writes besides its answer: its step record and its events
+//! on the partner bus (the audit record of a step is [`super::Ctx::audit`]).
+
+use serde_json::{Value, json};
+use steward_shared::Error;
+use steward_shared::error::names;
+use steward_shared::gateway::ItemOutcome;
+use steward_shared::gateway::events::Outbound;
+use steward_shared::ids::TenantId;
+use steward_shared::model::{ErrorRecord, OnboardingStep, StepRecord, StepStatus};
+use steward_shared::store::{StepStore, StoreError};
+
+use crate::Deps;
+
+/// What to write on one step record: its new status and, where set, its output, error and
+/// task token.
+pub(super) struct StepUpdate {
+    step: OnboardingStep,
+    status: StepStatus,
+    /// Replaces the recorded output; unset keeps the one recorded.
+    output: Option<Value>,
+    /// Set on a failed (or failing, retried) step; unset clears an earlier one.
+    error: Option<ErrorRecord>,
+    /// Set while the step waits for the customer; unset clears it.
+    task_token: Option<String>,
+}
+
+impl StepUpdate {
+    pub(super) fn new(step: OnboardingStep, status: StepStatus) -> Self {
+        Self {
+            step,
+            status,
+            output: None,
+            error: None,
+            task_token: None,
+        }
+    }
+
+    pub(super) fn with_output(mut self, output: Value) -> Self {
+        self.output = Some(output);
+        self
+    }
+
+    pub(super) fn with_error(mut self, error: ErrorRecord) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    pub(super) fn with_task_token(mut self, task_token: String) -> Self {
+        self.task_token = Some(task_token);
+        self
+    }
+}
+
+/// Writes a step's status, output, error and task token, re-reading on a concurrent write.
+/// A step entering IN_PROGRESS counts one more attempt.
+pub(super) async fn put_step(
+    deps: &Deps,
+    tenant: &TenantId,
+    update: StepUpdate,
+) -> Result<StepRecord, Error> {
+    let StepUpdate {
+        step,
+        status,
+        output,
+        error,
+        task_token,
+    } = update;
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let current = deps.store.get_step(tenant, step).await?;
+        let starting = status == StepStatus::InProgress
+            && current
+                .as_ref()
+                .is_none_or(|c| c.status != StepStatus::InProgress);
+        let record = StepRecord {
+            tenant_id: tenant.clone(),
+            step,
+            status,
+            attempts: current.as_ref().map_or(0, |c| c.attempts) + u32::from(starting),
+            output: output
+                .clone()
+                .or_else(|| current.as_ref().and_then(|c| c.output.clone())),
+            error: error.clone(),
+            task_token: task_token.clone(),
+            updated_at: deps.now(),
+            version: current.as_ref().map_or(0, |c| c.version),
+        };
+        match deps.store.put_step(&record).await {
+            Ok(r) => return Ok(r),
+            Err(StoreError::VersionConflict { .. } | StoreError::AlreadyExists { .. })
+                if tries < 5 => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Keeps an event small: offered options stay on the step record, the event counts them.
+pub(super) fn summary(output: &Value) -> Value {
+    match output {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| match (k.as_str(), v) {
+                    ("options", Value::Array(a)) => ("optionCount".to_owned(), json!(a.len())),
+                    _ => (k.clone(), v.clone()),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Publishes one event; an entry EventBridge refuses fails the step (and is retried by the
+/// state machine), so no outbound event is lost silently.
+pub(super) async fn publish(deps: &Deps, detail_type: &str, detail: Value) -> Result<(), Error> {
+    let outcomes = deps
+        .publish(&[Outbound {
+            detail_type: detail_type.to_owned(),
+            detail,
+            resources: Vec::new(),
+        }])
+        .await?;
+    match outcomes.first() {
+        Some(ItemOutcome::Failed { code, message }) => Err(Error::refused(
+            names::TRANSIENT,
+            format!("EventBridge refused the {detail_type} event: {code}: {message}"),
+        )),
+        _ => Ok(()),
+    }
+}
