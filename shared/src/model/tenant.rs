@@ -100,8 +100,8 @@ pub struct Tenant {
 }
 
 /// The sweep index's present shape: every MANUAL desktop but the TERMINATED
-/// ([`crate::model::WorkspaceRecord::needs_sweep`]). 0 (records without the field) was "MANUAL and not
-/// STOPPED, TERMINATING or TERMINATED".
+/// ([`crate::model::WorkspaceRecord::needs_sweep`]). 0 (records without the field) was
+/// "MANUAL and not STOPPED, TERMINATING or TERMINATED".
 pub const SWEEP_INDEX_VERSION: u32 = 1;
 
 /// An image operation (CreateWorkspaceImage, CopyWorkspaceImage) the service accepted and
