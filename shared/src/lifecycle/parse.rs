@@ -10,7 +10,7 @@ use super::checks::{check_confirmation, check_properties};
 use super::{
     CONFIRM_DEREGISTER, CONFIRM_TERMINATE, Command, CopyImageDetail, CreateImageDetail,
     CreationPropertiesDetail, DETAIL_TYPE_PREFIX, DesktopsDetail, DirectoryDetail, LifecycleEvent,
-    PropertiesDetail, ProvisionDetail, TagsDetail, TerminateDetail, detail_types,
+    ProvisionDetail, TagsDetail, TerminateDetail, detail_types,
 };
 use crate::events::{Received, Rejection, detail, not_ahead};
 use crate::ids::TenantId;
@@ -121,9 +121,7 @@ fn command(env: &Received) -> Result<Command, Rejection> {
         REBUILD => Command::Rebuild(detail(d)?),
         RESTORE => Command::Restore(detail(d)?),
         MIGRATE => Command::Migrate(detail(d)?),
-        MODIFY_PROPERTIES => {
-            Command::ModifyProperties(checked(d, |c: &PropertiesDetail| check_properties(c))?)
-        }
+        MODIFY_PROPERTIES => Command::ModifyProperties(checked(d, check_properties)?),
         MODIFY_STATE => Command::ModifyState(detail(d)?),
         TERMINATE => Command::Terminate(checked(d, check_terminate)?),
         PROVISION => Command::Provision(checked(d, check_provision)?),
