@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use aws_sdk_dynamodb::types::KeyType;
 use serde_yaml::Value;
 use steward_shared::store::schema::{GSI1, GSI1_KEYS, KEY_ATTRIBUTES, TABLE_KEYS, TTL_ATTRIBUTE};
 
@@ -35,9 +36,9 @@ fn pairs(keys: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn owned(keys: &[(&str, &str)]) -> Vec<(String, String)> {
+fn owned(keys: &[(&str, KeyType)]) -> Vec<(String, String)> {
     keys.iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .map(|(a, b)| (a.to_string(), b.as_str().to_string()))
         .collect()
 }
 

@@ -120,46 +120,29 @@ fn settle(call: &StewardCall, state: WorkspaceState, now: Timestamp) -> Option<C
     }
 }
 
-/// Brings `ws` in line with `seen` at `now`.
-pub fn reconcile(
-    ws: &WorkspaceRecord,
-    seen: Observation,
-    policy: &PowerPolicy,
+/// One observation of a desktop, in the terms the AVAILABLE-period and drift rules need.
+struct Transition<'a> {
+    ws: &'a WorkspaceRecord,
+    new_state: WorkspaceState,
     now: Timestamp,
-    max_window: Duration,
-) -> Reconciled {
-    let mut record = ws.clone();
-    let mut drift = Vec::new();
-    // The transition, if any, happened in (window_start, now].
-    let window_start = ws.state_observed_at.max(now - max_window).min(now);
-    let (new_state, new_mode) = match seen {
-        Observation::Seen {
-            state,
-            running_mode,
-        } => (state, Some(running_mode)),
-        Observation::Absent => (WorkspaceState::Terminated, None),
-    };
-    // The pending Steward call that explains what is seen now, if any: then none of this
-    // is drift, however late the sweep sees it.
-    let pending = ws.last_call.as_ref().filter(|c| c.settled_at.is_none());
-    let ours = pending.filter(|c| c.pending_at(now) && c.action.explains(new_state));
-    let settled = pending.and_then(|c| {
-        settle(c, new_state, now).map(|outcome| Settled {
-            call: c.clone(),
-            outcome,
-            earliest: c.at.max(ws.state_observed_at).min(now),
-            observed_at: now,
-        })
-    });
-    if let (Some(_), Some(call)) = (&settled, record.last_call.as_mut()) {
-        call.settled_at = Some(now);
-    }
-    // An AVAILABLE period is open while `available_since` is set.
-    let was = ws.available_since.is_some();
-    let is = new_state.is_running();
-    let mut closed = None;
+    /// The transition, if any, happened in (window_start, now].
+    window_start: Timestamp,
+    /// The pending Steward call that explains what is seen now, if any: then none of this
+    /// is drift, however late the sweep sees it.
+    ours: Option<&'a StewardCall>,
+}
 
-    if was && !is {
+impl Transition<'_> {
+    /// The desktop left AVAILABLE: the period that closes, and the drift when Steward did
+    /// not stop it.
+    fn closed_period(&self, policy: &PowerPolicy) -> (AvailablePeriod, Option<Drift>) {
+        let Transition {
+            ws,
+            new_state,
+            now,
+            window_start,
+            ours,
+        } = *self;
         let since = ws.available_since.unwrap_or(window_start);
         // Steward's own call took it out of service at the call.
         let by_steward = ours.filter(|c| c.at >= since);
@@ -191,6 +174,7 @@ pub fn reconcile(
                 }
             }
         };
+        let mut drift = None;
         if by_steward.is_none()
             && matches!(
                 new_state,
@@ -198,30 +182,88 @@ pub fn reconcile(
             )
         {
             let forced = Duration::minutes(i64::from(policy.service_forced_stop_minutes));
-            drift.push(if now - since >= forced {
+            drift = Some(if now - since >= forced {
                 Drift::ForcedStopSuspected
             } else {
                 Drift::StoppedOutsideSteward
             });
         }
+        (period, drift)
+    }
+
+    /// The desktop came up: since when as far as Steward knows, how it knows, and the drift
+    /// when Steward did not start it.
+    fn opened_period(&self) -> (Timestamp, AvailableSinceSource, Option<Drift>) {
+        let (since, source) = match self.ours {
+            Some(call) => (
+                call.at.max(self.window_start),
+                AvailableSinceSource::Steward,
+            ),
+            None => (self.window_start, AvailableSinceSource::Observed),
+        };
+        let drift = (self.ours.is_none()
+            && matches!(
+                self.ws.state,
+                WorkspaceState::Stopped | WorkspaceState::Starting | WorkspaceState::Stopping
+            ))
+        .then_some(Drift::StartedOutsideSteward);
+        (since, source, drift)
+    }
+}
+
+/// Brings `ws` in line with `seen` at `now`.
+pub fn reconcile(
+    ws: &WorkspaceRecord,
+    seen: Observation,
+    policy: &PowerPolicy,
+    now: Timestamp,
+    max_window: Duration,
+) -> Reconciled {
+    let mut record = ws.clone();
+    let mut drift = Vec::new();
+    let (new_state, new_mode) = match seen {
+        Observation::Seen {
+            state,
+            running_mode,
+        } => (state, Some(running_mode)),
+        Observation::Absent => (WorkspaceState::Terminated, None),
+    };
+    let pending = ws.last_call.as_ref().filter(|c| c.settled_at.is_none());
+    let moved = Transition {
+        ws,
+        new_state,
+        now,
+        window_start: ws.state_observed_at.max(now - max_window).min(now),
+        ours: pending.filter(|c| c.pending_at(now) && c.action.explains(new_state)),
+    };
+    let ours = moved.ours;
+    let settled = pending.and_then(|c| {
+        settle(c, new_state, now).map(|outcome| Settled {
+            call: c.clone(),
+            outcome,
+            earliest: c.at.max(ws.state_observed_at).min(now),
+            observed_at: now,
+        })
+    });
+    if let (Some(_), Some(call)) = (&settled, record.last_call.as_mut()) {
+        call.settled_at = Some(now);
+    }
+    // An AVAILABLE period is open while `available_since` is set.
+    let was = ws.available_since.is_some();
+    let is = new_state.is_running();
+    let mut closed = None;
+
+    if was && !is {
+        let (period, stopped) = moved.closed_period(policy);
+        drift.extend(stopped);
         closed = Some(period);
         record.available_since = None;
         record.available_since_source = None;
         record.available_since_uncertainty_seconds = 0;
     } else if !was && is {
-        let (since, source) = match ours {
-            Some(call) => (call.at.max(window_start), AvailableSinceSource::Steward),
-            None => (window_start, AvailableSinceSource::Observed),
-        };
+        let (since, source, started) = moved.opened_period();
         record.available_since_uncertainty_seconds = (now - since).num_seconds().max(0) as u64;
-        if ours.is_none()
-            && matches!(
-                ws.state,
-                WorkspaceState::Stopped | WorkspaceState::Starting | WorkspaceState::Stopping
-            )
-        {
-            drift.push(Drift::StartedOutsideSteward);
-        }
+        drift.extend(started);
         record.available_since = Some(since);
         record.available_since_source = Some(source);
     }

@@ -30,21 +30,17 @@ pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
 pub const TTL_ATTRIBUTE: &str = "expires_at";
 
-/// The key schema as plain data: `(attribute, HASH|RANGE)` pairs.
-pub const TABLE_KEYS: [(&str, &str); 2] = [(PK, "HASH"), (SK, "RANGE")];
-pub const GSI1_KEYS: [(&str, &str); 2] = [(GSI1_PK, "HASH"), (GSI1_SK, "RANGE")];
+/// The key schema as data: `(attribute, role)` pairs, each role as the SDK types it
+/// (`HASH` or `RANGE` on the wire, as `template.yaml` writes it).
+pub const TABLE_KEYS: [(&str, KeyType); 2] = [(PK, KeyType::Hash), (SK, KeyType::Range)];
+pub const GSI1_KEYS: [(&str, KeyType); 2] = [(GSI1_PK, KeyType::Hash), (GSI1_SK, KeyType::Range)];
 /// Every key attribute is a string.
 pub const KEY_ATTRIBUTES: [&str; 4] = [PK, SK, GSI1_PK, GSI1_SK];
 
-fn key(name: &str, kind: &str) -> Result<KeySchemaElement> {
-    let key_type = if kind == "HASH" {
-        KeyType::Hash
-    } else {
-        KeyType::Range
-    };
+fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement> {
     KeySchemaElement::builder()
         .attribute_name(name)
-        .key_type(key_type)
+        .key_type(kind)
         .build()
         .map_err(request_error)
 }

@@ -1,0 +1,227 @@
+//! Per-tenant role sessions: a tenant is reached only through its own role, assumed with
+//! its ExternalId, and [`ClientFactory`] keeps one SDK configuration per tenant and Region
+//! whose identity cache holds the assumed credentials until shortly before they expire.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Mutex;
+
+use aws_config::identity::IdentityCache;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_runtime_api::client::http::SharedHttpConnector;
+
+use super::https_connector;
+use crate::config::AccessSettings;
+use crate::gateway::ec2::Ec2Client;
+use crate::ids::{ExternalId, RegionName, RoleArn, TenantId};
+use crate::model::Tenant;
+use crate::validate;
+
+/// The session name Steward uses in a tenant's account: `steward-<tenant>`, so CloudTrail
+/// in the customer account says which tenant record a call was made for.
+pub fn session_name(tenant: &TenantId) -> String {
+    let mut name = format!("steward-{tenant}");
+    name.truncate(64);
+    debug_assert!(validate::role_session_name("session_name", &name).is_ok());
+    name
+}
+
+/// What is needed to reach one tenant in one Region.
+#[derive(Clone, Copy)]
+pub struct TenantAccess<'a> {
+    pub tenant_id: &'a TenantId,
+    pub role_arn: &'a RoleArn,
+    pub external_id: &'a ExternalId,
+    pub region: &'a RegionName,
+}
+
+impl<'a> TenantAccess<'a> {
+    pub fn new(tenant: &'a Tenant, region: &'a RegionName) -> Self {
+        Self {
+            tenant_id: &tenant.tenant_id,
+            role_arn: &tenant.role_arn,
+            external_id: &tenant.external_id,
+            region,
+        }
+    }
+}
+
+impl fmt::Debug for TenantAccess<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantAccess")
+            .field("tenant_id", self.tenant_id)
+            .field("role_arn", self.role_arn)
+            .field("region", self.region)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A tenant's clients, sharing one cached role session.
+#[derive(Clone, Debug)]
+pub struct TenantClients {
+    config: SdkConfig,
+    workspaces: aws_sdk_workspaces::Client,
+    connector: LazyConnector,
+    settings: AccessSettings,
+}
+
+/// The EC2 client's connector, built (reading the root certificates) only when a handler
+/// first needs EC2 — onboarding's image offer — not at every cold start.
+type LazyConnector = std::sync::Arc<std::sync::OnceLock<SharedHttpConnector>>;
+
+impl TenantClients {
+    /// The tenant's SDK configuration, for clients of other services (EC2, STS).
+    pub fn config(&self) -> &SdkConfig {
+        &self.config
+    }
+
+    pub fn workspaces(&self) -> &aws_sdk_workspaces::Client {
+        &self.workspaces
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.config)
+    }
+
+    /// EC2, for DescribeImages (the customer's AMIs offered for import).
+    pub fn ec2(&self) -> Ec2Client {
+        let connector = self.connector.get_or_init(https_connector).clone();
+        Ec2Client::new(&self.config, connector, &self.settings)
+    }
+}
+
+struct CacheEntry {
+    role_arn: RoleArn,
+    external_id: ExternalId,
+    clients: TenantClients,
+    used: std::time::Instant,
+}
+
+/// Tenant sessions a process keeps at most. A warm function that sweeps tenant after
+/// tenant would otherwise hold a configuration (and credentials) for every tenant it ever
+/// served; past this, the least recently used one is dropped (and re-assumed if needed).
+pub const MAX_CACHED_TENANTS: usize = 256;
+
+/// Builds and caches per-tenant clients. Create one per process, at start.
+pub struct ClientFactory {
+    base: SdkConfig,
+    settings: AccessSettings,
+    connector: LazyConnector,
+    cache: Mutex<HashMap<(TenantId, RegionName), CacheEntry>>,
+}
+
+impl ClientFactory {
+    pub fn new(base: SdkConfig, settings: AccessSettings) -> Self {
+        Self {
+            base,
+            settings,
+            connector: LazyConnector::default(),
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The partner account's own configuration (for the table, the event bus).
+    pub fn base(&self) -> &SdkConfig {
+        &self.base
+    }
+
+    /// Clients acting as the tenant's role in `access.region`. Nothing is called here:
+    /// the role is assumed on the first request and re-assumed shortly before expiry.
+    pub async fn for_tenant(&self, access: TenantAccess<'_>) -> TenantClients {
+        let key = (access.tenant_id.clone(), access.region.clone());
+        if let Some(hit) = self.cached(&key, access) {
+            return hit;
+        }
+        let provider = AssumeRoleProvider::builder(access.role_arn.as_str())
+            .external_id(access.external_id.expose())
+            .session_name(session_name(access.tenant_id))
+            .session_length(self.settings.session_duration)
+            .region(Region::new(access.region.to_string()))
+            .configure(&self.base)
+            .build()
+            .await;
+        let config = self
+            .base
+            .to_builder()
+            .region(Region::new(access.region.to_string()))
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .identity_cache(
+                IdentityCache::lazy()
+                    .buffer_time(self.settings.refresh_buffer)
+                    .build(),
+            )
+            .build();
+        let clients = TenantClients {
+            workspaces: aws_sdk_workspaces::Client::new(&config),
+            config,
+            connector: self.connector.clone(),
+            settings: self.settings.clone(),
+        };
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= MAX_CACHED_TENANTS && !cache.contains_key(&key) {
+            let oldest = cache
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                cache.remove(&k);
+            }
+        }
+        cache.insert(
+            key,
+            CacheEntry {
+                role_arn: access.role_arn.clone(),
+                external_id: access.external_id.clone(),
+                clients: clients.clone(),
+                used: std::time::Instant::now(),
+            },
+        );
+        clients
+    }
+
+    fn cached(
+        &self,
+        key: &(TenantId, RegionName),
+        access: TenantAccess<'_>,
+    ) -> Option<TenantClients> {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get_mut(key)
+            // A tenant whose role or ExternalId changed gets a new session.
+            .filter(|e| &e.role_arn == access.role_arn && &e.external_id == access.external_id)
+            .map(|e| {
+                e.used = std::time::Instant::now();
+                e.clients.clone()
+            })
+    }
+
+    /// How many tenant sessions are cached (at most [`MAX_CACHED_TENANTS`]).
+    pub fn cached_tenants(&self) -> usize {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Forgets a tenant's sessions (e.g. after AccessDenied, so the next call re-assumes).
+    pub fn forget(&self, tenant: &TenantId) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.retain(|(t, _), _| t != tenant);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names_fit_sts_limits() {
+        let t = TenantId::parse("a".repeat(63)).unwrap();
+        let name = session_name(&t);
+        assert_eq!(name.len(), 64);
+        assert!(validate::role_session_name("s", &name).is_ok());
+        assert_eq!(
+            session_name(&TenantId::parse("acme").unwrap()),
+            "steward-acme"
+        );
+    }
+}

@@ -1,0 +1,299 @@
+//! A desktop as Steward tracks it: the service's states and running modes, the sessions a
+//! partner backend reports on it, and the record the store keeps (with the call Steward
+//! last made on it, see [`super::calls`]).
+
+use serde::{Deserialize, Serialize};
+
+use super::{StewardCall, Timestamp};
+use crate::ids::{BundleId, DirectoryId, OpaqueId, RegionName, TenantId, WorkspaceId};
+
+/// The service's running modes. Steward's desktops are MANUAL (WorkSpaces Core).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RunningMode {
+    Manual,
+    AlwaysOn,
+    AutoStop,
+}
+
+/// The service's WorkSpace states (reference §6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum WorkspaceState {
+    Pending,
+    Available,
+    Impaired,
+    Unhealthy,
+    Rebooting,
+    Starting,
+    Rebuilding,
+    Restoring,
+    Maintenance,
+    AdminMaintenance,
+    Terminating,
+    Terminated,
+    Suspended,
+    Updating,
+    Stopping,
+    Stopped,
+    Error,
+}
+
+impl WorkspaceState {
+    /// The wire name (`ADMIN_MAINTENANCE`, …).
+    pub fn as_str(self) -> &'static str {
+        use WorkspaceState::*;
+        match self {
+            Pending => "PENDING",
+            Available => "AVAILABLE",
+            Impaired => "IMPAIRED",
+            Unhealthy => "UNHEALTHY",
+            Rebooting => "REBOOTING",
+            Starting => "STARTING",
+            Rebuilding => "REBUILDING",
+            Restoring => "RESTORING",
+            Maintenance => "MAINTENANCE",
+            AdminMaintenance => "ADMIN_MAINTENANCE",
+            Terminating => "TERMINATING",
+            Terminated => "TERMINATED",
+            Suspended => "SUSPENDED",
+            Updating => "UPDATING",
+            Stopping => "STOPPING",
+            Stopped => "STOPPED",
+            Error => "ERROR",
+        }
+    }
+
+    /// Whether the power sweeps must look at a MANUAL desktop in this state: every state
+    /// but TERMINATED. A STOPPED desktop can be started from the console, the CLI or the
+    /// user's client at any time, and only a fresh DescribeWorkspaces tells.
+    pub fn is_power_relevant(self) -> bool {
+        self != WorkspaceState::Terminated
+    }
+
+    /// Whether a desktop in this state is running for the usage ledger: AVAILABLE, or still
+    /// up while rebooting or reported impaired or unhealthy. An AVAILABLE period stays open
+    /// through these.
+    pub fn is_running(self) -> bool {
+        matches!(
+            self,
+            WorkspaceState::Available
+                | WorkspaceState::Rebooting
+                | WorkspaceState::Impaired
+                | WorkspaceState::Unhealthy
+        )
+    }
+
+    /// A state the service leaves a desktop in until someone acts: where a call that has not
+    /// reached its end by then has failed.
+    pub fn is_resting(self) -> bool {
+        matches!(
+            self,
+            WorkspaceState::Available
+                | WorkspaceState::Stopped
+                | WorkspaceState::Error
+                | WorkspaceState::Impaired
+                | WorkspaceState::Unhealthy
+                | WorkspaceState::Suspended
+                | WorkspaceState::AdminMaintenance
+                | WorkspaceState::Terminated
+        )
+    }
+}
+
+/// How Steward knows when a desktop became AVAILABLE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AvailableSinceSource {
+    /// Steward started it (or created it) and saw it come up.
+    Steward,
+    /// Steward first saw it AVAILABLE while reconciling: the true time may be earlier,
+    /// by at most one sweep interval.
+    Observed,
+}
+
+/// A user session a partner backend reported on a desktop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub session_id: OpaqueId,
+    pub started_at: Timestamp,
+    pub last_heartbeat_at: Timestamp,
+}
+
+/// A session that ended, remembered for a while so that its late-arriving start or heartbeat
+/// (EventBridge delivers in no particular order) does not bring it back to life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndedSession {
+    pub session_id: OpaqueId,
+    pub ended_at: Timestamp,
+}
+
+/// A desktop as Steward tracks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceRecord {
+    pub tenant_id: TenantId,
+    pub workspace_id: WorkspaceId,
+    pub region: RegionName,
+    pub directory_id: DirectoryId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_id: Option<BundleId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    pub running_mode: RunningMode,
+    /// The last state the service reported, and when Steward saw it.
+    pub state: WorkspaceState,
+    pub state_observed_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_since: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available_since_source: Option<AvailableSinceSource>,
+    /// How much later than `available_since` the desktop may really have come up (0 when
+    /// Steward caused it; up to one sweep interval when observed).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub available_since_uncertainty_seconds: u64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sessions: Vec<Session>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ended_sessions: Vec<EndedSession>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_activity_at: Option<Timestamp>,
+    /// When the newest start or stop request acted upon was made (older ones are superseded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_power_request_at: Option<Timestamp>,
+    /// The last call Steward made on it that the service accepted (start, stop, rebuild…),
+    /// pending until reconciliation sees it end. Records written before this field had its
+    /// present meaning name it `last_power_call`.
+    #[serde(
+        default,
+        alias = "last_power_call",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_call: Option<StewardCall>,
+    /// A start request's keep-alive: no idle stop before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<Timestamp>,
+    /// When the guard last warned about this AVAILABLE period (so it warns once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard_warned_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    #[serde(default)]
+    pub version: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl WorkspaceRecord {
+    /// A newly tracked desktop, as last seen in `state` at `now`; nothing else known yet.
+    pub fn new(
+        tenant_id: TenantId,
+        workspace_id: WorkspaceId,
+        region: RegionName,
+        directory_id: DirectoryId,
+        running_mode: RunningMode,
+        state: WorkspaceState,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            tenant_id,
+            workspace_id,
+            region,
+            directory_id,
+            bundle_id: None,
+            workspace_name: None,
+            user_name: None,
+            running_mode,
+            state,
+            state_observed_at: now,
+            available_since: None,
+            available_since_source: None,
+            available_since_uncertainty_seconds: 0,
+            sessions: Vec::new(),
+            ended_sessions: Vec::new(),
+            last_activity_at: None,
+            last_power_request_at: None,
+            last_call: None,
+            lease_until: None,
+            guard_warned_at: None,
+            created_at: now,
+            version: 0,
+        }
+    }
+
+    /// Whether the sweeps must read this record (it is then in the sparse sweep index).
+    pub fn needs_sweep(&self) -> bool {
+        self.running_mode == RunningMode::Manual && self.state.is_power_relevant()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::StewardAction;
+    use super::*;
+    use chrono::Utc;
+
+    #[test]
+    fn sweep_membership() {
+        let now = Utc::now();
+        let mut w = WorkspaceRecord::new(
+            TenantId::parse("acme").unwrap(),
+            WorkspaceId::parse("ws-abcd1234").unwrap(),
+            RegionName::parse("us-east-1").unwrap(),
+            DirectoryId::parse("d-1234567890").unwrap(),
+            RunningMode::Manual,
+            WorkspaceState::Available,
+            now,
+        );
+        assert!(w.needs_sweep());
+        w.state = WorkspaceState::Starting;
+        assert!(w.needs_sweep());
+        // Every state but TERMINATED: a STOPPED desktop may be started outside Steward.
+        for s in [
+            WorkspaceState::Stopped,
+            WorkspaceState::Maintenance,
+            WorkspaceState::Error,
+            WorkspaceState::Updating,
+            WorkspaceState::Terminating,
+        ] {
+            w.state = s;
+            assert!(w.needs_sweep(), "{s:?}");
+        }
+        w.state = WorkspaceState::Terminated;
+        assert!(!w.needs_sweep());
+        w.state = WorkspaceState::Available;
+        w.running_mode = RunningMode::AlwaysOn;
+        assert!(!w.needs_sweep());
+    }
+
+    #[test]
+    fn records_of_the_earlier_shape_keep_their_last_call() {
+        let now = Utc::now();
+        let w = WorkspaceRecord::new(
+            TenantId::parse("acme").unwrap(),
+            WorkspaceId::parse("ws-abcd1234").unwrap(),
+            RegionName::parse("us-east-1").unwrap(),
+            DirectoryId::parse("d-1234567890").unwrap(),
+            RunningMode::Manual,
+            WorkspaceState::Stopping,
+            now,
+        );
+        let mut v = serde_json::to_value(&w).unwrap();
+        v["last_power_call"] = serde_json::json!({"action": "STOP", "at": now});
+        let back: WorkspaceRecord = serde_json::from_value(v).unwrap();
+        let call = back
+            .last_call
+            .clone()
+            .expect("the earlier field name is read");
+        assert_eq!(call.action, StewardAction::Stop);
+        assert!(call.pending_at(now));
+        assert!(
+            !call.pending_at(now + chrono::Duration::minutes(StewardCall::PATIENCE_MINUTES + 1))
+        );
+        let again = serde_json::to_value(&back).unwrap();
+        assert!(again.get("last_power_call").is_none());
+        assert_eq!(again["last_call"]["action"], "STOP");
+    }
+}
