@@ -21,7 +21,7 @@ use steward_shared::aws::{AwsErrorKind, TenantAccess, TenantClients};
 use steward_shared::error::names;
 use steward_shared::events::Rejection;
 use steward_shared::gateway::ItemOutcome;
-use steward_shared::gateway::events::Outbound;
+use steward_shared::gateway::eventbridge::Outbound;
 use steward_shared::gateway::lifecycle as gw;
 use steward_shared::gateway::setup::{self, Created, NewWorkspace};
 use steward_shared::gateway::workspaces::WorkspacesGateway;

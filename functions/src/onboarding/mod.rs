@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::error::names;
-use steward_shared::gateway::events::Outbound;
+use steward_shared::gateway::eventbridge::Outbound;
 use steward_shared::ids::TenantId;
 use steward_shared::model::{
     Actor, AuditOutcome, AuditRecord, ErrorRecord, OnboardingStep, StepRecord, StepStatus,

@@ -3,7 +3,7 @@
 //! failures apart from whole-call failures.
 
 pub mod ec2;
-pub mod events;
+pub mod eventbridge;
 pub mod lifecycle;
 pub mod setup;
 pub mod workspaces;
