@@ -5,8 +5,10 @@ use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::aws::{TenantAccess, TenantClients};
 use steward_shared::error::names;
-use steward_shared::gateway::setup::{self, Created, NewWorkspace};
-use steward_shared::gateway::workspaces::{WorkspacesGateway, observe};
+use steward_shared::gateway::workspaces::{
+    BundleSpec, CreateWorkspacesSpec, Created, DirectoryState, ImageState, ImportSpec,
+    ListedDesktop, ModificationState, NewWorkspace, RegisterSpec, Tenancy, WorkspacesGateway,
+};
 use steward_shared::ids::{DirectoryId, Ec2ImageId, WorkspaceId};
 use steward_shared::model::{
     ErrorRecord, NewTenant, OnboardingStep, RunningMode, StepStatus, Tenant, TenantStatus,
@@ -68,8 +70,9 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn ws(&self) -> &aws_sdk_workspaces::Client {
-        self.clients.workspaces()
+    /// The WorkSpaces calls, as the tenant's role.
+    fn ws(&self) -> WorkspacesGateway<'_> {
+        WorkspacesGateway::new(self.clients.workspaces())
     }
 
     async fn start(&self, step: OnboardingStep) -> Result<(), Error> {
@@ -398,12 +401,11 @@ pub async fn check_byol(event: Value, deps: &Deps) -> Result<Value, Error> {
     }
     ctx.start(S::CheckByol).await?;
     step!(ctx, S::CheckByol, {
-        let status = setup::byol_status(ctx.ws()).await?;
-        let pending = status
-            .latest_modification
-            .as_ref()
-            .is_some_and(|(state, _, _)| state == "PENDING");
-        let route = if status.enabled {
+        let account = ctx.ws().account().await?;
+        let pending = account
+            .latest_modification()
+            .is_some_and(|m| m.state == Some(ModificationState::Pending));
+        let route = if account.byol_enabled() {
             for s in [S::OfferCidrRanges, S::ConfigureByol] {
                 // An earlier execution that did them keeps its record.
                 let done = ctx.deps.store.get_step(&ctx.tenant.tenant_id, s).await?;
@@ -424,8 +426,8 @@ pub async fn check_byol(event: Value, deps: &Deps) -> Result<Value, Error> {
         };
         let out = json!({
             "route": route,
-            "enabled": status.enabled,
-            "managementCidr": status.management_cidr,
+            "enabled": account.byol_enabled(),
+            "managementCidr": account.management_cidr,
         });
         ctx.done(S::CheckByol, StepStatus::Completed, &out).await
     })
@@ -435,12 +437,13 @@ pub async fn offer_cidr_ranges(event: Value, deps: &Deps) -> Result<Value, Error
     let ctx = Ctx::load(event, deps).await?;
     ctx.start(S::OfferCidrRanges).await?;
     step!(ctx, S::OfferCidrRanges, {
-        let (ranges, truncated) = setup::management_cidr_ranges(
-            ctx.ws(),
-            &ctx.input.request.management_cidr_constraint,
-            MAX_CIDR_OPTIONS,
-        )
-        .await?;
+        let (ranges, truncated) = ctx
+            .ws()
+            .management_cidr_ranges(
+                &ctx.input.request.management_cidr_constraint,
+                MAX_CIDR_OPTIONS,
+            )
+            .await?;
         let offer = Offer {
             options: ranges.into_iter().map(Value::String).collect(),
             selected: ctx.input.request.selections.management_cidr.clone(),
@@ -469,29 +472,29 @@ pub async fn configure_byol(event: Value, deps: &Deps) -> Result<Value, Error> {
         ctx.start(S::ConfigureByol).await?;
     }
     step!(ctx, S::ConfigureByol, {
-        let status = setup::byol_status(ctx.ws()).await?;
-        if status.enabled {
+        let account = ctx.ws().account().await?;
+        if account.byol_enabled() {
             return ctx
                 .done(
                     S::ConfigureByol,
                     StepStatus::Completed,
-                    &json!({"status": "DONE", "managementCidr": status.management_cidr}),
+                    &json!({"status": "DONE", "managementCidr": account.management_cidr}),
                 )
                 .await;
         }
-        match &status.latest_modification {
-            Some((state, _, _)) if state == "PENDING" => {
+        match account.latest_modification() {
+            Some(m) if m.state == Some(ModificationState::Pending) => {
                 return ctx
                     .pending(S::ConfigureByol, &json!({"status": "PENDING"}))
                     .await;
             }
-            Some((state, code, message)) if state == "FAILED" && ctx.input.poll => {
+            Some(m) if m.state == Some(ModificationState::Failed) && ctx.input.poll => {
                 return Err(Error::refused(
                     names::OPERATION_FAILED,
                     format!(
                         "enabling BYOL failed: {}: {}",
-                        code.as_deref().unwrap_or("no code"),
-                        message.as_deref().unwrap_or("no message")
+                        m.error_code.as_deref().unwrap_or("no code"),
+                        m.error_message.as_deref().unwrap_or("no message")
                     ),
                 ));
             }
@@ -527,7 +530,7 @@ pub async fn configure_byol(event: Value, deps: &Deps) -> Result<Value, Error> {
             .unwrap_or_default();
         // The offer shows the first free ranges; any other free one is as good.
         if !offered.iter().any(|o| o.as_str() == Some(cidr.as_str())) {
-            let (free, _) = setup::management_cidr_ranges(ctx.ws(), &cidr, 1).await?;
+            let (free, _) = ctx.ws().management_cidr_ranges(&cidr, 1).await?;
             if free.first() != Some(&cidr) {
                 return Err(Error::refused(
                     names::INVALID_SELECTION,
@@ -560,7 +563,7 @@ pub async fn configure_byol(event: Value, deps: &Deps) -> Result<Value, Error> {
             None,
         )
         .await?;
-        setup::enable_byol(ctx.ws(), &cidr).await?;
+        ctx.ws().enable_byol(&cidr).await?;
         ctx.audit(
             "ModifyAccount",
             format!("enable BYOL with management range {cidr}"),
@@ -582,7 +585,7 @@ pub async fn offer_images(event: Value, deps: &Deps) -> Result<Value, Error> {
     ctx.start(S::OfferImages).await?;
     step!(ctx, S::OfferImages, {
         let ec2 = ctx.clients.ec2();
-        let (amis, truncated) = setup::owned_amis(&ec2, MAX_OPTIONS).await?;
+        let (amis, truncated) = ec2.owned_amis(MAX_OPTIONS).await?;
         let mut options: Vec<_> = amis
             .into_iter()
             .map(|a| {
@@ -626,8 +629,8 @@ pub async fn import_image(event: Value, deps: &Deps) -> Result<Value, Error> {
         }
         let name = domain::image_name(&ctx.tenant.tenant_id, ami.as_str());
         let found = match (&ctx.input.results.import_image, ctx.input.poll) {
-            (Some(r), true) => setup::image(ctx.ws(), &r.image_id).await?,
-            _ => setup::image_named(ctx.ws(), &name).await?,
+            (Some(r), true) => ctx.ws().image(&r.image_id).await?,
+            _ => ctx.ws().image_named(&name).await?,
         };
         let image = match found {
             Some(image) => image,
@@ -643,17 +646,16 @@ pub async fn import_image(event: Value, deps: &Deps) -> Result<Value, Error> {
                     "Imported by Steward from {ami} for tenant {}",
                     ctx.tenant.tenant_id
                 );
-                let image_id = setup::import_image(
-                    ctx.ws(),
-                    setup::ImportSpec {
+                let image_id = ctx
+                    .ws()
+                    .import_image(ImportSpec {
                         ec2_image_id: ami.as_str(),
                         ingestion_process: &ctx.input.request.ingestion_process,
                         name: &name,
                         description: &description,
                         tag: &ctx.tenant.partner_tag,
-                    },
-                )
-                .await?;
+                    })
+                    .await?;
                 ctx.audit(
                     "ImportWorkspaceImage",
                     format!(
@@ -673,12 +675,17 @@ pub async fn import_image(event: Value, deps: &Deps) -> Result<Value, Error> {
         let out = ImportResult {
             image_id: image.image_id.clone(),
             ec2_image_id: ami,
-            status: image.state.clone(),
+            status: image
+                .state
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string),
         };
-        match image.state.as_str() {
-            "AVAILABLE" => ctx.done(S::ImportImage, StepStatus::Completed, &out).await,
-            "ERROR" => {
-                setup::delete_image(ctx.ws(), &image.image_id).await?;
+        match image.state {
+            Some(ImageState::Available) => {
+                ctx.done(S::ImportImage, StepStatus::Completed, &out).await
+            }
+            Some(ImageState::Error) => {
+                ctx.ws().delete_image(&image.image_id).await?;
                 ctx.audit(
                     "DeleteWorkspaceImage",
                     format!("remove {} after its import failed", image.image_id),
@@ -766,7 +773,7 @@ pub async fn offer_directories(event: Value, deps: &Deps) -> Result<Value, Error
     let ctx = Ctx::load(event, deps).await?;
     ctx.start(S::OfferDirectories).await?;
     step!(ctx, S::OfferDirectories, {
-        let (dirs, truncated) = setup::directories(ctx.ws(), MAX_OPTIONS).await?;
+        let (dirs, truncated) = ctx.ws().directories_up_to(MAX_OPTIONS).await?;
         let selected = match &ctx.input.request.selections.directory_id {
             Some(d) => Some(d.to_string()),
             None => {
@@ -778,13 +785,14 @@ pub async fn offer_directories(event: Value, deps: &Deps) -> Result<Value, Error
             options: dirs
                 .iter()
                 .map(|d| {
+                    // What the service left out is offered as "".
                     json!({
                         "directoryId": d.directory_id,
-                        "name": d.name,
-                        "alias": d.alias,
-                        "directoryType": d.directory_type,
-                        "state": d.state,
-                        "tenancy": d.tenancy,
+                        "name": d.name.as_deref().unwrap_or_default(),
+                        "alias": d.alias.as_deref().unwrap_or_default(),
+                        "directoryType": d.directory_type.as_ref().map_or("", |t| t.as_str()),
+                        "state": d.state.as_ref().map_or("", |s| s.as_str()),
+                        "tenancy": d.tenancy.as_ref().map_or("", |t| t.as_str()),
                     })
                 })
                 .collect(),
@@ -835,32 +843,30 @@ pub async fn register_directory(event: Value, deps: &Deps) -> Result<Value, Erro
             ctx.settle_offer(S::OfferDirectories, dir.as_str()).await?;
         }
         let tenancy = if ctx.input.request.byol {
-            "DEDICATED"
+            Tenancy::Dedicated
         } else {
-            "SHARED"
+            Tenancy::Shared
         };
         let result = |status: &str| DirectoryResult {
             directory_id: dir.clone(),
-            tenancy: tenancy.into(),
+            tenancy: tenancy.to_string(),
             status: status.into(),
         };
-        match setup::directory(ctx.ws(), &dir).await? {
+        match ctx.ws().directory(&dir).await? {
             None if ctx.input.poll => Err(Error::refused(
                 names::OPERATION_FAILED,
                 format!("directory {dir} is no longer registered"),
             )),
             None => {
-                setup::register_directory(
-                    ctx.ws(),
-                    setup::RegisterSpec {
+                ctx.ws()
+                    .register_directory(RegisterSpec {
                         directory_id: &dir,
                         subnet_ids: &ctx.input.request.directory.subnet_ids,
-                        dedicated: ctx.input.request.byol,
+                        tenancy: tenancy.clone(),
                         enable_self_service: ctx.input.request.directory.enable_self_service,
                         tag: &ctx.tenant.partner_tag,
-                    },
-                )
-                .await?;
+                    })
+                    .await?;
                 ctx.audit(
                     "RegisterWorkspaceDirectory",
                     format!("register {dir} with {tenancy} tenancy"),
@@ -871,16 +877,20 @@ pub async fn register_directory(event: Value, deps: &Deps) -> Result<Value, Erro
             }
             Some(d) => {
                 if !ctx.input.poll {
-                    if d.tenancy != tenancy {
+                    if d.tenancy.as_ref() != Some(&tenancy) {
                         return Err(Error::refused(
                             names::INVALID_SELECTION,
                             format!(
                                 "directory {dir} is registered with {} tenancy; this deployment needs {tenancy}",
-                                d.tenancy
+                                d.tenancy.as_ref().map_or("", |t| t.as_str())
                             ),
                         ));
                     }
-                    if !setup::carries_tag(ctx.ws(), dir.as_str(), &ctx.tenant.partner_tag).await? {
+                    if !ctx
+                        .ws()
+                        .carries_partner_tag(dir.as_str(), &ctx.tenant.partner_tag)
+                        .await?
+                    {
                         return Err(Error::refused(
                             names::NOT_OWNED,
                             format!(
@@ -890,8 +900,8 @@ pub async fn register_directory(event: Value, deps: &Deps) -> Result<Value, Erro
                         ));
                     }
                 }
-                match d.state.as_str() {
-                    "REGISTERED" => {
+                match d.state {
+                    Some(DirectoryState::Registered) => {
                         ctx.done(
                             S::RegisterDirectory,
                             StepStatus::Completed,
@@ -899,13 +909,16 @@ pub async fn register_directory(event: Value, deps: &Deps) -> Result<Value, Erro
                         )
                         .await
                     }
-                    "REGISTERING" => {
+                    Some(DirectoryState::Registering) => {
                         ctx.pending(S::RegisterDirectory, &result("REGISTERING"))
                             .await
                     }
                     other => Err(Error::refused(
                         names::OPERATION_FAILED,
-                        format!("directory {dir} is {other}"),
+                        format!(
+                            "directory {dir} is {}",
+                            other.as_ref().map_or("", |s| s.as_str())
+                        ),
                     )),
                 }
             }
@@ -928,7 +941,7 @@ pub async fn configure_creation_properties(event: Value, deps: &Deps) -> Result<
             default_ou: spec.default_ou.clone(),
             user_enabled_as_local_administrator: spec.user_enabled_as_local_administrator,
         };
-        let current = setup::directory(ctx.ws(), &dir).await?.ok_or_else(|| {
+        let current = ctx.ws().directory(&dir).await?.ok_or_else(|| {
             Error::refused(
                 names::INVALID_STATE,
                 format!("directory {dir} is not registered"),
@@ -944,7 +957,7 @@ pub async fn configure_creation_properties(event: Value, deps: &Deps) -> Result<
                 )
                 .await;
         }
-        setup::modify_creation_properties(ctx.ws(), &dir, &change).await?;
+        ctx.ws().modify_creation_properties(&dir, &change).await?;
         ctx.audit(
             "ModifyWorkspaceCreationProperties",
             format!(
@@ -971,7 +984,7 @@ pub async fn create_bundle(event: Value, deps: &Deps) -> Result<Value, Error> {
     step!(ctx, S::CreateBundle, {
         let spec = &ctx.input.request.bundle;
         if let Some(id) = &spec.bundle_id {
-            let bundle = setup::bundle(ctx.ws(), id).await?.ok_or_else(|| {
+            let bundle = ctx.ws().bundle(id).await?.ok_or_else(|| {
                 Error::refused(
                     names::INVALID_SELECTION,
                     format!("bundle {id} does not exist"),
@@ -995,8 +1008,8 @@ pub async fn create_bundle(event: Value, deps: &Deps) -> Result<Value, Error> {
             )
         })?;
         let name = domain::bundle_name(&ctx.tenant.tenant_id);
-        if let Some(existing) = setup::bundle_named(ctx.ws(), &name).await? {
-            if existing.image_id.as_deref() != Some(image.image_id.as_str()) {
+        if let Some(existing) = ctx.ws().bundle_named(&name).await? {
+            if existing.image_id.as_ref() != Some(&image.image_id) {
                 tracing::warn!(bundle = %existing.bundle_id, "the tenant's bundle uses another image; kept as is");
             }
             return ctx
@@ -1011,9 +1024,9 @@ pub async fn create_bundle(event: Value, deps: &Deps) -> Result<Value, Error> {
                 .await;
         }
         let description = format!("Steward bundle for tenant {}", ctx.tenant.tenant_id);
-        let bundle_id = setup::create_bundle(
-            ctx.ws(),
-            setup::BundleSpec {
+        let bundle_id = ctx
+            .ws()
+            .create_bundle(BundleSpec {
                 name: &name,
                 description: &description,
                 image_id: &image.image_id,
@@ -1021,9 +1034,8 @@ pub async fn create_bundle(event: Value, deps: &Deps) -> Result<Value, Error> {
                 root_gib: spec.root_volume_gib,
                 user_gib: spec.user_volume_gib,
                 tag: &ctx.tenant.partner_tag,
-            },
-        )
-        .await?;
+            })
+            .await?;
         ctx.audit(
             "CreateWorkspaceBundle",
             format!("create {bundle_id} ({name}) on {}", image.image_id),
@@ -1065,7 +1077,7 @@ pub async fn create_workspaces(event: Value, deps: &Deps) -> Result<Value, Error
             return poll_workspaces(&ctx).await;
         }
         let desired = ctx.input.request.workspaces.desired(&ctx.tenant.tenant_id);
-        let existing = setup::directory_workspaces(ctx.ws(), &dir).await?;
+        let existing = ctx.ws().desktops_in_directory(&dir).await?;
         let mut ids = Vec::new();
         let mut missing = Vec::new();
         for d in &desired {
@@ -1095,9 +1107,15 @@ pub async fn create_workspaces(event: Value, deps: &Deps) -> Result<Value, Error
         let mut failures = Vec::new();
         let mut created = 0;
         for chunk in missing.chunks(steward_shared::gateway::workspaces::BATCH) {
-            let outcomes =
-                setup::create_workspaces(ctx.ws(), &dir, &bundle, &ctx.tenant.partner_tag, chunk)
-                    .await?;
+            let outcomes = ctx
+                .ws()
+                .create_workspaces(CreateWorkspacesSpec {
+                    directory: &dir,
+                    bundle: &bundle,
+                    tag: &ctx.tenant.partner_tag,
+                    desktops: chunk,
+                })
+                .await?;
             for (item, outcome) in chunk.iter().zip(outcomes) {
                 let label = item
                     .workspace_name
@@ -1146,9 +1164,9 @@ pub async fn create_workspaces(event: Value, deps: &Deps) -> Result<Value, Error
 async fn adopt_workspace(
     ctx: &Ctx<'_>,
     dir: &DirectoryId,
-    w: &aws_sdk_workspaces::types::Workspace,
+    w: &ListedDesktop,
 ) -> Result<WorkspaceId, Error> {
-    let raw = w.workspace_id().unwrap_or_default();
+    let raw = w.workspace_id();
     let id = WorkspaceId::parse(raw)?;
     if ctx
         .deps
@@ -1159,7 +1177,11 @@ async fn adopt_workspace(
     {
         return Ok(id);
     }
-    if !setup::carries_tag(ctx.ws(), raw, &ctx.tenant.partner_tag).await? {
+    if !ctx
+        .ws()
+        .carries_partner_tag(raw, &ctx.tenant.partner_tag)
+        .await?
+    {
         return Err(Error::refused(
             names::NOT_OWNED,
             format!(
@@ -1175,12 +1197,15 @@ async fn adopt_workspace(
 async fn register_workspace(
     ctx: &Ctx<'_>,
     dir: &DirectoryId,
-    w: &aws_sdk_workspaces::types::Workspace,
+    w: &ListedDesktop,
 ) -> Result<WorkspaceId, Error> {
-    let seen = observe(w).map_err(|(id, why)| {
+    let seen = w.reading().cloned().map_err(|u| {
         Error::refused(
             names::OPERATION_FAILED,
-            format!("the service described {id} in a way Steward cannot read: {why}"),
+            format!(
+                "the service described {} in a way Steward cannot read: {}",
+                u.workspace_id, u.reason
+            ),
         )
     })?;
     let mut record = WorkspaceRecord::new(
@@ -1214,7 +1239,7 @@ async fn poll_workspaces(ctx: &Ctx<'_>) -> Result<Value, Error> {
         .iter()
         .map(|i| WorkspaceId::parse(i.as_str()))
         .collect::<Result<Vec<_>, _>>()?;
-    let described = WorkspacesGateway::new(ctx.ws()).describe(&ids).await?;
+    let described = ctx.ws().describe(&ids).await?;
     let now = ctx.deps.now();
     let mut states = std::collections::BTreeMap::<String, usize>::new();
     let mut failed = Vec::new();
@@ -1254,8 +1279,8 @@ async fn poll_workspaces(ctx: &Ctx<'_>) -> Result<Value, Error> {
     for id in &described.absent {
         failed.push(format!("{id} is gone"));
     }
-    for (id, why) in &described.unreadable {
-        failed.push(format!("{id}: {why}"));
+    for u in &described.unreadable {
+        failed.push(format!("{}: {}", u.workspace_id, u.reason));
     }
     if !failed.is_empty() {
         return Err(Error::refused(
