@@ -314,9 +314,7 @@ pub async fn handler(event: Value, deps: &Deps) -> Result<Value, Error> {
             let account = WorkspacesGateway::new(c.workspaces()).account().await?;
             json!({"tenantId": tid, "account": AccountAnswer::from(&account)})
         }
-        Query::Usage { month, .. } => {
-            crate::power::usage::handler(json!({"tenant_id": tid, "month": month}), deps).await?
-        }
+        Query::Usage { month, .. } => json!(crate::power::usage::ledger(deps, &tid, month).await?),
         Query::Audit {
             from, to, limit, ..
         } => {
