@@ -195,41 +195,7 @@ pub async fn handler(event: Value, deps: &Deps) -> Result<Value, Error> {
     })?;
     let tid = tenant.tenant_id.clone();
     let answer = match &q {
-        Query::Desktops { .. } => {
-            let records = collect_all(|p: PageRequest| deps.store.list_workspaces(&tid, p)).await?;
-            let mut by_region: BTreeMap<String, Vec<WorkspaceId>> = Default::default();
-            for r in &records {
-                by_region
-                    .entry(r.region.to_string())
-                    .or_default()
-                    .push(r.workspace_id.clone());
-            }
-            let mut service = Vec::new();
-            let mut connection = Vec::new();
-            for (region, ids) in &by_region {
-                let region = RegionName::parse(region.as_str())?;
-                let c = clients(deps, &tenant, &region).await;
-                let gateway = WorkspacesGateway::new(c.workspaces());
-                service.extend(gateway.describe(ids).await?.found);
-                connection.extend(gateway.connection_status(ids).await?);
-            }
-            let desktops: Vec<DesktopAnswer<'_>> = records
-                .iter()
-                .map(|r| DesktopAnswer {
-                    workspace_id: &r.workspace_id,
-                    steward: StewardDesktop::from(r),
-                    service: service
-                        .iter()
-                        .find(|o| o.workspace_id == r.workspace_id)
-                        .map(ServiceDesktop::from),
-                    connection: connection
-                        .iter()
-                        .find(|s| s.workspace_id == r.workspace_id)
-                        .map(DesktopConnection::from),
-                })
-                .collect();
-            json!({"tenantId": tid, "desktops": desktops})
-        }
+        Query::Desktops { .. } => desktops(deps, &tenant).await?,
         Query::Bundles { region: r, .. } => {
             let c = clients(deps, &tenant, &region(r.as_ref(), &tenant)?).await;
             let gateway = WorkspacesGateway::new(c.workspaces());
@@ -319,26 +285,75 @@ pub async fn handler(event: Value, deps: &Deps) -> Result<Value, Error> {
         Query::Usage { month, .. } => json!(crate::power::usage::ledger(deps, &tid, month).await?),
         Query::Audit {
             from, to, limit, ..
-        } => {
-            let limit = limit.unwrap_or(100).clamp(1, 1000);
-            let mut records = Vec::new();
-            let mut page = PageRequest::first(limit.min(100));
-            loop {
-                let got = deps.store.list_audit(&tid, *from, *to, page).await?;
-                records.extend(got.items);
-                match got.next {
-                    Some(after) if records.len() < limit as usize => {
-                        page = PageRequest {
-                            limit: Some(limit.min(100)),
-                            after: Some(after),
-                        };
-                    }
-                    _ => break,
-                }
-            }
-            records.truncate(limit as usize);
-            json!({"tenantId": tid, "audit": records})
-        }
+        } => audit(deps, &tid, *from, *to, *limit).await?,
     };
     Ok(answer)
+}
+
+/// Every registered desktop: Steward's record beside the service's view of it
+/// (DescribeWorkspaces and DescribeWorkspacesConnectionStatus, per Region).
+async fn desktops(deps: &Deps, tenant: &Tenant) -> Result<Value, Error> {
+    let tid = &tenant.tenant_id;
+    let records = collect_all(|p: PageRequest| deps.store.list_workspaces(tid, p)).await?;
+    let mut by_region: BTreeMap<String, Vec<WorkspaceId>> = Default::default();
+    for r in &records {
+        by_region
+            .entry(r.region.to_string())
+            .or_default()
+            .push(r.workspace_id.clone());
+    }
+    let mut service = Vec::new();
+    let mut connection = Vec::new();
+    for (region, ids) in &by_region {
+        let region = RegionName::parse(region.as_str())?;
+        let c = clients(deps, tenant, &region).await;
+        let gateway = WorkspacesGateway::new(c.workspaces());
+        service.extend(gateway.describe(ids).await?.found);
+        connection.extend(gateway.connection_status(ids).await?);
+    }
+    let desktops: Vec<DesktopAnswer<'_>> = records
+        .iter()
+        .map(|r| DesktopAnswer {
+            workspace_id: &r.workspace_id,
+            steward: StewardDesktop::from(r),
+            service: service
+                .iter()
+                .find(|o| o.workspace_id == r.workspace_id)
+                .map(ServiceDesktop::from),
+            connection: connection
+                .iter()
+                .find(|s| s.workspace_id == r.workspace_id)
+                .map(DesktopConnection::from),
+        })
+        .collect();
+    Ok(json!({"tenantId": tid, "desktops": desktops}))
+}
+
+/// The audit trail between `from` and `to`: at most `limit` records (default 100, at most
+/// 1000), read in pages of 100.
+async fn audit(
+    deps: &Deps,
+    tid: &TenantId,
+    from: Timestamp,
+    to: Timestamp,
+    limit: Option<u32>,
+) -> Result<Value, Error> {
+    let limit = limit.unwrap_or(100).clamp(1, 1000);
+    let mut records = Vec::new();
+    let mut page = PageRequest::first(limit.min(100));
+    loop {
+        let got = deps.store.list_audit(tid, from, to, page).await?;
+        records.extend(got.items);
+        match got.next {
+            Some(after) if records.len() < limit as usize => {
+                page = PageRequest {
+                    limit: Some(limit.min(100)),
+                    after: Some(after),
+                };
+            }
+            _ => break,
+        }
+    }
+    records.truncate(limit as usize);
+    Ok(json!({"tenantId": tid, "audit": records}))
 }
