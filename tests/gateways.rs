@@ -3,7 +3,7 @@
 use aws_config::Region;
 use aws_sdk_eventbridge::config::Credentials;
 use steward_shared::gateway::ItemOutcome;
-use steward_shared::gateway::events::{MAX_ENTRY_BYTES, Outbound, Publisher};
+use steward_shared::gateway::eventbridge::{MAX_ENTRY_BYTES, Outbound, Publisher};
 
 async fn eventbridge() -> aws_sdk_eventbridge::Client {
     let config = steward_shared::aws::sdk_defaults()

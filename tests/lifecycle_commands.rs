@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use steward_functions::dispatch;
 use steward_functions::power::events::REJECTIONS_TENANT;
 use steward_shared::aws::TenantAccess;
-use steward_shared::gateway::setup::{self, BundleSpec};
+use steward_shared::gateway::workspaces::{BundleSpec, WorkspacesGateway};
 use steward_shared::ids::{ImageId, TenantId};
 use steward_shared::lifecycle::{LifecycleEvent, detail_types};
 use steward_shared::model::{AuditOutcome, RunningMode, TenantStatus, WorkspaceState};
@@ -42,9 +42,13 @@ async fn client(w: &World) -> aws_sdk_workspaces::Client {
 }
 
 async fn tags(c: &aws_sdk_workspaces::Client, id: &str) -> Vec<(String, String)> {
-    steward_shared::gateway::lifecycle::tags(c, id)
+    WorkspacesGateway::new(c)
+        .tags(id)
         .await
         .unwrap()
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect()
 }
 
 fn tid(w: &World) -> TenantId {
@@ -220,9 +224,8 @@ async fn desktop_commands_change_the_account_once_and_are_recorded() {
 
     // Migrate to a second partner-tagged bundle: a new desktop registered, the source leaving.
     let t = w.tenant(0).await;
-    let bundle2 = setup::create_bundle(
-        &c,
-        BundleSpec {
+    let bundle2 = WorkspacesGateway::new(&c)
+        .create_bundle(BundleSpec {
             name: "steward-second-bundle",
             description: "second",
             image_id: &ImageId::parse(w.accounts[0].image_id.as_str()).unwrap(),
@@ -230,10 +233,9 @@ async fn desktop_commands_change_the_account_once_and_are_recorded() {
             root_gib: 80,
             user_gib: 50,
             tag: &t.partner_tag,
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
     let r = cmd(
         &w,
         "migrate-1",
@@ -469,9 +471,8 @@ async fn image_bundle_directory_tag_and_provision_commands() {
     );
 
     // Delete an unused partner bundle.
-    let spare = setup::create_bundle(
-        &c,
-        BundleSpec {
+    let spare = WorkspacesGateway::new(&c)
+        .create_bundle(BundleSpec {
             name: "steward-spare",
             description: "spare",
             image_id: &ImageId::parse(image.as_str()).unwrap(),
@@ -479,10 +480,9 @@ async fn image_bundle_directory_tag_and_provision_commands() {
             root_gib: 80,
             user_gib: 50,
             tag: &t.partner_tag,
-        },
-    )
-    .await
-    .unwrap();
+        })
+        .await
+        .unwrap();
     cmd(
         &w,
         "delb-1",
@@ -520,12 +520,10 @@ async fn a_directory_without_desktops_is_deregistered() {
     let ids = registered_ids(&w.emu, a);
     // The one desktop is the customer's own (not registered): terminate it directly.
     let c = client(&w).await;
-    steward_shared::gateway::lifecycle::terminate(
-        &c,
-        &[steward_shared::ids::WorkspaceId::parse(ids[0].as_str()).unwrap()],
-    )
-    .await
-    .unwrap();
+    WorkspacesGateway::new(&c)
+        .terminate(&[steward_shared::ids::WorkspaceId::parse(ids[0].as_str()).unwrap()])
+        .await
+        .unwrap();
     w.advance_minutes(120.0);
     let r = cmd(
         &w,

@@ -171,6 +171,10 @@ async fn every_query_answers_from_the_service_and_the_table() {
         .await
         .unwrap();
     assert_eq!(u["month"], month.as_str());
+    // camelCase, like every other answer.
+    assert_eq!(u["tenantId"], json!(w.tenants[0].tenant_id));
+    assert!(u["totalAvailableHours"].is_number(), "{u}");
+    assert!(u.get("tenant_id").is_none(), "{u}");
 
     let from = w.now() - chrono::Duration::days(1);
     let to = w.now() + chrono::Duration::days(1);

@@ -15,7 +15,9 @@ use steward_functions::power::maintenance::ACTION;
 use steward_local::emulator::limits::{FaultEffect, FaultRule};
 use steward_local::emulator::seed::ids;
 use steward_shared::aws::{TenantAccess, TenantClients};
-use steward_shared::gateway::setup::{self, RegisterSpec};
+use steward_shared::gateway::workspaces::{
+    DirectoryState, RegisterSpec, Tenancy, WorkspacesGateway,
+};
 use steward_shared::ids::DirectoryId;
 use steward_shared::model::{AuditOutcome, AuditRecord};
 
@@ -44,7 +46,8 @@ fn corp(w: &World) -> String {
 /// `EnableMaintenanceMode` as DescribeWorkspaceDirectories reports it.
 async fn maintenance_mode(w: &World, dir: &str) -> Option<bool> {
     let c = clients(w).await;
-    setup::directory(c.workspaces(), &DirectoryId::parse(dir).unwrap())
+    WorkspacesGateway::new(c.workspaces())
+        .directory(&DirectoryId::parse(dir).unwrap())
         .await
         .unwrap()
         .expect("the directory is registered")
@@ -93,18 +96,16 @@ async fn register_lab(w: &World, tagged: bool) {
     let c = clients(w).await;
     let lab = DirectoryId::parse(ids::DIRECTORY_LAB).unwrap();
     if tagged {
-        setup::register_directory(
-            c.workspaces(),
-            RegisterSpec {
+        WorkspacesGateway::new(c.workspaces())
+            .register_directory(RegisterSpec {
                 directory_id: &lab,
                 subnet_ids: &[],
-                dedicated: false,
+                tenancy: Tenancy::Shared,
                 enable_self_service: false,
                 tag: &w.tenants[0].partner_tag,
-            },
-        )
-        .await
-        .unwrap();
+            })
+            .await
+            .unwrap();
     } else {
         w.emu.control().update_options(|o| o.tag_policy = false);
         c.workspaces()
@@ -118,18 +119,13 @@ async fn register_lab(w: &World, tagged: bool) {
         w.emu.control().update_options(|o| o.tag_policy = true);
     }
     w.advance_minutes(3.0);
-    let view = setup::directory(c.workspaces(), &lab)
+    let gateway = WorkspacesGateway::new(c.workspaces());
+    let view = gateway.directory(&lab).await.unwrap().unwrap();
+    assert_eq!(view.state, Some(DirectoryState::Registered));
+    let carries = gateway
+        .carries_partner_tag(ids::DIRECTORY_LAB, &w.tenants[0].partner_tag)
         .await
-        .unwrap()
         .unwrap();
-    assert_eq!(view.state, "REGISTERED");
-    let carries = setup::carries_tag(
-        c.workspaces(),
-        ids::DIRECTORY_LAB,
-        &w.tenants[0].partner_tag,
-    )
-    .await
-    .unwrap();
     assert_eq!(carries, tagged);
 }
 
@@ -344,7 +340,10 @@ async fn no_directory_means_no_call_and_the_partner_is_told() {
         .await
         .unwrap();
     w.advance_minutes(3.0);
-    let (dirs, more) = setup::directories(c.workspaces(), 10).await.unwrap();
+    let (dirs, more) = WorkspacesGateway::new(c.workspaces())
+        .directories_up_to(10)
+        .await
+        .unwrap();
     assert!(dirs.is_empty() && !more, "{dirs:?}");
 
     let p = opt_out(&w, "mm-1", true).await;

@@ -270,14 +270,16 @@ async fn a_desktop_in_maintenance_is_left_alone_and_its_period_closed() {
         .clients
         .for_tenant(steward_shared::aws::TenantAccess::new(t, &t.regions[0]))
         .await;
-    steward_shared::gateway::lifecycle::modify_creation_properties(
-        clients.workspaces(),
-        &steward_shared::ids::DirectoryId::parse(a.directory_id.as_str()).unwrap(),
-        Some(true),
-        None,
-    )
-    .await
-    .unwrap();
+    steward_shared::gateway::workspaces::WorkspacesGateway::new(clients.workspaces())
+        .modify_creation_properties(
+            &steward_shared::ids::DirectoryId::parse(a.directory_id.as_str()).unwrap(),
+            &steward_shared::onboarding::CreationProperties {
+                enable_maintenance_mode: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
     let ws = &power_common::registered_ids(&w.emu, a)[0];
     idle_sweep(&w).await; // 23:40: first sight, AVAILABLE
     let first = w.record(0, ws).await;

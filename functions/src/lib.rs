@@ -22,7 +22,7 @@ use steward_shared::aws::{ClientFactory, load_base_config};
 use steward_shared::clock::{self, SharedClock};
 use steward_shared::config::{Config, ConfigError};
 use steward_shared::gateway::ItemOutcome;
-use steward_shared::gateway::events::{Outbound, Publisher};
+use steward_shared::gateway::eventbridge::{Outbound, Publisher};
 use steward_shared::model::Timestamp;
 use steward_shared::store::DynamoStore;
 

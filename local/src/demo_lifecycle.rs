@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use steward_functions::dispatch;
 use steward_shared::aws::TenantAccess;
-use steward_shared::gateway::setup::{self, BundleSpec};
+use steward_shared::gateway::workspaces::{BundleSpec, WorkspacesGateway};
 use steward_shared::ids::{ImageId, TenantId};
 use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
 
@@ -264,9 +264,8 @@ pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
                 .clients
                 .for_tenant(TenantAccess::new(&t, &region))
                 .await;
-            setup::create_bundle(
-                c.workspaces(),
-                BundleSpec {
+            WorkspacesGateway::new(c.workspaces())
+                .create_bundle(BundleSpec {
                     name: "demo-bundle-performance",
                     description: "Demo bundle to migrate to",
                     image_id: &image,
@@ -274,11 +273,10 @@ pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
                     root_gib: 80,
                     user_gib: 50,
                     tag: &t.partner_tag,
-                },
-            )
-            .await
-            .map(|b| b.to_string())
-            .unwrap_or_default()
+                })
+                .await
+                .map(|b| b.to_string())
+                .unwrap_or_default()
         }
         Err(_) => String::new(),
     };

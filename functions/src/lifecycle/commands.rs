@@ -21,10 +21,11 @@ use steward_shared::aws::{AwsErrorKind, TenantAccess, TenantClients};
 use steward_shared::error::names;
 use steward_shared::events::Rejection;
 use steward_shared::gateway::ItemOutcome;
-use steward_shared::gateway::events::Outbound;
-use steward_shared::gateway::lifecycle as gw;
-use steward_shared::gateway::setup::{self, Created, NewWorkspace};
-use steward_shared::gateway::workspaces::WorkspacesGateway;
+use steward_shared::gateway::eventbridge::Outbound;
+use steward_shared::gateway::workspaces::{
+    CopyImageSpec, CreateImageSpec, CreateWorkspacesSpec, Created, NewWorkspace, PropertyChanges,
+    Tag, WorkspacesGateway,
+};
 use steward_shared::ids::{OpaqueId, RegionName, TenantId, WorkspaceId};
 use steward_shared::lifecycle::{
     Command, DesktopOp, LifecycleEvent, TargetState, byop_running_mode, check_state,
@@ -34,6 +35,7 @@ use steward_shared::model::{
     Actor, AuditOutcome, AuditRecord, ErrorRecord, ImageOperation, PendingImage, RunningMode,
     StewardAction, StewardCall, Tenant, TenantStatus, Timestamp, WorkspaceRecord, WorkspaceState,
 };
+use steward_shared::onboarding::CreationProperties;
 use steward_shared::store::{
     AuditStore, Claim, DedupeStore, PageRequest, StoreError, TenantStore, WorkspaceStore,
     collect_all,
@@ -318,9 +320,13 @@ async fn desktops(
 
 /// The resource carries the partner tag (DescribeTags); a missing one is not owned either.
 async fn owned(c: &TenantClients, tenant: &Tenant, resource: &str) -> Result<(), Handled> {
-    match gw::tags(c.workspaces(), resource).await {
-        Ok(tags) if gw::has_partner_tag(&tags, &tenant.partner_tag) => Ok(()),
-        Ok(_) => Err(Rejection::ResourceNotOwned(resource.to_owned()).into()),
+    let gateway = WorkspacesGateway::new(c.workspaces());
+    match gateway
+        .carries_partner_tag(resource, &tenant.partner_tag)
+        .await
+    {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Rejection::ResourceNotOwned(resource.to_owned()).into()),
         Err(e) if e.kind == AwsErrorKind::NotFound => {
             Err(Rejection::ResourceNotOwned(format!("{resource} (not found)")).into())
         }
@@ -368,7 +374,9 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
         Command::Reboot(d) => {
             let ds = desktops(deps, tenant, &d.workspace_ids, DesktopOp::Reboot).await?;
             let c = clients(deps, tenant, &ds[0].record.region).await;
-            let out = gw::reboot(c.workspaces(), &d.workspace_ids).await?;
+            let out = WorkspacesGateway::new(c.workspaces())
+                .reboot(&d.workspace_ids)
+                .await?;
             for (desk, (_, o)) in ds.iter().zip(&out) {
                 if *o == ItemOutcome::Accepted {
                     follow(deps, desk, S::Rebooting, false, call(A::Reboot)).await;
@@ -379,7 +387,9 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
         Command::Terminate(d) => {
             let ds = desktops(deps, tenant, &d.workspace_ids, DesktopOp::Terminate).await?;
             let c = clients(deps, tenant, &ds[0].record.region).await;
-            let out = gw::terminate(c.workspaces(), &d.workspace_ids).await?;
+            let out = WorkspacesGateway::new(c.workspaces())
+                .terminate(&d.workspace_ids)
+                .await?;
             for (desk, (_, o)) in ds.iter().zip(&out) {
                 if *o == ItemOutcome::Accepted {
                     follow(deps, desk, S::Terminating, true, call(A::Terminate)).await;
@@ -399,7 +409,9 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             )
             .await?;
             let c = clients(deps, tenant, &ds[0].record.region).await;
-            let o = gw::rebuild(c.workspaces(), &d.workspace_id).await?;
+            let o = WorkspacesGateway::new(c.workspaces())
+                .rebuild(&d.workspace_id)
+                .await?;
             if o == ItemOutcome::Accepted {
                 follow(deps, &ds[0], S::Rebuilding, true, call(A::Rebuild)).await;
             }
@@ -417,7 +429,9 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             )
             .await?;
             let c = clients(deps, tenant, &ds[0].record.region).await;
-            gw::restore(c.workspaces(), &d.workspace_id).await?;
+            WorkspacesGateway::new(c.workspaces())
+                .restore(&d.workspace_id)
+                .await?;
             follow(deps, &ds[0], S::Restoring, true, call(A::Restore)).await;
             Ok(Done::one(
                 d.workspace_id.as_str(),
@@ -446,7 +460,9 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
                 )
                 .into());
             }
-            let target = gw::migrate(c.workspaces(), &d.workspace_id, &d.bundle_id).await?;
+            let target = WorkspacesGateway::new(c.workspaces())
+                .migrate(&d.workspace_id, &d.bundle_id)
+                .await?;
             let now = deps.now();
             let mut new = WorkspaceRecord::new(
                 tenant.tenant_id.clone(),
@@ -487,13 +503,15 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             .await?;
             let c = clients(deps, tenant, &ds[0].record.region).await;
             let gib = |v: Option<u32>| v.and_then(|g| i32::try_from(g).ok());
-            let changes = gw::PropertyChanges {
+            let changes = PropertyChanges {
                 compute_type: d.compute_type_name.clone(),
                 root_volume_gib: gib(d.root_volume_size_gib),
                 user_volume_gib: gib(d.user_volume_size_gib),
                 running_mode: mode,
             };
-            gw::modify_properties(c.workspaces(), &d.workspace_id, &changes).await?;
+            WorkspacesGateway::new(c.workspaces())
+                .modify_properties(&d.workspace_id, &changes)
+                .await?;
             // The service shows UPDATING while it works; the call is pending until then.
             let mut r = ds[0].record.clone();
             if let Some(m) = mode {
@@ -517,7 +535,9 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             };
             let ds = desktops(deps, tenant, std::slice::from_ref(&d.workspace_id), op).await?;
             let c = clients(deps, tenant, &ds[0].record.region).await;
-            gw::modify_state(c.workspaces(), &d.workspace_id, to == S::AdminMaintenance).await?;
+            WorkspacesGateway::new(c.workspaces())
+                .modify_state(&d.workspace_id, d.target_state)
+                .await?;
             let action = if to == S::AdminMaintenance {
                 A::ToAdminMaintenance
             } else {
@@ -542,14 +562,14 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
                     workspace_name: n.workspace_name.clone(),
                 })
                 .collect();
-            let created = setup::create_workspaces(
-                c.workspaces(),
-                &d.directory_id,
-                &d.bundle_id,
-                &tenant.partner_tag,
-                &new,
-            )
-            .await?;
+            let created = WorkspacesGateway::new(c.workspaces())
+                .create_workspaces(CreateWorkspacesSpec {
+                    directory: &d.directory_id,
+                    bundle: &d.bundle_id,
+                    tag: &tenant.partner_tag,
+                    desktops: &new,
+                })
+                .await?;
             let now = deps.now();
             let mut done = Done {
                 summary: format!("{} desktop(s) requested", new.len()),
@@ -558,8 +578,7 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             for (n, c) in new.iter().zip(&created) {
                 match c {
                     Created::Pending(w) => {
-                        let Ok(id) = WorkspaceId::parse(w.workspace_id().unwrap_or_default())
-                        else {
+                        let Ok(id) = WorkspaceId::parse(w.workspace_id()) else {
                             done.items.push((
                                 n.user_name.clone(),
                                 ItemOutcome::Failed {
@@ -606,14 +625,14 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             )
             .await?;
             let c = clients(deps, tenant, &ds[0].record.region).await;
-            let image = gw::create_image(
-                c.workspaces(),
-                &d.workspace_id,
-                &d.name,
-                &d.description,
-                &tenant.partner_tag,
-            )
-            .await?;
+            let image = WorkspacesGateway::new(c.workspaces())
+                .create_image(CreateImageSpec {
+                    workspace: &d.workspace_id,
+                    name: &d.name,
+                    description: &d.description,
+                    tag: &tenant.partner_tag,
+                })
+                .await?;
             crate::power::images::remember(
                 deps,
                 &tenant.tenant_id,
@@ -640,15 +659,15 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             let src = clients(deps, tenant, &source_region).await;
             owned(&src, tenant, d.image_id.as_str()).await?;
             let c = clients(deps, tenant, &target_region).await;
-            let image = gw::copy_image(
-                c.workspaces(),
-                &d.image_id,
-                source_region.as_str(),
-                &d.name,
-                d.description.as_deref(),
-                &tenant.partner_tag,
-            )
-            .await?;
+            let image = WorkspacesGateway::new(c.workspaces())
+                .copy_image(CopyImageSpec {
+                    source: &d.image_id,
+                    source_region: source_region.as_str(),
+                    name: &d.name,
+                    description: d.description.as_deref(),
+                    tag: &tenant.partner_tag,
+                })
+                .await?;
             crate::power::images::remember(
                 deps,
                 &tenant.tenant_id,
@@ -673,7 +692,9 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             let region = region_of(d.region.as_ref(), &tenant.regions)?;
             let c = clients(deps, tenant, &region).await;
             owned(&c, tenant, d.image_id.as_str()).await?;
-            gw::delete_image(c.workspaces(), &d.image_id).await?;
+            WorkspacesGateway::new(c.workspaces())
+                .delete_image(&d.image_id)
+                .await?;
             Ok(Done::one(d.image_id.as_str(), "image deleted"))
         }
         Command::UpdateImagePermission(d) => {
@@ -691,13 +712,13 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             let region = region_of(d.region.as_ref(), &tenant.regions)?;
             let c = clients(deps, tenant, &region).await;
             owned(&c, tenant, d.image_id.as_str()).await?;
-            gw::update_image_permission(
-                c.workspaces(),
-                &d.image_id,
-                d.shared_account_id.as_str(),
-                d.allow_copy_image,
-            )
-            .await?;
+            WorkspacesGateway::new(c.workspaces())
+                .update_image_permission(
+                    &d.image_id,
+                    d.shared_account_id.as_str(),
+                    d.allow_copy_image,
+                )
+                .await?;
             let verb = if d.allow_copy_image {
                 "shared with"
             } else {
@@ -713,7 +734,9 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             let c = clients(deps, tenant, &region).await;
             owned(&c, tenant, d.bundle_id.as_str()).await?;
             owned(&c, tenant, d.image_id.as_str()).await?;
-            gw::update_bundle(c.workspaces(), &d.bundle_id, &d.image_id).await?;
+            WorkspacesGateway::new(c.workspaces())
+                .update_bundle(&d.bundle_id, &d.image_id)
+                .await?;
             Ok(Done::one(
                 d.bundle_id.as_str(),
                 format!("bundle now uses image {}", d.image_id),
@@ -723,7 +746,9 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             let region = region_of(d.region.as_ref(), &tenant.regions)?;
             let c = clients(deps, tenant, &region).await;
             owned(&c, tenant, d.bundle_id.as_str()).await?;
-            gw::delete_bundle(c.workspaces(), &d.bundle_id).await?;
+            WorkspacesGateway::new(c.workspaces())
+                .delete_bundle(&d.bundle_id)
+                .await?;
             Ok(Done::one(d.bundle_id.as_str(), "bundle deleted"))
         }
         Command::DeregisterDirectory(d) => {
@@ -744,20 +769,23 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
                 }
                 .into());
             }
-            gw::deregister_directory(c.workspaces(), &d.directory_id).await?;
+            WorkspacesGateway::new(c.workspaces())
+                .deregister_directory(&d.directory_id)
+                .await?;
             Ok(Done::one(d.directory_id.as_str(), "directory deregistered"))
         }
         Command::UpdateCreationProperties(d) => {
             let region = region_of(d.region.as_ref(), &tenant.regions)?;
             let c = clients(deps, tenant, &region).await;
             owned(&c, tenant, d.directory_id.as_str()).await?;
-            gw::modify_creation_properties(
-                c.workspaces(),
-                &d.directory_id,
-                d.enable_maintenance_mode,
-                d.custom_security_group_id.as_deref(),
-            )
-            .await?;
+            let props = CreationProperties {
+                enable_maintenance_mode: d.enable_maintenance_mode,
+                custom_security_group_id: d.custom_security_group_id.clone(),
+                ..CreationProperties::default()
+            };
+            WorkspacesGateway::new(c.workspaces())
+                .modify_creation_properties(&d.directory_id, &props)
+                .await?;
             Ok(Done::one(
                 d.directory_id.as_str(),
                 format!(
@@ -783,13 +811,20 @@ async fn run(deps: &Deps, tenant: &Tenant, e: &LifecycleEvent) -> Result<Done, H
             };
             let c = clients(deps, tenant, &region).await;
             owned(&c, tenant, &d.resource_id).await?;
+            let gateway = WorkspacesGateway::new(c.workspaces());
             if !d.set.is_empty() {
-                let set: Vec<(String, String)> =
-                    d.set.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                gw::create_tags(c.workspaces(), &d.resource_id, &set).await?;
+                let set: Vec<Tag> = d
+                    .set
+                    .iter()
+                    .map(|(k, v)| Tag {
+                        key: k.clone(),
+                        value: v.clone(),
+                    })
+                    .collect();
+                gateway.create_tags(&d.resource_id, &set).await?;
             }
             if !d.remove.is_empty() {
-                gw::delete_tags(c.workspaces(), &d.resource_id, &d.remove).await?;
+                gateway.delete_tags(&d.resource_id, &d.remove).await?;
             }
             Ok(Done::one(
                 d.resource_id.as_str(),

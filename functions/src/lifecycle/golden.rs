@@ -16,8 +16,9 @@ use steward_shared::Error;
 use steward_shared::aws::{TenantAccess, TenantClients};
 use steward_shared::error::names;
 use steward_shared::gateway::ItemOutcome;
-use steward_shared::gateway::lifecycle as gw;
-use steward_shared::gateway::setup::{self, BundleSpec};
+use steward_shared::gateway::workspaces::{
+    BundleSpec, CreateImageSpec, ImageState, WorkspacesGateway,
+};
 use steward_shared::ids::{BundleId, ImageId, TenantId, WorkspaceId};
 use steward_shared::lifecycle::{DesktopOp, check_state};
 use steward_shared::model::{
@@ -112,7 +113,10 @@ async fn clients(deps: &Deps, t: &Tenant) -> Result<TenantClients, Error> {
 }
 
 async fn owned(c: &TenantClients, t: &Tenant, id: &str) -> Result<(), Error> {
-    if gw::has_partner_tag(&gw::tags(c.workspaces(), id).await?, &t.partner_tag) {
+    if WorkspacesGateway::new(c.workspaces())
+        .carries_partner_tag(id, &t.partner_tag)
+        .await?
+    {
         Ok(())
     } else {
         Err(Error::refused(
@@ -163,12 +167,11 @@ pub async fn create_image(event: Value, deps: &Deps) -> Result<Value, Error> {
     let t = tenant(deps, &input.tenant_id).await?;
     let c = clients(deps, &t).await?;
     owned(&c, &t, input.bundle_id.as_str()).await?;
-    for i in gw::images(c.workspaces()).await? {
-        if i["name"].as_str() == Some(input.image_name.as_str())
-            && let Some(id) = i["imageId"].as_str()
-        {
-            owned(&c, &t, id).await?;
-            return Ok(json!({"imageId": id}));
+    let gateway = WorkspacesGateway::new(c.workspaces());
+    for i in gateway.images().await? {
+        if i.name.as_deref() == Some(input.image_name.as_str()) {
+            owned(&c, &t, i.image_id.as_str()).await?;
+            return Ok(json!({"imageId": i.image_id}));
         }
     }
     let rec = deps
@@ -181,7 +184,7 @@ pub async fn create_image(event: Value, deps: &Deps) -> Result<Value, Error> {
                 format!("{} is not in Steward's registry", input.workspace_id),
             )
         })?;
-    let described = steward_shared::gateway::workspaces::WorkspacesGateway::new(c.workspaces())
+    let described = gateway
         .describe(std::slice::from_ref(&rec.workspace_id))
         .await?;
     let state = described
@@ -190,14 +193,14 @@ pub async fn create_image(event: Value, deps: &Deps) -> Result<Value, Error> {
         .map_or(WorkspaceState::Terminated, |o| o.state);
     check_state(DesktopOp::CreateImage, &rec.workspace_id, state, 0)
         .map_err(|r| Error::refused(names::INVALID_STATE, r.to_string()))?;
-    let id = gw::create_image(
-        c.workspaces(),
-        &rec.workspace_id,
-        &input.image_name,
-        &input.image_description,
-        &t.partner_tag,
-    )
-    .await?;
+    let id = gateway
+        .create_image(CreateImageSpec {
+            workspace: &rec.workspace_id,
+            name: &input.image_name,
+            description: &input.image_description,
+            tag: &t.partner_tag,
+        })
+        .await?;
     audit(
         deps,
         &t,
@@ -232,9 +235,12 @@ pub async fn image_status(event: Value, deps: &Deps) -> Result<Value, Error> {
     let input: WithImage = parse_input(event)?;
     let t = tenant(deps, &input.request.tenant_id).await?;
     let c = clients(deps, &t).await?;
-    let state = gw::image_state(c.workspaces(), &input.image.image_id)
+    // An image the service no longer returns (or gives no state) has failed.
+    let state = WorkspacesGateway::new(c.workspaces())
+        .image(&input.image.image_id)
         .await?
-        .unwrap_or_else(|| "ERROR".into());
+        .and_then(|i| i.state)
+        .unwrap_or(ImageState::Error);
     Ok(json!({"state": state}))
 }
 
@@ -245,17 +251,17 @@ pub async fn update_bundle(event: Value, deps: &Deps) -> Result<Value, Error> {
     let t = tenant(deps, &r.tenant_id).await?;
     let c = clients(deps, &t).await?;
     let image = &input.image.image_id;
+    let gateway = WorkspacesGateway::new(c.workspaces());
     let target = match &r.new_bundle {
         None => {
-            gw::update_bundle(c.workspaces(), &r.bundle_id, image).await?;
+            gateway.update_bundle(&r.bundle_id, image).await?;
             r.bundle_id.clone()
         }
-        Some(nb) => match setup::bundle_named(c.workspaces(), &nb.name).await? {
+        Some(nb) => match gateway.bundle_named(&nb.name).await? {
             Some(existing) => existing.bundle_id,
             None => {
-                setup::create_bundle(
-                    c.workspaces(),
-                    BundleSpec {
+                gateway
+                    .create_bundle(BundleSpec {
                         name: &nb.name,
                         description: &format!("golden image {}", r.image_name),
                         image_id: image,
@@ -263,9 +269,8 @@ pub async fn update_bundle(event: Value, deps: &Deps) -> Result<Value, Error> {
                         root_gib: nb.root_volume_size_gib,
                         user_gib: nb.user_volume_size_gib,
                         tag: &t.partner_tag,
-                    },
-                )
-                .await?
+                    })
+                    .await?
             }
         },
     };
@@ -332,16 +337,16 @@ pub async fn rollout_wave(event: Value, deps: &Deps) -> Result<Value, Error> {
         .into_iter()
         .partition(|w| has_live_session(w, &t.policy, now));
     let c = clients(deps, &t).await?;
+    let gateway = WorkspacesGateway::new(c.workspaces());
     let mut this_wave = Vec::new();
     for w in free.iter().take(wave) {
         let outcome = match r.rollout {
             RolloutAction::None => break,
-            RolloutAction::Rebuild => gw::rebuild(c.workspaces(), &w.workspace_id).await,
-            RolloutAction::Migrate => {
-                gw::migrate(c.workspaces(), &w.workspace_id, &input.bundle.bundle_id)
-                    .await
-                    .map(|_| ItemOutcome::Accepted)
-            }
+            RolloutAction::Rebuild => gateway.rebuild(&w.workspace_id).await,
+            RolloutAction::Migrate => gateway
+                .migrate(&w.workspace_id, &input.bundle.bundle_id)
+                .await
+                .map(|_| ItemOutcome::Accepted),
         };
         let outcome = match outcome {
             Ok(o) => o,

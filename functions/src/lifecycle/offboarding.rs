@@ -23,9 +23,8 @@ use steward_shared::Error;
 use steward_shared::aws::{AwsErrorKind, TenantAccess, TenantClients};
 use steward_shared::error::names;
 use steward_shared::gateway::ItemOutcome;
-use steward_shared::gateway::lifecycle as gw;
-use steward_shared::gateway::workspaces::WorkspacesGateway;
-use steward_shared::ids::{BundleId, DirectoryId, ImageId, TenantId, WorkspaceId};
+use steward_shared::gateway::workspaces::{BundleOwner, DirectoryState, WorkspacesGateway};
+use steward_shared::ids::{TenantId, WorkspaceId};
 use steward_shared::model::{
     Actor, AuditOutcome, StewardAction, StewardCall, Tenant, TenantStatus, WorkspaceState,
 };
@@ -236,7 +235,9 @@ pub async fn terminate(event: Value, deps: &Deps) -> Result<Value, Error> {
             .iter()
             .map(|(r, _)| r.workspace_id.clone())
             .collect();
-        let out = gw::terminate(c.workspaces(), &ids).await?;
+        let out = WorkspacesGateway::new(c.workspaces())
+            .terminate(&ids)
+            .await?;
         for ((r, state), (_, o)) in to_terminate.iter().zip(&out) {
             if *o != ItemOutcome::Accepted {
                 tracing::warn!(workspace = %r.workspace_id, outcome = ?o, "terminate refused; retried on the next batch");
@@ -283,39 +284,35 @@ fn gone(e: &steward_shared::aws::AwsError) -> bool {
 pub async fn delete_resources(event: Value, deps: &Deps) -> Result<Value, Error> {
     let (_, t) = offboarding_tenant(deps, event).await?;
     let c = clients(deps, &t).await?;
-    let w = c.workspaces();
+    let w = WorkspacesGateway::new(c.workspaces());
     let mut bundles_deleted = Vec::new();
-    for b in gw::bundles(w).await? {
-        let Some(id) = b["bundleId"].as_str().and_then(|s| BundleId::parse(s).ok()) else {
-            continue;
-        };
-        if b["owner"].as_str() == Some("AMAZON") {
+    for b in w.bundles().await? {
+        if b.owner == Some(BundleOwner::Amazon) {
             continue;
         }
-        if !gw::has_partner_tag(&gw::tags(w, id.as_str()).await?, &t.partner_tag) {
+        let id = b.bundle_id;
+        if !w.carries_partner_tag(id.as_str(), &t.partner_tag).await? {
             continue;
         }
-        match gw::delete_bundle(w, &id).await {
+        match w.delete_bundle(&id).await {
             Ok(()) => bundles_deleted.push(id.to_string()),
             Err(e) if gone(&e) => {}
             Err(e) => return Err(e.into()),
         }
     }
     let mut images_deleted = Vec::new();
-    for i in gw::images(w).await? {
-        let Some(id) = i["imageId"].as_str().and_then(|s| ImageId::parse(s).ok()) else {
-            continue;
-        };
-        if i["ownerAccountId"].as_str() != Some(t.account_id.as_str()) {
+    for i in w.images().await? {
+        if i.owner_account_id.as_deref() != Some(t.account_id.as_str()) {
             continue;
         }
-        if !gw::has_partner_tag(&gw::tags(w, id.as_str()).await?, &t.partner_tag) {
+        let id = i.image_id;
+        if !w.carries_partner_tag(id.as_str(), &t.partner_tag).await? {
             continue;
         }
-        for account in gw::image_permissions(w, &id).await? {
-            gw::update_image_permission(w, &id, &account, false).await?;
+        for account in w.image_permissions(&id).await? {
+            w.update_image_permission(&id, &account, false).await?;
         }
-        match gw::delete_image(w, &id).await {
+        match w.delete_image(&id).await {
             Ok(()) => images_deleted.push(id.to_string()),
             Err(e) if gone(&e) => {}
             Err(e) => return Err(e.into()),
@@ -337,22 +334,17 @@ pub async fn delete_resources(event: Value, deps: &Deps) -> Result<Value, Error>
 pub async fn deregister_directories(event: Value, deps: &Deps) -> Result<Value, Error> {
     let (_, t) = offboarding_tenant(deps, event).await?;
     let c = clients(deps, &t).await?;
-    let w = c.workspaces();
+    let w = WorkspacesGateway::new(c.workspaces());
     let mut deregistered = Vec::new();
-    for d in gw::directories(w).await? {
-        if d["state"].as_str() != Some("REGISTERED") {
+    for d in w.directories().await? {
+        if d.state != Some(DirectoryState::Registered) {
             continue;
         }
-        let Some(id) = d["directoryId"]
-            .as_str()
-            .and_then(|s| DirectoryId::parse(s).ok())
-        else {
-            continue;
-        };
-        if !gw::has_partner_tag(&gw::tags(w, id.as_str()).await?, &t.partner_tag) {
+        let id = d.directory_id;
+        if !w.carries_partner_tag(id.as_str(), &t.partner_tag).await? {
             continue;
         }
-        match gw::deregister_directory(w, &id).await {
+        match w.deregister_directory(&id).await {
             Ok(()) => deregistered.push(id.to_string()),
             Err(e) if gone(&e) => {}
             Err(e) => return Err(e.into()),

@@ -60,7 +60,7 @@ pub async fn describe(
         let why = described
             .unreadable
             .first()
-            .map_or_else(|| "no answer for it".to_owned(), |(_, why)| why.clone());
+            .map_or_else(|| "no answer for it".to_owned(), |u| u.reason.clone());
         return Err(Error::refused(
             names::AWS,
             format!("DescribeWorkspaces: desktop {id} is unreadable: {why}"),

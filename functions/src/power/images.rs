@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use serde_json::json;
 use steward_shared::Error;
 use steward_shared::error::names;
-use steward_shared::gateway::setup;
+use steward_shared::gateway::workspaces::{Image, WorkspacesGateway};
 use steward_shared::ids::{ImageId, RegionName, TenantId};
 use steward_shared::model::{Actor, AuditOutcome, PendingImage, Tenant, Timestamp};
 use steward_shared::reconcile::{ImageEnd, image_end};
@@ -80,7 +80,8 @@ pub async fn settle(
     }
     let ids: Vec<ImageId> = pending.iter().map(|p| p.image_id.clone()).collect();
     let calls = ids.len().div_ceil(25);
-    let found: HashMap<String, setup::ImageView> = setup::images(client, &ids)
+    let found: HashMap<String, Image> = WorkspacesGateway::new(client)
+        .images_by_id(&ids)
         .await
         .map_err(Error::from)?
         .into_iter()
@@ -91,10 +92,12 @@ pub async fn settle(
         .into_iter()
         .filter_map(|p| {
             let view = found.get(p.image_id.as_str());
-            image_end(p, view.map(|v| v.state.as_str()), now).map(|end| Ended {
+            // The wire state ("" when the service gives none); `None`: not found.
+            let state = view.map(|v| v.state.as_ref().map_or("", |s| s.as_str()));
+            image_end(p, state, now).map(|end| Ended {
                 pending: p.clone(),
                 end,
-                state: view.map_or_else(|| "not found".to_owned(), |v| v.state.clone()),
+                state: state.unwrap_or("not found").to_owned(),
                 errors: view.map(|v| v.errors.clone()).unwrap_or_default(),
             })
         })

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::aws::{AwsError, TenantAccess};
 use steward_shared::error::names;
-use steward_shared::gateway::setup::{self, DirectoryView};
-use steward_shared::ids::{DirectoryId, RegionName};
+use steward_shared::gateway::workspaces::{Directory, DirectoryState, WorkspacesGateway};
+use steward_shared::ids::RegionName;
 use steward_shared::model::{Actor, AuditOutcome, Tenant, Timestamp};
 use steward_shared::onboarding::CreationProperties;
 
@@ -63,8 +63,8 @@ pub async fn apply(
             .clients
             .for_tenant(TenantAccess::new(tenant, region))
             .await;
-        let client = clients.workspaces();
-        let (directories, more) = match setup::directories(client, MAX_DIRECTORIES).await {
+        let gateway = WorkspacesGateway::new(clients.workspaces());
+        let (directories, more) = match gateway.directories_up_to(MAX_DIRECTORIES).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(tenant = %tenant.tenant_id, %region, error = %e, "could not list directories to apply the maintenance opt-out");
@@ -81,7 +81,10 @@ pub async fn apply(
         };
         listed.push(region);
         for d in directories.iter().filter(|d| live(d)) {
-            match setup::carries_tag(client, &d.directory_id, &tenant.partner_tag).await {
+            match gateway
+                .carries_partner_tag(d.directory_id.as_str(), &tenant.partner_tag)
+                .await
+            {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -94,13 +97,13 @@ pub async fn apply(
                             e.code.as_deref().unwrap_or(e.kind.name())
                         ),
                         outcome: aws_failed(&e),
-                        details: details(Some(&d.directory_id), region, want, false),
+                        details: details(Some(d.directory_id.as_str()), region, want, false),
                     });
                     continue;
                 }
             }
             found += 1;
-            outcomes.push(directory(client, region, d, want).await);
+            outcomes.push(directory(&gateway, region, d, want).await);
         }
         if more {
             outcomes.push(Outcome {
@@ -153,8 +156,11 @@ pub async fn apply(
 }
 
 /// A directory that is not on its way out (a deregistering one keeps nothing).
-fn live(d: &DirectoryView) -> bool {
-    !matches!(d.state.as_str(), "DEREGISTERING" | "DEREGISTERED")
+fn live(d: &Directory) -> bool {
+    !matches!(
+        d.state,
+        Some(DirectoryState::Deregistering | DirectoryState::Deregistered)
+    )
 }
 
 fn details(directory: Option<&str>, region: &RegionName, want: bool, modified: bool) -> Value {
@@ -168,9 +174,9 @@ fn details(directory: Option<&str>, region: &RegionName, want: bool, modified: b
 
 /// Brings one directory to `want`, changing that property only (as onboarding's step 9).
 async fn directory(
-    client: &aws_sdk_workspaces::Client,
+    gateway: &WorkspacesGateway<'_>,
     region: &RegionName,
-    d: &DirectoryView,
+    d: &Directory,
     want: bool,
 ) -> Outcome {
     let id = &d.directory_id;
@@ -183,26 +189,14 @@ async fn directory(
         return Outcome {
             reason: format!("directory {id} ({region}): EnableMaintenanceMode already {want}"),
             outcome: AuditOutcome::Succeeded,
-            details: details(Some(id), region, want, false),
+            details: details(Some(id.as_str()), region, want, false),
         };
     }
-    let parsed = match DirectoryId::parse(id) {
-        Ok(p) => p,
-        Err(e) => {
-            return Outcome {
-                reason: format!(
-                    "directory {id} ({region}): EnableMaintenanceMode {want} not applied: the listing returned an invalid id"
-                ),
-                outcome: failed(names::INVALID_REQUEST, e.to_string()),
-                details: details(Some(id), region, want, false),
-            };
-        }
-    };
-    match setup::modify_creation_properties(client, &parsed, &change).await {
+    match gateway.modify_creation_properties(id, &change).await {
         Ok(()) => Outcome {
             reason: format!("directory {id} ({region}): EnableMaintenanceMode set to {want}"),
             outcome: AuditOutcome::Succeeded,
-            details: details(Some(id), region, want, true),
+            details: details(Some(id.as_str()), region, want, true),
         },
         Err(e) => Outcome {
             reason: format!(
@@ -210,7 +204,7 @@ async fn directory(
                 e.code.as_deref().unwrap_or(e.kind.name())
             ),
             outcome: aws_failed(&e),
-            details: details(Some(id), region, want, false),
+            details: details(Some(id.as_str()), region, want, false),
         },
     }
 }

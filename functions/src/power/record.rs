@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::gateway::ItemOutcome;
-use steward_shared::gateway::events::Outbound;
+use steward_shared::gateway::eventbridge::Outbound;
 use steward_shared::ids::{TenantId, WorkspaceId};
 use steward_shared::model::{Actor, AuditOutcome, AuditRecord, ErrorRecord, Timestamp};
 use steward_shared::store::AuditStore;

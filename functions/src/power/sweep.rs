@@ -314,8 +314,8 @@ async fn sweep_region(
         described.absent.extend(d.absent);
         described.unreadable.extend(d.unreadable);
     }
-    for (id, why) in &described.unreadable {
-        tracing::warn!(tenant = %tenant.tenant_id, workspace = %id, %why, "unreadable desktop in DescribeWorkspaces");
+    for u in &described.unreadable {
+        tracing::warn!(tenant = %tenant.tenant_id, workspace = %u.workspace_id, why = %u.reason, "unreadable desktop in DescribeWorkspaces");
     }
     let found: HashMap<&str, &steward_shared::gateway::workspaces::Observed> = described
         .found

@@ -1,5 +1,5 @@
 //! EC2, for the one read Steward makes there: DescribeImages (the customer's AMIs offered for
-//! import during onboarding).
+//! import during onboarding, [`Ec2Client::owned_amis`]).
 //!
 //! `aws-sdk-ec2` models several hundred operations; compiling it was the largest single part
 //! of building the Lambda artifact (about 4 min in debug here, more in release) against a
@@ -117,6 +117,29 @@ impl Ec2Client {
 
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// The customer's own machine images (DescribeImages, owner `self`, `image-type`
+    /// machine), at most `max`; `true` if more exist.
+    pub async fn owned_amis(&self, max: usize) -> Result<(Vec<AmiFacts>, bool), AwsError> {
+        let mut out = Vec::new();
+        let mut request = DescribeImages {
+            owners: vec!["self".into()],
+            filters: vec![("image-type".into(), vec!["machine".into()])],
+            ..DescribeImages::default()
+        };
+        loop {
+            let page = self.describe_images(&request).await?;
+            out.extend(page.images);
+            request.next_token = page.next_token;
+            if out.len() > max || (out.len() == max && request.next_token.is_some()) {
+                out.truncate(max);
+                return Ok((out, true));
+            }
+            if request.next_token.is_none() {
+                return Ok((out, false));
+            }
+        }
     }
 
     /// One page of DescribeImages, retried while throttled or transiently failing.

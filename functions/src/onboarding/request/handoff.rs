@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use steward_shared::Error;
 use steward_shared::error::names;
+use steward_shared::gateway::workspaces::{ImageState, Tenancy};
 use steward_shared::ids::{BundleId, DirectoryId, Ec2ImageId, ImageId, TenantId};
 
 use super::execution::{DEFAULT_CUSTOMER_INPUT_TIMEOUT_SECONDS, OnboardingRequest};
@@ -146,68 +147,14 @@ pub enum ByolProgress {
     Pending,
 }
 
-/// The imported image's state (`$.results.importImage.status`): the service's
-/// WorkspaceImageState, `PENDING` until the import was accepted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ImageStatus {
-    Pending,
-    Available,
-    Error,
-    /// A state this version does not know, kept as the service named it (followed like
-    /// `PENDING`).
-    #[serde(untagged)]
-    Other(String),
-}
-
-impl ImageStatus {
-    /// The status for a state as the service reports it.
-    pub fn reported(state: &str) -> Self {
-        use aws_sdk_workspaces::types::WorkspaceImageState as Reported;
-        match Reported::from(state) {
-            Reported::Pending => Self::Pending,
-            Reported::Available => Self::Available,
-            Reported::Error => Self::Error,
-            _ => Self::Other(state.to_owned()),
-        }
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportResult {
     pub image_id: ImageId,
     pub ec2_image_id: Ec2ImageId,
-    pub status: ImageStatus,
-}
-
-/// The tenancy a directory is registered with: DEDICATED for BYOL, SHARED otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Tenancy {
-    Dedicated,
-    Shared,
-}
-
-impl Tenancy {
-    pub fn for_byol(byol: bool) -> Self {
-        if byol { Self::Dedicated } else { Self::Shared }
-    }
-
-    /// The service's type for it, to compare with what a directory reports.
-    pub fn reported(self) -> aws_sdk_workspaces::types::Tenancy {
-        match self {
-            Self::Dedicated => aws_sdk_workspaces::types::Tenancy::Dedicated,
-            Self::Shared => aws_sdk_workspaces::types::Tenancy::Shared,
-        }
-    }
-}
-
-impl std::fmt::Display for Tenancy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The service's name for it, as DescribeWorkspaceDirectories reports it.
-        f.write_str(self.reported().as_str())
-    }
+    /// The image's state as the service reports it, `PENDING` until the import was accepted
+    /// (`$.results.importImage.status`).
+    pub status: ImageState,
 }
 
 /// How far the directory's registration got (`$.results.registerDirectory.status`).
@@ -399,9 +346,9 @@ mod tests {
                 json!(ByolRoute::Offer),
                 json!(ByolProgress::Done),
                 json!(ByolProgress::Pending),
-                json!(ImageStatus::Available),
-                json!(ImageStatus::Pending),
-                json!(ImageStatus::Error),
+                json!(ImageState::Available),
+                json!(ImageState::Pending),
+                json!(ImageState::Error),
                 json!(DirectoryStatus::Registered),
                 json!(DirectoryStatus::Registering),
                 json!(DesktopsStatus::Available),
@@ -432,12 +379,12 @@ mod tests {
 
     #[test]
     fn an_image_state_steward_does_not_know_is_kept_as_reported() {
-        assert_eq!(ImageStatus::reported("AVAILABLE"), ImageStatus::Available);
-        let other = ImageStatus::reported("UPDATING");
+        assert_eq!(ImageState::from_wire("AVAILABLE"), ImageState::Available);
+        let other = ImageState::from_wire("UPDATING");
         assert_eq!(json!(other), json!("UPDATING"));
-        let back: ImageStatus = serde_json::from_value(json!("UPDATING")).unwrap();
+        let back: ImageState = serde_json::from_value(json!("UPDATING")).unwrap();
         assert_eq!(back, other);
-        let known: ImageStatus = serde_json::from_value(json!("ERROR")).unwrap();
-        assert_eq!(known, ImageStatus::Error);
+        let known: ImageState = serde_json::from_value(json!("ERROR")).unwrap();
+        assert_eq!(known, ImageState::Error);
     }
 }

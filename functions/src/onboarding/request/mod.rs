@@ -16,6 +16,6 @@ pub use execution::{
 };
 pub use handoff::{
     Answers, BundleResult, ByolProgress, ByolRoute, CaughtError, DesktopsStatus, DirectoryResult,
-    DirectoryStatus, FailureInput, ImageStatus, ImportResult, Offer, PauseInput, PauseKind,
-    Results, StepInput, Tenancy, WorkspacesResult,
+    DirectoryStatus, FailureInput, ImportResult, Offer, PauseInput, PauseKind, Results, StepInput,
+    WorkspacesResult,
 };

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use steward_shared::Error;
 use steward_shared::error::names;
-use steward_shared::gateway::setup;
+use steward_shared::gateway::workspaces::BundleSpec;
 use steward_shared::ids::BundleId;
 use steward_shared::model::{OnboardingStep as S, StepStatus};
 use steward_shared::onboarding as domain;
@@ -32,8 +32,8 @@ async fn name_or_create(ctx: &Ctx<'_>) -> Result<Value, Error> {
         )
     })?;
     let name = domain::bundle_name(&ctx.tenant.tenant_id);
-    if let Some(existing) = setup::bundle_named(ctx.ws(), &name).await? {
-        if existing.image_id.as_deref() != Some(image.image_id.as_str()) {
+    if let Some(existing) = ctx.ws().bundle_named(&name).await? {
+        if existing.image_id.as_ref() != Some(&image.image_id) {
             tracing::warn!(bundle = %existing.bundle_id, "the tenant's bundle uses another image; kept as is");
         }
         return ctx
@@ -49,9 +49,9 @@ async fn name_or_create(ctx: &Ctx<'_>) -> Result<Value, Error> {
     }
     let spec = &ctx.input.request.bundle;
     let description = format!("Steward bundle for tenant {}", ctx.tenant.tenant_id);
-    let bundle_id = setup::create_bundle(
-        ctx.ws(),
-        setup::BundleSpec {
+    let bundle_id = ctx
+        .ws()
+        .create_bundle(BundleSpec {
             name: &name,
             description: &description,
             image_id: &image.image_id,
@@ -59,9 +59,8 @@ async fn name_or_create(ctx: &Ctx<'_>) -> Result<Value, Error> {
             root_gib: spec.root_volume_gib,
             user_gib: spec.user_volume_gib,
             tag: &ctx.tenant.partner_tag,
-        },
-    )
-    .await?;
+        })
+        .await?;
     ctx.audit(
         "CreateWorkspaceBundle",
         format!("create {bundle_id} ({name}) on {}", image.image_id),
@@ -80,7 +79,7 @@ async fn name_or_create(ctx: &Ctx<'_>) -> Result<Value, Error> {
 
 /// The bundle the request names (the non-BYOL path): it must exist.
 async fn use_named(ctx: &Ctx<'_>, id: &BundleId) -> Result<Value, Error> {
-    let bundle = setup::bundle(ctx.ws(), id).await?.ok_or_else(|| {
+    let bundle = ctx.ws().bundle(id).await?.ok_or_else(|| {
         Error::refused(
             names::INVALID_SELECTION,
             format!("bundle {id} does not exist"),

@@ -1,11 +1,10 @@
 //! Steps 2–4, BYOL: check the account's dedicated tenancy, offer the free management
 //! ranges, and enable BYOL with the customer's range once confirmed (it cannot be undone).
 
-use aws_sdk_workspaces::types::DedicatedTenancyModificationStateEnum as ModificationState;
 use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::error::names;
-use steward_shared::gateway::setup::{self, ByolStatus};
+use steward_shared::gateway::workspaces::{Account, ModificationState};
 use steward_shared::model::{OnboardingStep as S, StepStatus};
 use steward_shared::store::StepStore;
 
@@ -16,22 +15,6 @@ use crate::onboarding::request::{ByolProgress, ByolRoute, Offer};
 
 /// Management ranges offered at once (a selection outside them is checked with the service).
 const MAX_CIDR_OPTIONS: usize = 20;
-
-/// The state of the newest BYOL modification, with its error code and message.
-fn latest_modification(
-    status: &ByolStatus,
-) -> Option<(ModificationState, Option<&str>, Option<&str>)> {
-    status
-        .latest_modification
-        .as_ref()
-        .map(|(state, code, message)| {
-            (
-                ModificationState::from(state.as_str()),
-                code.as_deref(),
-                message.as_deref(),
-            )
-        })
-}
 
 /// Where the state machine goes after the BYOL check: see [`ByolRoute`]. Without BYOL the
 /// BYOL and image steps are recorded as skipped.
@@ -59,10 +42,11 @@ pub async fn check_byol(event: Value, deps: &Deps) -> Result<Value, Error> {
 }
 
 async fn route_byol(ctx: &Ctx<'_>) -> Result<Value, Error> {
-    let status = setup::byol_status(ctx.ws()).await?;
-    let pending = latest_modification(&status)
-        .is_some_and(|(state, _, _)| state == ModificationState::Pending);
-    let route = if status.enabled {
+    let account = ctx.ws().account().await?;
+    let pending = account
+        .latest_modification()
+        .is_some_and(|m| m.state == Some(ModificationState::Pending));
+    let route = if account.byol_enabled() {
         for s in [S::OfferCidrRanges, S::ConfigureByol] {
             // An earlier execution that did them keeps its record.
             let done = ctx.deps.store.get_step(&ctx.tenant.tenant_id, s).await?;
@@ -83,8 +67,8 @@ async fn route_byol(ctx: &Ctx<'_>) -> Result<Value, Error> {
     };
     let out = json!({
         "route": route,
-        "enabled": status.enabled,
-        "managementCidr": status.management_cidr,
+        "enabled": account.byol_enabled(),
+        "managementCidr": account.management_cidr,
     });
     ctx.done(S::CheckByol, StepStatus::Completed, &out).await
 }
@@ -97,12 +81,13 @@ pub async fn offer_cidr_ranges(event: Value, deps: &Deps) -> Result<Value, Error
 }
 
 async fn offer_ranges(ctx: &Ctx<'_>) -> Result<Value, Error> {
-    let (ranges, truncated) = setup::management_cidr_ranges(
-        ctx.ws(),
-        &ctx.input.request.management_cidr_constraint,
-        MAX_CIDR_OPTIONS,
-    )
-    .await?;
+    let (ranges, truncated) = ctx
+        .ws()
+        .management_cidr_ranges(
+            &ctx.input.request.management_cidr_constraint,
+            MAX_CIDR_OPTIONS,
+        )
+        .await?;
     let offer = Offer {
         options: ranges.into_iter().map(Value::String).collect(),
         selected: ctx.input.request.selections.management_cidr.clone(),
@@ -133,17 +118,17 @@ pub async fn configure_byol(event: Value, deps: &Deps) -> Result<Value, Error> {
 }
 
 async fn enable_or_follow(ctx: &Ctx<'_>) -> Result<Value, Error> {
-    let status = setup::byol_status(ctx.ws()).await?;
-    if status.enabled {
+    let account = ctx.ws().account().await?;
+    if account.byol_enabled() {
         return ctx
             .done(
                 S::ConfigureByol,
                 StepStatus::Completed,
-                &json!({"status": ByolProgress::Done, "managementCidr": status.management_cidr}),
+                &json!({"status": ByolProgress::Done, "managementCidr": account.management_cidr}),
             )
             .await;
     }
-    if let Some(answer) = follow_modification(ctx, &status).await? {
+    if let Some(answer) = follow_modification(ctx, &account).await? {
         return Ok(answer);
     }
     let cidr = selected_cidr(ctx)?;
@@ -163,7 +148,7 @@ async fn enable_or_follow(ctx: &Ctx<'_>) -> Result<Value, Error> {
             .with_output(json!({"options": offered, "selected": cidr})),
     )
     .await?;
-    setup::enable_byol(ctx.ws(), &cidr).await?;
+    ctx.ws().enable_byol(&cidr).await?;
     ctx.audit(
         "ModifyAccount",
         format!("enable BYOL with management range {cidr}"),
@@ -178,20 +163,25 @@ async fn enable_or_follow(ctx: &Ctx<'_>) -> Result<Value, Error> {
 
 /// A modification under way is followed, not repeated: the step's answer while it is
 /// pending or (when polling) once it failed; `None` when BYOL is still to be enabled.
-async fn follow_modification(ctx: &Ctx<'_>, status: &ByolStatus) -> Result<Option<Value>, Error> {
-    match latest_modification(status) {
-        Some((ModificationState::Pending, _, _)) => {
+async fn follow_modification(ctx: &Ctx<'_>, account: &Account) -> Result<Option<Value>, Error> {
+    let latest = account.latest_modification();
+    match latest.and_then(|m| m.state.as_ref()) {
+        Some(ModificationState::Pending) => {
             let answer = ctx
                 .pending(S::ConfigureByol, &json!({"status": ByolProgress::Pending}))
                 .await?;
             Ok(Some(answer))
         }
-        Some((ModificationState::Failed, code, message)) if ctx.input.poll => Err(Error::refused(
+        Some(ModificationState::Failed) if ctx.input.poll => Err(Error::refused(
             names::OPERATION_FAILED,
             format!(
                 "enabling BYOL failed: {}: {}",
-                code.unwrap_or("no code"),
-                message.unwrap_or("no message")
+                latest
+                    .and_then(|m| m.error_code.as_deref())
+                    .unwrap_or("no code"),
+                latest
+                    .and_then(|m| m.error_message.as_deref())
+                    .unwrap_or("no message")
             ),
         )),
         _ if ctx.input.poll => Err(Error::refused(
@@ -225,7 +215,7 @@ fn selected_cidr(ctx: &Ctx<'_>) -> Result<String, Error> {
 /// as good, which the service is asked about.
 async fn check_free(ctx: &Ctx<'_>, cidr: &str, offered: &[Value]) -> Result<(), Error> {
     if !offered.iter().any(|o| o.as_str() == Some(cidr)) {
-        let (free, _) = setup::management_cidr_ranges(ctx.ws(), cidr, 1).await?;
+        let (free, _) = ctx.ws().management_cidr_ranges(cidr, 1).await?;
         if free.first().map(String::as_str) != Some(cidr) {
             return Err(Error::refused(
                 names::INVALID_SELECTION,

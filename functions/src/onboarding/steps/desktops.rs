@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_workspaces::types::Workspace;
 use serde_json::Value;
 use steward_shared::Error;
 use steward_shared::error::names;
-use steward_shared::gateway::setup::{self, Created, NewWorkspace};
-use steward_shared::gateway::workspaces::{Observed, WorkspacesGateway, observe};
+use steward_shared::gateway::workspaces::{
+    CreateWorkspacesSpec, Created, ListedDesktop, NewWorkspace, Observed,
+};
 use steward_shared::ids::{BundleId, DirectoryId, WorkspaceId};
 use steward_shared::model::{
     OnboardingStep as S, RunningMode, StepStatus, Timestamp, WorkspaceRecord, WorkspaceState,
@@ -45,7 +45,7 @@ async fn create_or_follow(ctx: &Ctx<'_>) -> Result<Value, Error> {
         return poll_workspaces(ctx).await;
     }
     let desired = ctx.input.request.workspaces.desired(&ctx.tenant.tenant_id);
-    let existing = setup::directory_workspaces(ctx.ws(), &dir).await?;
+    let existing = ctx.ws().desktops_in_directory(&dir).await?;
     let mut ids = Vec::new();
     let mut missing = Vec::new();
     for d in &desired {
@@ -78,7 +78,7 @@ async fn create_or_follow(ctx: &Ctx<'_>) -> Result<Value, Error> {
 }
 
 /// The desktop in the directory is the one `d` asks for (by name, or by user).
-fn is_desired(w: &Workspace, d: &Desired) -> bool {
+fn is_desired(w: &ListedDesktop, d: &Desired) -> bool {
     match d {
         Desired::Decoupled { workspace_name } => {
             w.workspace_name() == Some(workspace_name.as_str())
@@ -121,8 +121,15 @@ async fn create_missing(
         failures: Vec::new(),
     };
     for chunk in missing.chunks(steward_shared::gateway::workspaces::BATCH) {
-        let outcomes =
-            setup::create_workspaces(ctx.ws(), dir, bundle, &ctx.tenant.partner_tag, chunk).await?;
+        let outcomes = ctx
+            .ws()
+            .create_workspaces(CreateWorkspacesSpec {
+                directory: dir,
+                bundle,
+                tag: &ctx.tenant.partner_tag,
+                desktops: chunk,
+            })
+            .await?;
         for (item, outcome) in chunk.iter().zip(outcomes) {
             let label = item
                 .workspace_name
@@ -154,9 +161,9 @@ async fn create_missing(
 async fn adopt_workspace(
     ctx: &Ctx<'_>,
     dir: &DirectoryId,
-    w: &Workspace,
+    w: &ListedDesktop,
 ) -> Result<WorkspaceId, Error> {
-    let raw = w.workspace_id().unwrap_or_default();
+    let raw = w.workspace_id();
     let id = WorkspaceId::parse(raw)?;
     if ctx
         .deps
@@ -167,7 +174,11 @@ async fn adopt_workspace(
     {
         return Ok(id);
     }
-    if !setup::carries_tag(ctx.ws(), raw, &ctx.tenant.partner_tag).await? {
+    if !ctx
+        .ws()
+        .carries_partner_tag(raw, &ctx.tenant.partner_tag)
+        .await?
+    {
         return Err(Error::refused(
             names::NOT_OWNED,
             format!(
@@ -183,12 +194,15 @@ async fn adopt_workspace(
 async fn register_workspace(
     ctx: &Ctx<'_>,
     dir: &DirectoryId,
-    w: &Workspace,
+    w: &ListedDesktop,
 ) -> Result<WorkspaceId, Error> {
-    let seen = observe(w).map_err(|(id, why)| {
+    let seen = w.reading().cloned().map_err(|u| {
         Error::refused(
             names::OPERATION_FAILED,
-            format!("the service described {id} in a way Steward cannot read: {why}"),
+            format!(
+                "the service described {} in a way Steward cannot read: {}",
+                u.workspace_id, u.reason
+            ),
         )
     })?;
     let mut record = WorkspaceRecord::new(
@@ -222,7 +236,7 @@ async fn poll_workspaces(ctx: &Ctx<'_>) -> Result<Value, Error> {
         .iter()
         .map(|i| WorkspaceId::parse(i.as_str()))
         .collect::<Result<Vec<_>, _>>()?;
-    let described = WorkspacesGateway::new(ctx.ws()).describe(&ids).await?;
+    let described = ctx.ws().describe(&ids).await?;
     let now = ctx.deps.now();
     let mut states = BTreeMap::<String, usize>::new();
     let mut failed = Vec::new();
@@ -239,8 +253,8 @@ async fn poll_workspaces(ctx: &Ctx<'_>) -> Result<Value, Error> {
     for id in &described.absent {
         failed.push(format!("{id} is gone"));
     }
-    for (id, why) in &described.unreadable {
-        failed.push(format!("{id}: {why}"));
+    for u in &described.unreadable {
+        failed.push(format!("{}: {}", u.workspace_id, u.reason));
     }
     if !failed.is_empty() {
         return Err(Error::refused(

@@ -1,18 +1,17 @@
 //! Steps 7–9, directory: offer the registered directories, register the customer's choice
 //! with WorkSpaces, and set its creation properties.
 
-use aws_sdk_workspaces::types::{Tenancy as ReportedTenancy, WorkspaceDirectoryState};
 use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::error::names;
-use steward_shared::gateway::setup::{self, DirectoryView};
+use steward_shared::gateway::workspaces::{Directory, DirectoryState, RegisterSpec, Tenancy};
 use steward_shared::ids::DirectoryId;
 use steward_shared::model::{OnboardingStep as S, StepStatus};
 use steward_shared::onboarding::CreationProperties;
 
 use super::{Ctx, MAX_OPTIONS};
 use crate::Deps;
-use crate::onboarding::request::{DirectoryResult, DirectoryStatus, Offer, Tenancy};
+use crate::onboarding::request::{DirectoryResult, DirectoryStatus, Offer};
 
 /// Offers the directories registered with WorkSpaces in the tenant's region.
 pub async fn offer_directories(event: Value, deps: &Deps) -> Result<Value, Error> {
@@ -22,7 +21,7 @@ pub async fn offer_directories(event: Value, deps: &Deps) -> Result<Value, Error
 }
 
 async fn offer(ctx: &Ctx<'_>) -> Result<Value, Error> {
-    let (dirs, truncated) = setup::directories(ctx.ws(), MAX_OPTIONS).await?;
+    let (dirs, truncated) = ctx.ws().directories_up_to(MAX_OPTIONS).await?;
     let selected = match &ctx.input.request.selections.directory_id {
         Some(d) => Some(d.to_string()),
         None => {
@@ -34,13 +33,14 @@ async fn offer(ctx: &Ctx<'_>) -> Result<Value, Error> {
         options: dirs
             .iter()
             .map(|d| {
+                // What the service left out is offered as "".
                 json!({
                     "directoryId": d.directory_id,
-                    "name": d.name,
-                    "alias": d.alias,
-                    "directoryType": d.directory_type,
-                    "state": d.state,
-                    "tenancy": d.tenancy,
+                    "name": d.name.as_deref().unwrap_or_default(),
+                    "alias": d.alias.as_deref().unwrap_or_default(),
+                    "directoryType": d.directory_type.as_ref().map_or("", |t| t.as_str()),
+                    "state": d.state.as_ref().map_or("", |s| s.as_str()),
+                    "tenancy": d.tenancy.as_ref().map_or("", |t| t.as_str()),
                 })
             })
             .collect(),
@@ -96,8 +96,13 @@ async fn register_or_follow(ctx: &Ctx<'_>) -> Result<Value, Error> {
     if !ctx.input.poll {
         ctx.settle_offer(S::OfferDirectories, dir.as_str()).await?;
     }
-    let tenancy = Tenancy::for_byol(ctx.input.request.byol);
-    match setup::directory(ctx.ws(), &dir).await? {
+    // DEDICATED for BYOL desktops, SHARED otherwise.
+    let tenancy = if ctx.input.request.byol {
+        Tenancy::Dedicated
+    } else {
+        Tenancy::Shared
+    };
+    match ctx.ws().directory(&dir).await? {
         None if ctx.input.poll => Err(Error::refused(
             names::OPERATION_FAILED,
             format!("directory {dir} is no longer registered"),
@@ -105,7 +110,7 @@ async fn register_or_follow(ctx: &Ctx<'_>) -> Result<Value, Error> {
         None => start_registration(ctx, dir, tenancy).await,
         Some(found) => {
             if !ctx.input.poll {
-                check_adoptable(ctx, &dir, tenancy, &found).await?;
+                check_adoptable(ctx, &dir, &tenancy, &found).await?;
             }
             follow_registration(ctx, dir, tenancy, &found).await
         }
@@ -117,17 +122,15 @@ async fn start_registration(
     dir: DirectoryId,
     tenancy: Tenancy,
 ) -> Result<Value, Error> {
-    setup::register_directory(
-        ctx.ws(),
-        setup::RegisterSpec {
+    ctx.ws()
+        .register_directory(RegisterSpec {
             directory_id: &dir,
             subnet_ids: &ctx.input.request.directory.subnet_ids,
-            dedicated: ctx.input.request.byol,
+            tenancy: tenancy.clone(),
             enable_self_service: ctx.input.request.directory.enable_self_service,
             tag: &ctx.tenant.partner_tag,
-        },
-    )
-    .await?;
+        })
+        .await?;
     ctx.audit(
         "RegisterWorkspaceDirectory",
         format!("register {dir} with {tenancy} tenancy"),
@@ -146,19 +149,23 @@ async fn start_registration(
 async fn check_adoptable(
     ctx: &Ctx<'_>,
     dir: &DirectoryId,
-    tenancy: Tenancy,
-    found: &DirectoryView,
+    tenancy: &Tenancy,
+    found: &Directory,
 ) -> Result<(), Error> {
-    if ReportedTenancy::from(found.tenancy.as_str()) != tenancy.reported() {
+    if found.tenancy.as_ref() != Some(tenancy) {
         return Err(Error::refused(
             names::INVALID_SELECTION,
             format!(
                 "directory {dir} is registered with {} tenancy; this deployment needs {tenancy}",
-                found.tenancy
+                found.tenancy.as_ref().map_or("", |t| t.as_str())
             ),
         ));
     }
-    if !setup::carries_tag(ctx.ws(), dir.as_str(), &ctx.tenant.partner_tag).await? {
+    if !ctx
+        .ws()
+        .carries_partner_tag(dir.as_str(), &ctx.tenant.partner_tag)
+        .await?
+    {
         return Err(Error::refused(
             names::NOT_OWNED,
             format!(
@@ -175,15 +182,15 @@ async fn follow_registration(
     ctx: &Ctx<'_>,
     dir: DirectoryId,
     tenancy: Tenancy,
-    found: &DirectoryView,
+    found: &Directory,
 ) -> Result<Value, Error> {
     let result = |status| DirectoryResult {
         directory_id: dir.clone(),
-        tenancy,
+        tenancy: tenancy.clone(),
         status,
     };
-    match WorkspaceDirectoryState::from(found.state.as_str()) {
-        WorkspaceDirectoryState::Registered => {
+    match &found.state {
+        Some(DirectoryState::Registered) => {
             ctx.done(
                 S::RegisterDirectory,
                 StepStatus::Completed,
@@ -191,13 +198,16 @@ async fn follow_registration(
             )
             .await
         }
-        WorkspaceDirectoryState::Registering => {
+        Some(DirectoryState::Registering) => {
             ctx.pending(S::RegisterDirectory, &result(DirectoryStatus::Registering))
                 .await
         }
         _ => Err(Error::refused(
             names::OPERATION_FAILED,
-            format!("directory {dir} is {}", found.state),
+            format!(
+                "directory {dir} is {}",
+                found.state.as_ref().map_or("", |s| s.as_str())
+            ),
         )),
     }
 }
@@ -221,7 +231,7 @@ async fn configure(ctx: &Ctx<'_>) -> Result<Value, Error> {
         default_ou: spec.default_ou.clone(),
         user_enabled_as_local_administrator: spec.user_enabled_as_local_administrator,
     };
-    let current = setup::directory(ctx.ws(), &dir).await?.ok_or_else(|| {
+    let current = ctx.ws().directory(&dir).await?.ok_or_else(|| {
         Error::refused(
             names::INVALID_STATE,
             format!("directory {dir} is not registered"),
@@ -237,7 +247,7 @@ async fn configure(ctx: &Ctx<'_>) -> Result<Value, Error> {
             )
             .await;
     }
-    setup::modify_creation_properties(ctx.ws(), &dir, &change).await?;
+    ctx.ws().modify_creation_properties(&dir, &change).await?;
     ctx.audit(
         "ModifyWorkspaceCreationProperties",
         format!(

@@ -4,14 +4,14 @@
 use serde_json::Value;
 use steward_shared::Error;
 use steward_shared::error::names;
-use steward_shared::gateway::setup::{self, ImageView};
+use steward_shared::gateway::workspaces::{Image, ImageState, ImportSpec};
 use steward_shared::ids::Ec2ImageId;
 use steward_shared::model::{OnboardingStep as S, StepStatus};
 use steward_shared::onboarding as domain;
 
 use super::{Ctx, MAX_OPTIONS};
 use crate::Deps;
-use crate::onboarding::request::{ImageStatus, ImportResult, Offer};
+use crate::onboarding::request::{ImportResult, Offer};
 
 /// Offers the account's own AMIs, eligible ones first, with the reasons the others are not.
 pub async fn offer_images(event: Value, deps: &Deps) -> Result<Value, Error> {
@@ -22,7 +22,7 @@ pub async fn offer_images(event: Value, deps: &Deps) -> Result<Value, Error> {
 
 async fn offer_amis(ctx: &Ctx<'_>) -> Result<Value, Error> {
     let ec2 = ctx.clients.ec2();
-    let (amis, truncated) = setup::owned_amis(&ec2, MAX_OPTIONS).await?;
+    let (amis, truncated) = ec2.owned_amis(MAX_OPTIONS).await?;
     let mut options: Vec<_> = amis
         .into_iter()
         .map(|a| {
@@ -68,8 +68,8 @@ async fn import_or_follow(ctx: &Ctx<'_>) -> Result<Value, Error> {
     }
     let name = domain::image_name(&ctx.tenant.tenant_id, ami.as_str());
     let found = match (&ctx.input.results.import_image, ctx.input.poll) {
-        (Some(r), true) => setup::image(ctx.ws(), &r.image_id).await?,
-        _ => setup::image_named(ctx.ws(), &name).await?,
+        (Some(r), true) => ctx.ws().image(&r.image_id).await?,
+        _ => ctx.ws().image_named(&name).await?,
     };
     match found {
         Some(image) => follow_image(ctx, ami, image).await,
@@ -88,17 +88,16 @@ async fn start_import(ctx: &Ctx<'_>, ami: Ec2ImageId, name: &str) -> Result<Valu
         "Imported by Steward from {ami} for tenant {}",
         ctx.tenant.tenant_id
     );
-    let image_id = setup::import_image(
-        ctx.ws(),
-        setup::ImportSpec {
+    let image_id = ctx
+        .ws()
+        .import_image(ImportSpec {
             ec2_image_id: ami.as_str(),
             ingestion_process: &ctx.input.request.ingestion_process,
             name,
             description: &description,
             tag: &ctx.tenant.partner_tag,
-        },
-    )
-    .await?;
+        })
+        .await?;
     ctx.audit(
         "ImportWorkspaceImage",
         format!(
@@ -110,23 +109,27 @@ async fn start_import(ctx: &Ctx<'_>, ami: Ec2ImageId, name: &str) -> Result<Valu
     let out = ImportResult {
         image_id,
         ec2_image_id: ami,
-        status: ImageStatus::Pending,
+        status: ImageState::Pending,
     };
     ctx.pending(S::ImportImage, &out).await
 }
 
 /// An image under import: completed once AVAILABLE, deleted and failed in ERROR, followed
 /// otherwise.
-async fn follow_image(ctx: &Ctx<'_>, ami: Ec2ImageId, image: ImageView) -> Result<Value, Error> {
+async fn follow_image(ctx: &Ctx<'_>, ami: Ec2ImageId, image: Image) -> Result<Value, Error> {
     let out = ImportResult {
         image_id: image.image_id.clone(),
         ec2_image_id: ami,
-        status: ImageStatus::reported(&image.state),
+        // A state the service left out is followed like PENDING, as an unknown one is.
+        status: image
+            .state
+            .clone()
+            .unwrap_or(ImageState::Other(String::new())),
     };
     match out.status {
-        ImageStatus::Available => ctx.done(S::ImportImage, StepStatus::Completed, &out).await,
-        ImageStatus::Error => {
-            setup::delete_image(ctx.ws(), &image.image_id).await?;
+        ImageState::Available => ctx.done(S::ImportImage, StepStatus::Completed, &out).await,
+        ImageState::Error => {
+            ctx.ws().delete_image(&image.image_id).await?;
             ctx.audit(
                 "DeleteWorkspaceImage",
                 format!("remove {} after its import failed", image.image_id),
@@ -145,7 +148,7 @@ async fn follow_image(ctx: &Ctx<'_>, ami: Ec2ImageId, image: ImageView) -> Resul
                 ),
             ))
         }
-        ImageStatus::Pending | ImageStatus::Other(_) => ctx.pending(S::ImportImage, &out).await,
+        ImageState::Pending | ImageState::Other(_) => ctx.pending(S::ImportImage, &out).await,
     }
 }
 

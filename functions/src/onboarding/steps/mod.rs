@@ -61,6 +61,7 @@ use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::aws::{TenantAccess, TenantClients};
 use steward_shared::error::names;
+use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::model::{Actor, AuditOutcome, AuditRecord, ErrorRecord, OnboardingStep};
 use steward_shared::model::{StepStatus, Tenant};
 use steward_shared::store::{AuditStore, StepStore, TenantStore};
@@ -115,8 +116,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn ws(&self) -> &aws_sdk_workspaces::Client {
-        self.clients.workspaces()
+    /// The WorkSpaces calls, as the tenant's role.
+    fn ws(&self) -> WorkspacesGateway<'_> {
+        WorkspacesGateway::new(self.clients.workspaces())
     }
 
     /// Runs `work` as `step` of the execution: its failure is recorded on the step.

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::error::names;
 use steward_shared::gateway::ItemOutcome;
-use steward_shared::gateway::events::Outbound;
+use steward_shared::gateway::eventbridge::Outbound;
 use steward_shared::ids::TenantId;
 use steward_shared::model::{ErrorRecord, OnboardingStep, StepRecord, StepStatus};
 use steward_shared::store::{StepStore, StoreError};

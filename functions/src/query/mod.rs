@@ -16,21 +16,33 @@
 //! | `usage` | usage hours for a month (`month`, `YYYY-MM`) | — (the table) |
 //! | `audit` | the audit trail (`from`, `to`, RFC 3339; at most `limit` records, default 100) | — (the table) |
 //!
+//! The answers are built from the WorkSpaces gateway's typed views by the camelCase view
+//! types of `answers.rs`: what a partner sees of a bundle or an image is decided in one place,
+//! and the gateway stays free of JSON.
+//!
 //! A bad request fails with `Steward.ValidationError`, an unknown tenant with
 //! `Steward.NotFound`, a desktop or image that is not the tenant's with `Steward.NotOwned`.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::aws::{TenantAccess, TenantClients};
 use steward_shared::error::names;
-use steward_shared::gateway::lifecycle as gw;
+use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::{ImageId, RegionName, TenantId, WorkspaceId};
 use steward_shared::lifecycle::region_of;
 use steward_shared::model::{Tenant, Timestamp};
 use steward_shared::store::{AuditStore, PageRequest, TenantStore, WorkspaceStore, collect_all};
 
 use crate::{Deps, parse_input};
+
+mod answers;
+use answers::{
+    AccountAnswer, BundleAnswer, DesktopAnswer, DesktopConnection, DirectoryAnswer, ImageAnswer,
+    ServiceDesktop, SnapshotsAnswer, StewardDesktop, Tagged,
+};
 
 /// The queries, as the request's `query` names them.
 pub const QUERIES: [&str; 10] = [
@@ -143,24 +155,22 @@ async fn clients(deps: &Deps, tenant: &Tenant, region: &RegionName) -> TenantCli
         .await
 }
 
-/// Adds `partnerTagged` to each listed resource (DescribeTags per resource).
-async fn mark_tagged(
-    c: &TenantClients,
+/// Each listed resource beside whether it carries the partner tag (DescribeTags per
+/// resource).
+async fn partner_tagged<T>(
+    gateway: &WorkspacesGateway<'_>,
     tenant: &Tenant,
-    items: Vec<Value>,
-    id_field: &str,
-) -> Result<Vec<Value>, Error> {
-    let mut out = Vec::with_capacity(items.len());
-    for mut item in items {
-        let id = item[id_field].as_str().unwrap_or_default().to_owned();
-        let tagged = if id.is_empty() {
-            false
-        } else {
-            let tags = gw::tags(c.workspaces(), &id).await?;
-            gw::has_partner_tag(&tags, &tenant.partner_tag)
-        };
-        item["partnerTagged"] = json!(tagged);
-        out.push(item);
+    items: Vec<(String, T)>,
+) -> Result<Vec<Tagged<T>>, Error> {
+    let mut out = Vec::new();
+    for (id, item) in items {
+        let partner_tagged = gateway
+            .carries_partner_tag(&id, &tenant.partner_tag)
+            .await?;
+        out.push(Tagged {
+            item,
+            partner_tagged,
+        });
     }
     Ok(out)
 }
@@ -185,65 +195,26 @@ pub async fn handler(event: Value, deps: &Deps) -> Result<Value, Error> {
     })?;
     let tid = tenant.tenant_id.clone();
     let answer = match &q {
-        Query::Desktops { .. } => {
-            let records = collect_all(|p: PageRequest| deps.store.list_workspaces(&tid, p)).await?;
-            let mut by_region: std::collections::BTreeMap<String, Vec<WorkspaceId>> =
-                Default::default();
-            for r in &records {
-                by_region
-                    .entry(r.region.to_string())
-                    .or_default()
-                    .push(r.workspace_id.clone());
-            }
-            let mut service = Vec::new();
-            let mut connection = Vec::new();
-            for (region, ids) in &by_region {
-                let region = RegionName::parse(region.as_str())?;
-                let c = clients(deps, &tenant, &region).await;
-                service.extend(gw::describe_desktops(c.workspaces(), ids).await?);
-                connection.extend(gw::connection_status(c.workspaces(), ids).await?);
-            }
-            let find = |list: &[Value], id: &str| {
-                list.iter()
-                    .find(|v| v["workspaceId"] == id)
-                    .cloned()
-                    .unwrap_or(Value::Null)
-            };
-            let desktops: Vec<Value> = records
-                .iter()
-                .map(|r| {
-                    let id = r.workspace_id.as_str();
-                    json!({
-                        "workspaceId": id,
-                        "steward": {
-                            "state": r.state,
-                            "stateObservedAt": r.state_observed_at,
-                            "runningMode": r.running_mode,
-                            "region": r.region,
-                            "directoryId": r.directory_id,
-                            "bundleId": r.bundle_id,
-                            "userName": r.user_name,
-                            "availableSince": r.available_since,
-                            "liveSessions": r.sessions.len(),
-                            "lastActivityAt": r.last_activity_at,
-                            "leaseUntil": r.lease_until,
-                        },
-                        "service": find(&service, id),
-                        "connection": find(&connection, id),
-                    })
-                })
-                .collect();
-            json!({"tenantId": tid, "desktops": desktops})
-        }
+        Query::Desktops { .. } => desktops(deps, &tenant).await?,
         Query::Bundles { region: r, .. } => {
             let c = clients(deps, &tenant, &region(r.as_ref(), &tenant)?).await;
-            let list = gw::bundles(c.workspaces()).await?;
-            json!({"tenantId": tid, "bundles": mark_tagged(&c, &tenant, list, "bundleId").await?})
+            let gateway = WorkspacesGateway::new(c.workspaces());
+            let list = gateway.bundles().await?;
+            let items: Vec<_> = list
+                .iter()
+                .map(|b| (b.bundle_id.to_string(), BundleAnswer::from(b)))
+                .collect();
+            json!({"tenantId": tid, "bundles": partner_tagged(&gateway, &tenant, items).await?})
         }
         Query::Images { region: r, .. } => {
             let c = clients(deps, &tenant, &region(r.as_ref(), &tenant)?).await;
-            let list = gw::images(c.workspaces()).await?;
-            json!({"tenantId": tid, "images": mark_tagged(&c, &tenant, list, "imageId").await?})
+            let gateway = WorkspacesGateway::new(c.workspaces());
+            let list = gateway.images().await?;
+            let items: Vec<_> = list
+                .iter()
+                .map(|i| (i.image_id.to_string(), ImageAnswer::from(i)))
+                .collect();
+            json!({"tenantId": tid, "images": partner_tagged(&gateway, &tenant, items).await?})
         }
         Query::ImagePermissions {
             image_id,
@@ -251,11 +222,14 @@ pub async fn handler(event: Value, deps: &Deps) -> Result<Value, Error> {
             ..
         } => {
             let c = clients(deps, &tenant, &region(r.as_ref(), &tenant)?).await;
-            let tags = gw::tags(c.workspaces(), image_id.as_str()).await?;
-            if !gw::has_partner_tag(&tags, &tenant.partner_tag) {
+            let gateway = WorkspacesGateway::new(c.workspaces());
+            if !gateway
+                .carries_partner_tag(image_id.as_str(), &tenant.partner_tag)
+                .await?
+            {
                 return Err(not_owned(image_id));
             }
-            let shared = gw::image_permissions(c.workspaces(), image_id).await?;
+            let shared = gateway.image_permissions(image_id).await?;
             json!({"tenantId": tid, "imageId": image_id, "sharedAccountIds": shared})
         }
         Query::Snapshots { workspace_id, .. } => {
@@ -265,13 +239,20 @@ pub async fn handler(event: Value, deps: &Deps) -> Result<Value, Error> {
                 .await?
                 .ok_or_else(|| not_owned(workspace_id))?;
             let c = clients(deps, &tenant, &rec.region).await;
-            let s = gw::snapshots(c.workspaces(), workspace_id).await?;
-            json!({"tenantId": tid, "snapshots": s})
+            let s = WorkspacesGateway::new(c.workspaces())
+                .snapshots(workspace_id)
+                .await?;
+            json!({"tenantId": tid, "snapshots": SnapshotsAnswer::of(workspace_id, &s)})
         }
         Query::Directories { region: r, .. } => {
             let c = clients(deps, &tenant, &region(r.as_ref(), &tenant)?).await;
-            let list = gw::directories(c.workspaces()).await?;
-            json!({"tenantId": tid, "directories": mark_tagged(&c, &tenant, list, "directoryId").await?})
+            let gateway = WorkspacesGateway::new(c.workspaces());
+            let list = gateway.directories().await?;
+            let items: Vec<_> = list
+                .iter()
+                .map(|d| (d.directory_id.to_string(), DirectoryAnswer::from(d)))
+                .collect();
+            json!({"tenantId": tid, "directories": partner_tagged(&gateway, &tenant, items).await?})
         }
         Query::Tags {
             resource_id,
@@ -289,40 +270,90 @@ pub async fn handler(event: Value, deps: &Deps) -> Result<Value, Error> {
                 Err(_) => region(r.as_ref(), &tenant)?,
             };
             let c = clients(deps, &tenant, &region).await;
-            let tags = gw::tags(c.workspaces(), resource_id).await?;
-            let map: serde_json::Map<String, Value> =
-                tags.into_iter().map(|(k, v)| (k, json!(v))).collect();
+            let tags = WorkspacesGateway::new(c.workspaces())
+                .tags(resource_id)
+                .await?;
+            let map: BTreeMap<String, String> =
+                tags.into_iter().map(|t| (t.key, t.value)).collect();
             json!({"tenantId": tid, "resourceId": resource_id, "tags": map})
         }
         Query::Account { region: r, .. } => {
             let c = clients(deps, &tenant, &region(r.as_ref(), &tenant)?).await;
-            json!({"tenantId": tid, "account": gw::account(c.workspaces()).await?})
+            let account = WorkspacesGateway::new(c.workspaces()).account().await?;
+            json!({"tenantId": tid, "account": AccountAnswer::from(&account)})
         }
-        Query::Usage { month, .. } => {
-            crate::power::usage::handler(json!({"tenant_id": tid, "month": month}), deps).await?
-        }
+        Query::Usage { month, .. } => json!(crate::power::usage::ledger(deps, &tid, month).await?),
         Query::Audit {
             from, to, limit, ..
-        } => {
-            let limit = limit.unwrap_or(100).clamp(1, 1000);
-            let mut records = Vec::new();
-            let mut page = PageRequest::first(limit.min(100));
-            loop {
-                let got = deps.store.list_audit(&tid, *from, *to, page).await?;
-                records.extend(got.items);
-                match got.next {
-                    Some(after) if records.len() < limit as usize => {
-                        page = PageRequest {
-                            limit: Some(limit.min(100)),
-                            after: Some(after),
-                        };
-                    }
-                    _ => break,
-                }
-            }
-            records.truncate(limit as usize);
-            json!({"tenantId": tid, "audit": records})
-        }
+        } => audit(deps, &tid, *from, *to, *limit).await?,
     };
     Ok(answer)
+}
+
+/// Every registered desktop: Steward's record beside the service's view of it
+/// (DescribeWorkspaces and DescribeWorkspacesConnectionStatus, per Region).
+async fn desktops(deps: &Deps, tenant: &Tenant) -> Result<Value, Error> {
+    let tid = &tenant.tenant_id;
+    let records = collect_all(|p: PageRequest| deps.store.list_workspaces(tid, p)).await?;
+    let mut by_region: BTreeMap<String, Vec<WorkspaceId>> = Default::default();
+    for r in &records {
+        by_region
+            .entry(r.region.to_string())
+            .or_default()
+            .push(r.workspace_id.clone());
+    }
+    let mut service = Vec::new();
+    let mut connection = Vec::new();
+    for (region, ids) in &by_region {
+        let region = RegionName::parse(region.as_str())?;
+        let c = clients(deps, tenant, &region).await;
+        let gateway = WorkspacesGateway::new(c.workspaces());
+        service.extend(gateway.describe(ids).await?.found);
+        connection.extend(gateway.connection_status(ids).await?);
+    }
+    let desktops: Vec<DesktopAnswer<'_>> = records
+        .iter()
+        .map(|r| DesktopAnswer {
+            workspace_id: &r.workspace_id,
+            steward: StewardDesktop::from(r),
+            service: service
+                .iter()
+                .find(|o| o.workspace_id == r.workspace_id)
+                .map(ServiceDesktop::from),
+            connection: connection
+                .iter()
+                .find(|s| s.workspace_id == r.workspace_id)
+                .map(DesktopConnection::from),
+        })
+        .collect();
+    Ok(json!({"tenantId": tid, "desktops": desktops}))
+}
+
+/// The audit trail between `from` and `to`: at most `limit` records (default 100, at most
+/// 1000), read in pages of 100.
+async fn audit(
+    deps: &Deps,
+    tid: &TenantId,
+    from: Timestamp,
+    to: Timestamp,
+    limit: Option<u32>,
+) -> Result<Value, Error> {
+    let limit = limit.unwrap_or(100).clamp(1, 1000);
+    let mut records = Vec::new();
+    let mut page = PageRequest::first(limit.min(100));
+    loop {
+        let got = deps.store.list_audit(tid, from, to, page).await?;
+        records.extend(got.items);
+        match got.next {
+            Some(after) if records.len() < limit as usize => {
+                page = PageRequest {
+                    limit: Some(limit.min(100)),
+                    after: Some(after),
+                };
+            }
+            _ => break,
+        }
+    }
+    records.truncate(limit as usize);
+    Ok(json!({"tenantId": tid, "audit": records}))
 }
