@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use steward_functions::dispatch;
 use steward_shared::aws::TenantAccess;
 use steward_shared::gateway::setup::{self, BundleSpec};
-use steward_shared::ids::{ImageId, TenantId};
+use steward_shared::ids::{BundleId, DirectoryId, ImageId, RegionName, TenantId};
+use steward_shared::model::Tenant;
 use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
 
 use crate::demo::Event;
@@ -103,6 +104,51 @@ impl Script<'_> {
     }
 }
 
+/// What the scenario works on: the onboarded tenant, its desktops (sorted by id; at least
+/// five), a bundle and the directory they use, and its region.
+struct Scene {
+    t: Tenant,
+    desks: Vec<String>,
+    bundle: BundleId,
+    directory: DirectoryId,
+    region: RegionName,
+}
+
+impl Scene {
+    /// The registered tenant and its desktops; `None` (with a timeline line saying why)
+    /// when the scenario cannot run.
+    async fn load(s: &mut Script<'_>) -> Option<Scene> {
+        let sb = s.sb;
+        let Ok(Some(t)) = sb.deps.store.get_tenant(&s.tenant).await else {
+            s.line("lifecycle: the tenant is not registered".into());
+            return None;
+        };
+        let tid = t.tenant_id.clone();
+        let records = collect_all(|p: PageRequest| sb.deps.store.list_workspaces(&tid, p))
+            .await
+            .unwrap_or_default();
+        let mut desks: Vec<String> = records.iter().map(|r| r.workspace_id.to_string()).collect();
+        desks.sort();
+        let Some(bundle) = records.iter().find_map(|r| r.bundle_id.clone()) else {
+            s.line("lifecycle: no registered desktop with a bundle".into());
+            return None;
+        };
+        let directory = records[0].directory_id.clone();
+        if desks.len() < 5 {
+            s.line("lifecycle: the scenario needs 5 desktops".into());
+            return None;
+        }
+        let region = t.regions[0].clone();
+        Some(Scene {
+            t,
+            desks,
+            bundle,
+            directory,
+            region,
+        })
+    }
+}
+
 /// Runs the lifecycle scenario on the onboarded `tenant`; the timeline lines it adds.
 pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
     let mut s = Script {
@@ -111,31 +157,42 @@ pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
         timeline: Vec::new(),
         n: 0,
     };
-    let Ok(Some(t)) = sb.deps.store.get_tenant(tenant).await else {
-        s.line("lifecycle: the tenant is not registered".into());
+    let Some(scene) = Scene::load(&mut s).await else {
         return s.timeline;
     };
-    let tid = t.tenant_id.clone();
-    let records = collect_all(|p: PageRequest| sb.deps.store.list_workspaces(&tid, p))
-        .await
-        .unwrap_or_default();
-    let mut desks: Vec<String> = records.iter().map(|r| r.workspace_id.to_string()).collect();
-    desks.sort();
-    let Some(bundle) = records.iter().find_map(|r| r.bundle_id.clone()) else {
-        s.line("lifecycle: no registered desktop with a bundle".into());
-        return s.timeline;
-    };
-    let directory = records[0].directory_id.clone();
-    if desks.len() < 5 {
-        s.line("lifecycle: the scenario needs 5 desktops".into());
-        return s.timeline;
-    }
-    let region = t.regions[0].clone();
+    let Scene {
+        desks,
+        bundle,
+        directory,
+        ..
+    } = &scene;
     s.line(format!(
         "lifecycle scenario on {tenant}: desktops {desks:?}, bundle {bundle}, directory {directory}"
     ));
+    queries(&mut s, &scene).await;
+    power_requests(&mut s, &scene).await;
+    desktop_commands(&mut s, &scene).await;
+    let golden_image = golden_image(&mut s, &scene).await;
+    image_and_bundle_commands(&mut s, &scene, &golden_image).await;
+    s.query(json!({"query": "usage", "month": steward_shared::model::Month::of(sb.control().now()).as_str()}))
+        .await;
+    let now = sb.control().now();
+    s.query(json!({"query": "audit", "from": now - chrono::Duration::days(3), "to": now + chrono::Duration::days(1), "limit": 20}))
+        .await;
 
-    // Queries (synchronous, the query function).
+    // Offboarding: desktops, bundles, images and the directory.
+    s.machine(
+        "OffboardingStateMachine",
+        "demo-offboarding",
+        json!({"tenantId": tenant, "confirm": "OFFBOARD"}),
+    )
+    .await;
+    s.timeline
+}
+
+/// Queries (synchronous, the query function).
+async fn queries(s: &mut Script<'_>, scene: &Scene) {
+    let desks = &scene.desks;
     s.query(json!({"query": "desktops"})).await;
     s.query(json!({"query": "bundles"})).await;
     let images = s.query(json!({"query": "images"})).await;
@@ -153,8 +210,11 @@ pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
     s.query(json!({"query": "tags", "resourceId": desks[0]}))
         .await;
     s.query(json!({"query": "account"})).await;
+}
 
-    // Power: a stop and a start request.
+/// Power: a stop and a start request, with the guard sweep that sees the stop.
+async fn power_requests(s: &mut Script<'_>, scene: &Scene) {
+    let (sb, t, desks) = (s.sb, &scene.t, &scene.desks);
     s.event(
         "Desktop Stop Requested",
         json!({"workspaceId": desks[4], "reason": "lifecycle demo"}),
@@ -165,7 +225,7 @@ pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
     // The guard sweep sees it STOPPED (Steward's view follows what the service reports).
     steward_functions::power::fanout::sweep_one(
         &sb.deps,
-        &t,
+        t,
         steward_functions::power::SweepKind::Guard,
         &steward_functions::power::sweep::SweepOptions::default(),
     )
@@ -178,8 +238,12 @@ pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
     )
     .await;
     s.settle(10.0);
+}
 
-    // Tags, reboot, state, properties, restore.
+/// Lifecycle commands on desktops: tags, reboot, state, properties, restore, rebuild, and
+/// the directory's creation properties.
+async fn desktop_commands(s: &mut Script<'_>, scene: &Scene) {
+    let (desks, directory) = (&scene.desks, &scene.directory);
     use steward_shared::lifecycle::detail_types as dt;
     s.command(
         dt::TAGS,
@@ -225,8 +289,13 @@ pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
     )
     .await;
     s.settle(90.0);
+}
 
-    // The golden image workflow: image from desktop 0, bundle updated, rollout by rebuild.
+/// The golden image workflow: image from desktop 0, bundle updated, rollout by rebuild.
+/// Its image id (empty if it failed).
+async fn golden_image(s: &mut Script<'_>, scene: &Scene) -> String {
+    let tenant = s.tenant.clone();
+    let (desks, bundle) = (&scene.desks, &scene.bundle);
     let golden = s
         .machine(
             "GoldenImageStateMachine",
@@ -243,8 +312,21 @@ pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
         .unwrap_or_default()
         .to_owned();
     s.settle(90.0);
+    golden_image
+}
 
-    // Images: share, copy, and a second bundle to migrate a desktop to.
+/// Images: share, copy, and a second bundle to migrate a desktop to; then provision,
+/// terminate and delete the copy.
+async fn image_and_bundle_commands(s: &mut Script<'_>, scene: &Scene, golden_image: &str) {
+    use steward_shared::lifecycle::detail_types as dt;
+    let sb = s.sb;
+    let Scene {
+        t,
+        desks,
+        bundle,
+        directory,
+        region,
+    } = scene;
     s.command(
         dt::IMAGE_PERMISSION,
         json!({"imageId": golden_image, "sharedAccountId": "210987654321", "allowCopyImage": true}),
@@ -257,12 +339,12 @@ pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
                    "name": "demo-golden-1-copy"}),
         )
         .await;
-    let bundle2 = match ImageId::parse(golden_image.as_str()) {
+    let bundle2 = match ImageId::parse(golden_image) {
         Ok(image) => {
             let c = sb
                 .deps
                 .clients
-                .for_tenant(TenantAccess::new(&t, &region))
+                .for_tenant(TenantAccess::new(t, region))
                 .await;
             setup::create_bundle(
                 c.workspaces(),
@@ -304,18 +386,4 @@ pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
     if let Some(copy) = copy["created"][0].as_str() {
         s.command(dt::DELETE_IMAGE, json!({"imageId": copy})).await;
     }
-    s.query(json!({"query": "usage", "month": steward_shared::model::Month::of(sb.control().now()).as_str()}))
-        .await;
-    let now = sb.control().now();
-    s.query(json!({"query": "audit", "from": now - chrono::Duration::days(3), "to": now + chrono::Duration::days(1), "limit": 20}))
-        .await;
-
-    // Offboarding: desktops, bundles, images and the directory.
-    s.machine(
-        "OffboardingStateMachine",
-        "demo-offboarding",
-        json!({"tenantId": tenant, "confirm": "OFFBOARD"}),
-    )
-    .await;
-    s.timeline
 }
