@@ -12,6 +12,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -90,6 +91,27 @@ async fn aws(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> R
     response
 }
 
+/// What a request asks for: its protocol, its operation and (query protocols) its form.
+struct Call {
+    proto: Proto,
+    op: String,
+    form: Option<HashMap<String, String>>,
+}
+
+impl Proto {
+    /// The service name counters and fault rules use (`Service.Operation`).
+    fn service(self) -> &'static str {
+        match self {
+            Proto::Json => "WorkSpaces",
+            Proto::Sts => "STS",
+            Proto::Ec2 => "EC2",
+        }
+    }
+}
+
+/// One AWS call, in the order the service would judge it: which service and operation,
+/// who is calling, the rate limit, injected faults, then the operation. Returns the
+/// response and the latency to add before sending it.
 fn handle(s: &Shared, headers: &HeaderMap, body: &[u8], request_id: &str) -> (Response, u64) {
     let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok());
     let scope = headers
@@ -99,75 +121,18 @@ fn handle(s: &Shared, headers: &HeaderMap, body: &[u8], request_id: &str) -> (Re
     if target == Some(super::eventbridge::TARGET) {
         return (put_events(s, scope.as_ref(), body, request_id), 0);
     }
-    let (proto, op, form) = if let Some(t) = target {
-        let op = t
-            .strip_prefix("WorkspacesService.")
-            .unwrap_or(t)
-            .to_string();
-        if !t.starts_with("WorkspacesService.") || !ws::is_known(&op) {
-            let e = ApiError::new(
-                "UnknownOperationException",
-                format!("Unknown operation {t}"),
-            );
-            return (render_error(Proto::Json, &e, request_id), 0);
-        }
-        (Proto::Json, op, None)
-    } else {
-        let form = parse_form(body);
-        let action = form.get("Action").cloned().unwrap_or_default();
-        let proto = match action.as_str() {
-            "AssumeRole" | "GetCallerIdentity" => Proto::Sts,
-            "DescribeImages" => Proto::Ec2,
-            _ => {
-                let proto = if scope.as_ref().is_some_and(|sc| sc.service == "sts") {
-                    Proto::Sts
-                } else {
-                    Proto::Ec2
-                };
-                let e = ApiError::new(
-                    "InvalidAction",
-                    format!("The action {action} is not valid for this web service."),
-                );
-                return (render_error(proto, &e, request_id), 0);
-            }
-        };
-        (proto, action, Some(form))
+    let call = match recognise(target, scope.as_ref(), body) {
+        Ok(call) => call,
+        Err((proto, e)) => return (render_error(proto, &e, request_id), 0),
     };
-    let service = match proto {
-        Proto::Json => "WorkSpaces",
-        Proto::Sts => "STS",
-        Proto::Ec2 => "EC2",
-    };
-    let op_name = format!("{service}.{op}");
+    let proto = call.proto;
+    let op_name = format!("{}.{}", proto.service(), call.op);
     let opts = s.options.read().clone();
     let now = s.clock.now_ms();
 
-    // Who is calling (GetCallerIdentity works for any valid credentials).
-    let resolved = {
-        let w = s.world.read();
-        identity::resolve(
-            &w,
-            scope.as_ref(),
-            now,
-            opts.enforce_credential_expiry,
-            opts.expired_token_status,
-        )
-        .map(|c| {
-            let policy = policy_for(&w, &c, opts.tag_policy);
-            (c, policy)
-        })
-    };
-    let (caller, policy) = match resolved {
+    let (caller, policy) = match authenticate(s, scope.as_ref(), &opts, now, proto) {
         Ok(x) => x,
-        Err(mut e) => {
-            // Each service names an unknown key its own way.
-            if e.code == "UnrecognizedClientException" {
-                e.code = match proto {
-                    Proto::Json => e.code,
-                    Proto::Sts => "InvalidClientTokenId".into(),
-                    Proto::Ec2 => "AuthFailure".into(),
-                };
-            }
+        Err(e) => {
             s.counters
                 .lock()
                 .record("unauthenticated", &op_name, false, false);
@@ -198,42 +163,30 @@ fn handle(s: &Shared, headers: &HeaderMap, body: &[u8], request_id: &str) -> (Re
         return (render_error(proto, &e, request_id), latency);
     }
 
-    let result: Result<String, ApiError> = match proto {
+    let result = match proto {
         Proto::Json => {
-            let value = if body.iter().all(|b| b.is_ascii_whitespace()) {
-                Ok(serde_json::Value::Null)
-            } else {
-                serde_json::from_slice::<serde_json::Value>(body).map_err(|e| {
-                    ApiError::new(
-                        "SerializationException",
-                        format!("Could not parse the request body: {e}"),
-                    )
-                })
+            let ctx = ws::Ctx {
+                caller: &caller,
+                now,
+                opts: &opts,
+                timing: Timing::from_options(&opts),
+                tokens: &s.tokens,
+                policy,
+                resource_error: hit.resource_error.clone(),
             };
-            value.and_then(|v| {
-                let ctx = ws::Ctx {
-                    caller: &caller,
-                    now,
-                    opts: &opts,
-                    timing: Timing::from_options(&opts),
-                    tokens: &s.tokens,
-                    policy,
-                    resource_error: hit.resource_error.clone(),
-                };
-                ws::dispatch(&op, &ctx, &s.world, &v)
-            })
+            workspaces_call(s, &ctx, &call.op, body)
         }
         Proto::Sts => {
-            let form = form.unwrap_or_default();
-            let r = if op == "AssumeRole" {
+            let form = call.form.unwrap_or_default();
+            let r = if call.op == "AssumeRole" {
                 sts::assume_role(&caller, &mut s.world.write(), &form, now)
             } else {
                 Ok(sts::get_caller_identity(&caller))
             };
-            r.map(|x| sts::wrap_success(&op, &x, request_id))
+            r.map(|x| sts::wrap_success(&call.op, &x, request_id))
         }
         Proto::Ec2 => {
-            let form = form.unwrap_or_default();
+            let form = call.form.unwrap_or_default();
             ec2::describe_images(&caller, &s.world.read(), &form, &s.tokens)
                 .map(|x| ec2::wrap_success(&x, request_id))
         }
@@ -246,6 +199,107 @@ fn handle(s: &Shared, headers: &HeaderMap, body: &[u8], request_id: &str) -> (Re
         Err(e) => render_error(proto, &e, request_id),
     };
     (response, latency)
+}
+
+/// The service and operation: a WorkSpaces `X-Amz-Target`, or a query protocol's form
+/// `Action` (STS or EC2). An unknown one is refused in that service's error shape.
+fn recognise(
+    target: Option<&str>,
+    scope: Option<&identity::SigV4Scope>,
+    body: &[u8],
+) -> Result<Call, (Proto, ApiError)> {
+    if let Some(t) = target {
+        let op = t
+            .strip_prefix("WorkspacesService.")
+            .unwrap_or(t)
+            .to_string();
+        if !t.starts_with("WorkspacesService.") || !ws::is_known(&op) {
+            let e = ApiError::new(
+                "UnknownOperationException",
+                format!("Unknown operation {t}"),
+            );
+            return Err((Proto::Json, e));
+        }
+        return Ok(Call {
+            proto: Proto::Json,
+            op,
+            form: None,
+        });
+    }
+    let form = parse_form(body);
+    let action = form.get("Action").cloned().unwrap_or_default();
+    let proto = match action.as_str() {
+        "AssumeRole" | "GetCallerIdentity" => Proto::Sts,
+        "DescribeImages" => Proto::Ec2,
+        _ => {
+            let proto = if scope.is_some_and(|sc| sc.service == "sts") {
+                Proto::Sts
+            } else {
+                Proto::Ec2
+            };
+            let e = ApiError::new(
+                "InvalidAction",
+                format!("The action {action} is not valid for this web service."),
+            );
+            return Err((proto, e));
+        }
+    };
+    Ok(Call {
+        proto,
+        op: action,
+        form: Some(form),
+    })
+}
+
+/// Who is calling (GetCallerIdentity works for any valid credentials), and the tag policy
+/// its role carries. An unknown key is named the way each service names it.
+fn authenticate(
+    s: &Shared,
+    scope: Option<&identity::SigV4Scope>,
+    opts: &super::options::Options,
+    now: super::service_clock::Millis,
+    proto: Proto,
+) -> Result<(Caller, Option<TagPolicy>), ApiError> {
+    let resolved = {
+        let w = s.world.read();
+        identity::resolve(
+            &w,
+            scope,
+            now,
+            opts.enforce_credential_expiry,
+            opts.expired_token_status,
+        )
+        .map(|c| {
+            let policy = policy_for(&w, &c, opts.tag_policy);
+            (c, policy)
+        })
+    };
+    resolved.map_err(|mut e| {
+        // Each service names an unknown key its own way.
+        if e.code == "UnrecognizedClientException" {
+            e.code = match proto {
+                Proto::Json => e.code,
+                Proto::Sts => "InvalidClientTokenId".into(),
+                Proto::Ec2 => "AuthFailure".into(),
+            };
+        }
+        e
+    })
+}
+
+/// A WorkSpaces call: its JSON body (empty = null), then the operation.
+fn workspaces_call(s: &Shared, ctx: &ws::Ctx, op: &str, body: &[u8]) -> Result<String, ApiError> {
+    let value = if body.iter().all(|b| b.is_ascii_whitespace()) {
+        Ok(serde_json::Value::Null)
+    } else {
+        serde_json::from_slice::<serde_json::Value>(body).map_err(|e| {
+            ApiError::new(
+                "SerializationException",
+                format!("Could not parse the request body: {e}"),
+            )
+        })
+    };
+    value.and_then(|v| ws::dispatch(op, ctx, &s.world, &v))
 }
 
 /// EventBridge PutEvents: kept for the control API; counted under the caller's account.
