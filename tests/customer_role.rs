@@ -1,7 +1,7 @@
 //! `customer-role.yaml` grants what the emulator's tag policy enforces, under the same kind of
 //! condition, and nothing that writes without one.
 //!
-//! The lists come from `steward_local::emulator::policy` (the emulator debug-asserts that every
+//! The lists come from `workspaces_core_emulator::policy` (the emulator debug-asserts that every
 //! operation it checks is in the list of its condition kind) and must cover every WorkSpaces
 //! operation the emulator serves. The policy documents are read from the template itself, with
 //! the parameters' defaults substituted, as CloudFormation would.
@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
 use serde_yaml::Value;
-use steward_local::emulator::policy::{
+use workspaces_core_emulator::policy::{
     REQUEST_TAG_ACTIONS, RESOURCE_TAG_ACTIONS, TAG_EDIT_ACTIONS, UNRESTRICTED_ACTIONS,
 };
-use steward_local::emulator::ws::OPERATIONS;
+use workspaces_core_emulator::ws::OPERATIONS;
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../customer-role.yaml");
 

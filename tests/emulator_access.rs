@@ -6,8 +6,6 @@ use std::time::Duration;
 
 use aws_config::{Region, SdkConfig};
 use aws_credential_types::Credentials;
-use steward_local::emulator::seed::{BulkAccount, BulkSeed};
-use steward_local::emulator::{Emulator, EmulatorConfig, EmulatorHandle, SeedKind};
 use steward_shared::aws::{AwsError, AwsErrorKind, ClientFactory, TenantAccess, retry_config};
 use steward_shared::config::AccessSettings;
 use steward_shared::gateway::ItemOutcome;
@@ -15,6 +13,8 @@ use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::{ExternalId, RegionName, RoleArn, TenantId, WorkspaceId};
 use steward_shared::model::{PowerPolicy, RunningMode, WorkspaceRecord, WorkspaceState};
 use steward_shared::reconcile::{Drift, Observation, reconcile};
+use workspaces_core_emulator::seed::{BulkAccount, BulkSeed};
+use workspaces_core_emulator::{Emulator, EmulatorConfig, EmulatorHandle, SeedKind};
 
 async fn emulator() -> (EmulatorHandle, Vec<BulkAccount>) {
     let emu = Emulator::start(EmulatorConfig {

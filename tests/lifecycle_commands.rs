@@ -402,7 +402,7 @@ async fn image_bundle_directory_tag_and_provision_commands() {
     assert!(bt.contains(&(t.partner_tag.key.clone(), t.partner_tag.value.clone())));
 
     // Creation properties: maintenance opt-out and a security group.
-    let sg = steward_local::emulator::seed::ids::SECURITY_GROUP_PARTNER;
+    let sg = workspaces_core_emulator::seed::ids::SECURITY_GROUP_PARTNER;
     let r = cmd(
         &w,
         "cp-1",

@@ -4,15 +4,15 @@
 //! tenant makes no call at all.
 
 use serde_json::{Value, json};
-use steward_local::bench_sweep::bulk_tenant;
-use steward_local::emulator::limits::FaultRule;
-use steward_local::emulator::seed::{BulkAccount, BulkSeed};
-use steward_local::runner::ExecutionResult;
+use stepfunctions_runner::ExecutionResult;
 use steward_local::sandbox::{Sandbox, SandboxOptions, drive};
+use steward_local::wiring::bulk_tenant;
 use steward_shared::aws::TenantAccess;
 use steward_shared::ids::{DirectoryId, WorkspaceId};
 use steward_shared::model::{RunningMode, Tenant, TenantStatus, WorkspaceRecord, WorkspaceState};
 use steward_shared::store::{AuditStore, PageRequest, TenantStore, WorkspaceStore, collect_all};
+use workspaces_core_emulator::limits::FaultRule;
+use workspaces_core_emulator::seed::{BulkAccount, BulkSeed};
 
 const MACHINE: &str = "OffboardingStateMachine";
 

@@ -8,14 +8,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use steward_local::emulator::Options;
-use steward_local::emulator::limits::FaultRule;
-use steward_local::emulator::seed::{CUSTOMER_ACCOUNT, ids};
-use steward_local::runner::{ExecutionResult, FnInvoker, TaskFailure, TaskInvoker, TaskRequest};
+use stepfunctions_runner::{ExecutionResult, FnInvoker, TaskFailure, TaskInvoker, TaskRequest};
 use steward_local::sandbox::{Sandbox, SandboxOptions, default_onboarding_input, drive};
 use steward_shared::ids::TenantId;
 use steward_shared::model::{StepStatus, TenantStatus};
 use steward_shared::store::{PageRequest, StepStore, TenantStore, WorkspaceStore, collect_all};
+use workspaces_core_emulator::Options;
+use workspaces_core_emulator::limits::FaultRule;
+use workspaces_core_emulator::seed::{CUSTOMER_ACCOUNT, ids};
 
 const MACHINE: &str = "OnboardingStateMachine";
 
@@ -43,7 +43,7 @@ fn selected_input(desktops: u32) -> Value {
 }
 
 /// Answers as the customer would, through the partner UI.
-fn customer(task: &steward_local::runner::PendingTask) -> Option<Value> {
+fn customer(task: &stepfunctions_runner::PendingTask) -> Option<Value> {
     let offered = |key: &str| -> Vec<Value> {
         task.input["offer"]["options"]
             .as_array()

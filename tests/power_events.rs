@@ -525,7 +525,7 @@ async fn a_hostile_corpus_is_rejected_by_name_and_kept() {
     let after_calls = w.emu.control().counters();
     let power_calls = |c: &std::collections::BTreeMap<
         String,
-        std::collections::BTreeMap<String, steward_local::emulator::limits::Count>,
+        std::collections::BTreeMap<String, workspaces_core_emulator::limits::Count>,
     >| {
         c.values()
             .flat_map(|ops| ops.iter())

@@ -12,14 +12,14 @@ use power_common::{World, world};
 use serde_json::json;
 use steward_functions::power::events::{Processed, process};
 use steward_functions::power::maintenance::ACTION;
-use steward_local::emulator::limits::{FaultEffect, FaultRule};
-use steward_local::emulator::seed::ids;
 use steward_shared::aws::{TenantAccess, TenantClients};
 use steward_shared::gateway::workspaces::{
     DirectoryState, RegisterSpec, Tenancy, WorkspacesGateway,
 };
 use steward_shared::ids::DirectoryId;
 use steward_shared::model::{AuditOutcome, AuditRecord};
+use workspaces_core_emulator::limits::{FaultEffect, FaultRule};
+use workspaces_core_emulator::seed::ids;
 
 const MODIFY: &str = "WorkSpaces.ModifyWorkspaceCreationProperties";
 

@@ -13,10 +13,10 @@ use steward_functions::power::SweepKind;
 use steward_functions::power::events::process;
 use steward_functions::power::fanout::{TenantOutcome, sweep_one, sweep_tenants};
 use steward_functions::power::sweep::SweepOptions;
-use steward_local::emulator::limits::{FaultEffect, FaultRule};
 use steward_shared::ids::ExternalId;
 use steward_shared::model::{Actor, AuditOutcome, Month, WorkspaceState};
 use steward_shared::store::{TenantStore, UsageStore};
+use workspaces_core_emulator::limits::{FaultEffect, FaultRule};
 
 const INTERVAL_MIN: f64 = 5.0;
 
@@ -345,11 +345,11 @@ async fn faults_throttling_and_a_denying_tenant_do_not_stop_the_others() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sweep_state_machine_from_template_yaml_fans_out_and_survives_a_failing_tenant() {
     use std::sync::Arc;
-    use steward_local::bench_sweep::local_deps;
-    use steward_local::runner::{
-        ExecutionResult, FnInvoker, Runner, StateMachine, TaskFailure, TaskRequest, VirtualClock,
-        definition_from_template_file,
+    use stepfunctions_runner::{
+        ExecutionClock, ExecutionResult, FnInvoker, Runner, StateMachine, TaskFailure, TaskRequest,
+        definition_from_sam_template_file,
     };
+    use steward_local::wiring::local_deps;
     use steward_shared::clock::SharedClock;
     use steward_shared::store::DynamoStore;
 
@@ -384,7 +384,7 @@ async fn the_sweep_state_machine_from_template_yaml_fans_out_and_survives_a_fail
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     let template = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"));
-    let def = definition_from_template_file(template, "PowerSweepStateMachine", &subs).unwrap();
+    let def = definition_from_sam_template_file(template, "PowerSweepStateMachine", &subs).unwrap();
     let machine = StateMachine::from_definition(&def).unwrap();
     let mut invoker = FnInvoker::new();
     for name in names {
@@ -401,7 +401,7 @@ async fn the_sweep_state_machine_from_template_yaml_fans_out_and_survives_a_fail
     let invoker = Arc::new(invoker);
     let runner = Runner::new(
         machine,
-        Arc::new(VirtualClock::new(w.now())),
+        Arc::new(ExecutionClock::new(w.now())),
         invoker.clone(),
     );
     let exec = runner.start("idle-sweep-1", json!({"kind": "IDLE"}));

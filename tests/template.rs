@@ -463,9 +463,9 @@ fn each_sweep_schedule_reports_against_its_own_interval() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sweep_machine_hands_each_schedules_interval_to_the_report() {
     use std::sync::Arc;
-    use steward_local::runner::{
-        ExecutionResult, FnInvoker, Runner, StateMachine, TaskRequest, VirtualClock,
-        definition_from_template_file,
+    use stepfunctions_runner::{
+        ExecutionClock, ExecutionResult, FnInvoker, Runner, StateMachine, TaskRequest,
+        definition_from_sam_template_file,
     };
 
     let t = template();
@@ -479,7 +479,7 @@ async fn the_sweep_machine_hands_each_schedules_interval_to_the_report() {
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"));
-    let def = definition_from_template_file(path, "PowerSweepStateMachine", &subs).unwrap();
+    let def = definition_from_sam_template_file(path, "PowerSweepStateMachine", &subs).unwrap();
     let events = &t["Resources"]["PowerSweepStateMachine"]["Properties"]["Events"];
     let mut cases: Vec<(serde_json::Value, Option<u64>)> = Vec::new();
     for schedule in ["IdleSchedule", "GuardSchedule"] {
@@ -506,7 +506,7 @@ async fn the_sweep_machine_hands_each_schedules_interval_to_the_report() {
         let machine = StateMachine::from_definition(&def).unwrap();
         let runner = Runner::new(
             machine,
-            Arc::new(VirtualClock::new(chrono::Utc::now())),
+            Arc::new(ExecutionClock::new(chrono::Utc::now())),
             invoker.clone(),
         );
         let exec = runner.start(&format!("sweep-{n}"), input.clone());

@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use steward_functions::Deps;
-use steward_local::bench_sweep::{EventSink, bulk_tenant, local_deps};
-use steward_local::emulator::seed::{BulkAccount, BulkSeed};
-use steward_local::emulator::{Emulator, EmulatorConfig, EmulatorHandle, SeedKind};
+use steward_local::event_sink::EventSink;
+use steward_local::wiring::{bulk_tenant, local_deps};
 use steward_shared::aws::TenantAccess;
 use steward_shared::clock::SharedClock;
 use steward_shared::gateway::ItemOutcome;
@@ -21,6 +20,8 @@ use steward_shared::store::{
     AuditStore, DynamoStore, PageRequest, TenantStore, WorkspaceStore, collect_all,
 };
 use steward_tests::TestStore;
+use workspaces_core_emulator::seed::{BulkAccount, BulkSeed};
+use workspaces_core_emulator::{Emulator, EmulatorConfig, EmulatorHandle, SeedKind};
 
 pub struct World {
     pub emu: EmulatorHandle,

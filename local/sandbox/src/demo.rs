@@ -1,0 +1,455 @@
+//! The demo: the main job of the sandbox. It starts the sandbox (the emulator with its
+//! default customer, the embedded DynamoDB engine, the handlers and the runner), onboards
+//! the default customer with the Onboarding state machine of `template.yaml`, answering the
+//! image selection through the callback path as a partner UI would, and reports a timeline
+//! (or one JSON object with `--json`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+use steward_shared::ids::TenantId;
+use steward_shared::model::{StepStatus, TenantStatus};
+use steward_shared::store::{
+    DynamoStore, PageRequest, StepStore, TenantStore, WorkspaceStore, collect_all,
+};
+
+use crate::sandbox::{Sandbox, SandboxError, SandboxOptions, default_onboarding_input, drive};
+use stepfunctions_runner::ExecutionResult;
+use workspaces_core_emulator::Options;
+use workspaces_core_emulator::seed::ids;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    #[error("store: {0}")]
+    Store(#[from] steward_shared::store::StoreError),
+    #[error("onboarding did not succeed: {0}")]
+    Onboarding(String),
+    #[error("the simulated day: {0}")]
+    Day(#[from] crate::day::DayError),
+}
+
+/// One line of the timeline, at the sandbox's (virtual) time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub what: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TenantSummary {
+    pub id: String,
+    pub onboarding: TenantStatus,
+    pub steps: Vec<StepSummary>,
+    /// Desktops Steward tracks, counted by their last observed state.
+    pub workspaces: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepSummary {
+    pub step: String,
+    pub status: StepStatus,
+}
+
+pub use steward_functions::power::PowerAction;
+
+/// What `demo --json` prints.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub tenants: Vec<TenantSummary>,
+    pub power_actions: Vec<PowerAction>,
+    /// AWS calls the sandbox served, per `Service.Operation` (all accounts), refused and
+    /// throttled ones included.
+    pub api_calls: BTreeMap<String, u64>,
+    /// Of those, the calls answered with an error (throttling included), per operation;
+    /// operations with none are left out.
+    pub api_errors: BTreeMap<String, u64>,
+    pub timeline: Vec<Event>,
+}
+
+/// What the demo does after onboarding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Scenario {
+    /// A simulated day of power governance.
+    #[default]
+    Day,
+    /// Every lifecycle operation of the guide (`crate::demo_lifecycle`), then offboarding.
+    Lifecycle,
+}
+
+pub struct DemoOptions {
+    /// What to do after onboarding.
+    pub scenario: Scenario,
+    /// Keep the embedded engine's tables in this SQLite file instead of memory.
+    pub state_file: Option<String>,
+    pub table: String,
+    /// Desktops to create for the default customer.
+    pub desktops: u32,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self {
+            scenario: Scenario::Day,
+            state_file: None,
+            table: "steward".into(),
+            desktops: 5,
+        }
+    }
+}
+
+pub async fn run(opts: DemoOptions) -> Result<Report, DemoError> {
+    let sb = Sandbox::start(SandboxOptions {
+        table: opts.table.clone(),
+        state_file: opts.state_file.clone(),
+        emulator: Options::default(),
+        start_time: None,
+    })
+    .await?;
+    let report = match opts.scenario {
+        Scenario::Day => demo_on(&sb, opts.desktops).await,
+        Scenario::Lifecycle => lifecycle_on(&sb, opts.desktops).await,
+    };
+    sb.shutdown().await;
+    report
+}
+
+async fn demo_on(sb: &Sandbox, desktops: u32) -> Result<Report, DemoError> {
+    // The simulated day plays five desktops' parts.
+    let mut timeline = onboard(sb, desktops.max(5)).await?;
+    let tenant =
+        TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
+    let onboarded_events = sb.control().events().len();
+    timeline.push(Event {
+        at: sb.control().now(),
+        what: "a simulated day of sessions, idle stops, a console start, a leased start and the 48-hour guard"
+            .into(),
+    });
+    let power_actions = crate::day::simulate_day(&sb.deps, sb.control(), &tenant).await?;
+    for a in &power_actions {
+        timeline.push(Event {
+            at: a.time,
+            what: format!("power {:<14} {}  {}", a.action, a.workspace, a.reason),
+        });
+    }
+    let day_events = sb.control().events().len() - onboarded_events;
+    timeline.push(Event {
+        at: sb.control().now(),
+        what: format!("{day_events} power events published on the partner bus during the day"),
+    });
+    timeline.sort_by_key(|e| e.at);
+    Ok(Report {
+        tenants: summarise(&sb.deps.store).await?,
+        power_actions,
+        api_calls: api_calls(sb),
+        api_errors: api_errors(sb),
+        timeline,
+    })
+}
+
+async fn lifecycle_on(sb: &Sandbox, desktops: u32) -> Result<Report, DemoError> {
+    let mut timeline = onboard(sb, desktops.max(5)).await?;
+    let tenant =
+        TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
+    timeline.extend(crate::demo_lifecycle::run(sb, &tenant).await);
+    timeline.sort_by_key(|e| e.at);
+    Ok(Report {
+        tenants: summarise(&sb.deps.store).await?,
+        power_actions: Vec::new(),
+        api_calls: api_calls(sb),
+        api_errors: api_errors(sb),
+        timeline,
+    })
+}
+
+/// Onboards the default customer: CIDR, BYOL confirmation and directory are given up
+/// front; the AMI is chosen through the pause, as a partner UI would.
+async fn onboard(sb: &Sandbox, desktops: u32) -> Result<Vec<Event>, DemoError> {
+    let mut input = default_onboarding_input(desktops);
+    input["confirmByol"] = json!(true);
+    input["selections"] = json!({
+        "managementCidr": "10.200.0.0/16",
+        "directoryId": ids::DIRECTORY_CORP,
+    });
+    let wf = sb.runner("OnboardingStateMachine")?;
+    let started = sb.control().now();
+    let mut timeline = vec![Event {
+        at: started,
+        what: format!(
+            "onboarding execution started for demo-customer (account {}), {desktops} desktops",
+            workspaces_core_emulator::seed::CUSTOMER_ACCOUNT
+        ),
+    }];
+    let exec = wf.runner.start("demo-onboarding", input);
+    let mut answers = Vec::new();
+    let result = drive(&exec, |task| {
+        let eligible: Vec<&Value> = task.input["offer"]["options"]
+            .as_array()
+            .map(|o| o.iter().filter(|o| o["eligible"] == true).collect())
+            .unwrap_or_default();
+        let choice = eligible.first()?.get("imageId")?.clone();
+        answers.push(format!(
+            "partner UI answered the {} pause: {} (SendTaskSuccess)",
+            task.input["input"].as_str().unwrap_or_default(),
+            choice.as_str().unwrap_or_default()
+        ));
+        Some(json!({"ec2ImageId": choice}))
+    })
+    .await;
+    let output = match result {
+        ExecutionResult::Succeeded { output } => output,
+        ExecutionResult::Failed { error, cause } => {
+            return Err(DemoError::Onboarding(format!("{error}: {cause}")));
+        }
+        other => return Err(DemoError::Onboarding(format!("{other:?}"))),
+    };
+    for e in sb.control().events() {
+        if !e.detail_type.starts_with("Onboarding") {
+            continue;
+        }
+        let d = &e.detail;
+        let what = match e.detail_type.as_str() {
+            "Onboarding Step Completed" => format!(
+                "step {:>2} {:<30} {}{}",
+                d["stepNumber"],
+                d["step"].as_str().unwrap_or_default(),
+                d["status"].as_str().unwrap_or_default().to_lowercase(),
+                step_detail(&d["output"])
+            ),
+            "Onboarding Awaiting Customer Input" => {
+                let options = d["options"].as_array().map_or(0, Vec::len);
+                let eligible = d["options"]
+                    .as_array()
+                    .map_or(0, |o| o.iter().filter(|o| o["eligible"] == true).count());
+                let mut line = format!(
+                    "paused for the customer: {} ({options} options, {eligible} eligible); event with task token on {}",
+                    d["input"].as_str().unwrap_or_default(),
+                    e.bus
+                );
+                if let Some(a) = answers.first() {
+                    line.push_str(&format!("\n{:>26}{a}", ""));
+                }
+                line
+            }
+            "Onboarding Succeeded" => format!(
+                "onboarding succeeded: tenant ACTIVE, {} desktops, bundle {}, directory {}",
+                d["workspaces"],
+                d["bundleId"].as_str().unwrap_or_default(),
+                d["directoryId"].as_str().unwrap_or_default()
+            ),
+            other => format!("{other}: {d}"),
+        };
+        timeline.push(Event { at: e.time, what });
+    }
+    timeline.push(Event {
+        at: sb.control().now(),
+        what: format!(
+            "execution output: {}",
+            serde_json::to_string(&output).unwrap_or_default()
+        ),
+    });
+    Ok(timeline)
+}
+
+fn step_detail(output: &Value) -> String {
+    let mut parts = Vec::new();
+    for key in [
+        "route",
+        "managementCidr",
+        "optionCount",
+        "selected",
+        "imageId",
+        "directoryId",
+        "tenancy",
+        "bundleId",
+        "modified",
+        "reason",
+    ] {
+        if let Some(v) = output.get(key).filter(|v| !v.is_null()) {
+            parts.push(format!(
+                "{key}={}",
+                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+            ));
+        }
+    }
+    if let Some(states) = output.get("states").and_then(Value::as_object) {
+        parts.push(format!(
+            "desktops {}",
+            states
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", parts.join(", "))
+    }
+}
+
+fn api_errors(sb: &Sandbox) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for ops in sb.control().counters().values() {
+        for (op, count) in ops.iter().filter(|(_, c)| c.errors > 0) {
+            *out.entry(op.clone()).or_insert(0) += count.errors;
+        }
+    }
+    out
+}
+
+fn api_calls(sb: &Sandbox) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for ops in sb.control().counters().values() {
+        for (op, count) in ops {
+            *out.entry(op.clone()).or_insert(0) += count.calls;
+        }
+    }
+    out
+}
+
+async fn summarise(store: &DynamoStore) -> Result<Vec<TenantSummary>, DemoError> {
+    let tenants = collect_all(|p| store.list_tenants(p)).await?;
+    let mut out = Vec::new();
+    for t in tenants {
+        let steps = store
+            .list_steps(&t.tenant_id)
+            .await?
+            .into_iter()
+            .map(|s| StepSummary {
+                step: steward_functions::onboarding::step_name(s.step),
+                status: s.status,
+            })
+            .collect();
+        out.push(TenantSummary {
+            id: t.tenant_id.to_string(),
+            onboarding: t.status,
+            steps,
+            workspaces: count_workspaces(store, &t.tenant_id).await?,
+        });
+    }
+    Ok(out)
+}
+
+async fn count_workspaces(
+    store: &DynamoStore,
+    tenant: &TenantId,
+) -> Result<BTreeMap<String, usize>, DemoError> {
+    let mut counts = BTreeMap::new();
+    let all = collect_all(|p| {
+        store.list_workspaces(
+            tenant,
+            PageRequest {
+                limit: Some(100),
+                ..p
+            },
+        )
+    })
+    .await?;
+    for w in all {
+        *counts.entry(w.state.as_str().to_owned()).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
+/// The human-readable form of a report.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    out.push_str("Steward sandbox demo (times are the emulator's virtual clock)\n\n");
+    for e in &report.timeline {
+        out.push_str(&format!(
+            "  {}  {}\n",
+            e.at.format("%m-%d %H:%M:%S"),
+            e.what
+        ));
+    }
+    out.push('\n');
+    for t in &report.tenants {
+        out.push_str(&format!(
+            "tenant {}: {:?}; steps: {}; desktops: {}\n",
+            t.id,
+            t.onboarding,
+            t.steps
+                .iter()
+                .map(|s| format!("{} {:?}", s.step, s.status))
+                .collect::<Vec<_>>()
+                .join(", "),
+            t.workspaces
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out.push_str(&format!(
+        "\nAPI calls served: {}\n",
+        report
+            .api_calls
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_demo_onboards_the_default_customer() {
+        let report = run(DemoOptions {
+            desktops: 5,
+            ..DemoOptions::default()
+        })
+        .await
+        .unwrap();
+        assert_eq!(report.tenants.len(), 1);
+        let t = &report.tenants[0];
+        assert_eq!(t.id, "demo-customer");
+        assert_eq!(t.onboarding, TenantStatus::Active);
+        assert_eq!(t.steps.len(), 12);
+        assert_eq!(t.workspaces.values().sum::<usize>(), 5);
+        let actions: Vec<&str> = report
+            .power_actions
+            .iter()
+            .map(|a| a.action.as_str())
+            .collect();
+        assert!(actions.contains(&"stop"), "{actions:?}");
+        assert!(actions.contains(&"guard_warning"), "{actions:?}");
+        // Completions, and drift only for the console's start.
+        assert!(actions.contains(&"available"), "{actions:?}");
+        assert!(actions.contains(&"stopped"), "{actions:?}");
+        assert_eq!(
+            actions.iter().filter(|a| **a == "drift").count(),
+            1,
+            "{actions:?}"
+        );
+        // Counted as served, throttled attempts included (the rate limit is on).
+        assert!(report.api_calls.get("WorkSpaces.CreateWorkspaces") >= Some(&1));
+        assert!(report.api_calls.get("WorkSpaces.ImportWorkspaceImage") >= Some(&1));
+        assert!(report.api_calls.get("EventBridge.PutEvents") >= Some(&14));
+        let lines: Vec<&str> = report.timeline.iter().map(|e| e.what.as_str()).collect();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("partner UI answered the image pause")),
+            "{lines:#?}"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert!(json["tenants"][0]["workspaces"].is_object());
+        assert!(json["power_actions"].is_array());
+        assert!(json["api_calls"].is_object());
+        assert!(json["api_errors"].is_object());
+        // Errors are a part of the calls, operation by operation.
+        for (op, errors) in &report.api_errors {
+            assert!(report.api_calls.get(op) >= Some(errors), "{op}");
+        }
+        assert!(render(&report).contains("tenant demo-customer: Active"));
+    }
+}

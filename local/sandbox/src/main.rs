@@ -1,0 +1,252 @@
+//! `steward-local`: the local sandbox's command line.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+use steward_local::bench::emulator::{self as bench_emulator, BenchConfig};
+use steward_local::bench::sweep::{self as bench_sweep, SweepBenchConfig};
+use steward_local::demo::{self, DemoOptions};
+use workspaces_core_emulator::cli::{self as emulator_cli, ServeArgs};
+
+/// mimalloc, as the Lambda binary uses: glibc's allocator spent a third of a sweep's CPU
+/// in malloc/free and page faults (perf, `bench sweep`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(name = "steward-local", about = "Steward's local sandbox")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DemoScenario {
+    Day,
+    Lifecycle,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Onboard the emulator's default customer on the embedded default (emulator, in-process
+    /// DynamoDB, the state-machine runner) and print a timeline.
+    Demo {
+        /// Desktops to create for the default customer.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        desktops: u32,
+        /// Print one JSON object instead of the timeline.
+        #[arg(long)]
+        json: bool,
+        /// Keep the embedded DynamoDB's tables in this SQLite file (default: memory).
+        #[arg(long, value_name = "FILE")]
+        state: Option<String>,
+        /// The table name.
+        #[arg(long, default_value = "steward")]
+        table: String,
+        /// After onboarding: `day` (power governance) or `lifecycle` (every lifecycle
+        /// operation of the guide, the golden image workflow and offboarding).
+        #[arg(long, value_enum, default_value = "day")]
+        scenario: DemoScenario,
+    },
+    /// Run the WorkSpaces Core / STS / EC2 emulator on one loopback endpoint (the same
+    /// flags as the `workspaces-core-emulator` binary).
+    Emulator(ServeArgs),
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// DescribeWorkspaces throughput against a bulk-seeded emulator.
+    Emulator {
+        #[arg(long, default_value_t = 100_000)]
+        workspaces: usize,
+        #[arg(long, default_value_t = 10)]
+        accounts: usize,
+        #[arg(long, default_value_t = 50_000)]
+        requests: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Print one JSON object (the default output is also JSON, pretty-printed).
+        #[arg(long)]
+        json: bool,
+    },
+    /// The idle sweep over T tenants × W desktops, rate limits on (power governance).
+    Sweep {
+        #[command(flatten)]
+        scenario: SweepScenario,
+        /// Tenants swept at a time in this process. Each one in flight holds about 1 MB
+        /// (its records, its clients, its responses); the sweep is CPU-bound here long
+        /// before 100. Deployed, each tenant is its own Lambda invocation and the Map's
+        /// MaxConcurrency (250) bounds them.
+        #[arg(long, default_value_t = 100)]
+        concurrency: usize,
+        /// Run the emulator and dynoxide in this process (their memory then counts in
+        /// peak_rss_bytes) instead of a child process.
+        #[arg(long)]
+        services_in_process: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The services side of `bench sweep` (emulator + dynoxide, seeded), run by it in a
+    /// child process: prints what it seeded as one JSON line, serves until stdin closes.
+    #[command(hide = true)]
+    SweepServices {
+        #[command(flatten)]
+        scenario: SweepScenario,
+    },
+}
+
+/// The sweep benchmark's scenario (shared by its two sides).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct SweepScenario {
+    #[arg(long, default_value_t = 1000)]
+    tenants: usize,
+    #[arg(long, default_value_t = 100)]
+    workspaces_per_tenant: usize,
+    /// Share of the running desktops idle past their timeout (to be stopped), in percent.
+    #[arg(long, default_value_t = 30)]
+    idle_percent: u8,
+    /// Share of each tenant's desktops STOPPED before the sweep (0 to 1): the sweep
+    /// describes them too, so they count in the calls' lower bound.
+    #[arg(long, default_value_t = 0.0, value_parser = fraction)]
+    stopped_fraction: f64,
+}
+
+/// A share between 0 and 1, named in the error without quoting the input.
+fn fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        Ok(_) => Err("must be between 0 and 1".into()),
+        Err(_) => Err("must be a number between 0 and 1".into()),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // dynoxide logs every refused conditional write as a warning: expected, so quieted.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,dynoxide=error")),
+        )
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    match cli.command {
+        Command::Demo {
+            desktops,
+            json,
+            state,
+            table,
+            scenario,
+        } => {
+            let report = demo::run(DemoOptions {
+                scenario: match scenario {
+                    DemoScenario::Day => demo::Scenario::Day,
+                    DemoScenario::Lifecycle => demo::Scenario::Lifecycle,
+                },
+                state_file: state,
+                table,
+                desktops,
+            })
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", demo::render(&report));
+            }
+            Ok(())
+        }
+        Command::Emulator(args) => Ok(emulator_cli::serve(args).await?),
+        Command::Bench {
+            what:
+                BenchWhat::Emulator {
+                    workspaces,
+                    accounts,
+                    requests,
+                    concurrency,
+                    json,
+                },
+        } => {
+            let report = bench_emulator::run(BenchConfig {
+                workspaces,
+                accounts,
+                requests,
+                concurrency,
+            })
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchWhat::Sweep {
+                    scenario:
+                        SweepScenario {
+                            tenants,
+                            workspaces_per_tenant,
+                            idle_percent,
+                            stopped_fraction,
+                        },
+                    concurrency,
+                    services_in_process,
+                    json,
+                },
+        } => {
+            let report = bench_sweep::run(SweepBenchConfig {
+                tenants,
+                workspaces_per_tenant,
+                idle_percent,
+                stopped_fraction,
+                concurrency,
+                services_in_process,
+            })
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchWhat::SweepServices {
+                    scenario:
+                        SweepScenario {
+                            tenants,
+                            workspaces_per_tenant,
+                            idle_percent,
+                            stopped_fraction,
+                        },
+                },
+        } => {
+            bench_sweep::serve(SweepBenchConfig {
+                tenants,
+                workspaces_per_tenant,
+                idle_percent,
+                stopped_fraction,
+                concurrency: 1,
+                services_in_process: true,
+            })
+            .await?;
+            Ok(())
+        }
+    }
+}
