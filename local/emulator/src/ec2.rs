@@ -141,7 +141,7 @@ fn field(a: &Ami, name: &str) -> Vec<String> {
     }
 }
 
-// About 130 lines, on purpose: DescribeImages' parameters are judged in the service's
+// Long: about 130 lines, on purpose: DescribeImages' parameters are judged in the service's
 // order (ids, owners, filters, paging, then the visible images), which reads best top to
 // bottom.
 pub fn describe_images(

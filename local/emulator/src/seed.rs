@@ -101,7 +101,7 @@ fn ami(id: &str, name: &str, owner: &str, now: Millis) -> Ami {
 
 /// One customer account as `s` describes it: its role, BYOP/BYOL settings and, with
 /// `standard_resources`, the AMIs, directories, subnets and security group of the default seed.
-// About 125 lines, on purpose: the seed's data written out in one place, in the order the
+// Long: about 125 lines, on purpose: the seed's data written out in one place, in the order the
 // crate README's tables list it.
 pub fn seed_account(w: &mut World, s: &AccountSeed, now: Millis) {
     let account = w
@@ -274,7 +274,7 @@ pub struct BulkAccount {
     pub workspaces: usize,
 }
 
-// About 140 lines, on purpose: each account's directory, image, bundle and desktops are
+// Long: about 140 lines, on purpose: each account's directory, image, bundle and desktops are
 // built in one pass so that 100,000 desktops seed in well under a second.
 /// N customer accounts × M MANUAL workspaces, AVAILABLE now (the last
 /// `stopped_per_account` of each STOPPED), tagged with the partner tag, in a REGISTERED

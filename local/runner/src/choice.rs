@@ -109,7 +109,7 @@ fn parse_ts(s: &str) -> Option<DateTime<FixedOffset>> {
 impl Rule {
     /// Parses one rule; `top` says whether `Next` is required (top level) or
     /// forbidden (nested in And/Or/Not).
-    // About 150 lines, on purpose: one match over the rule's shapes (And/Or/Not, the
+    // Long: about 150 lines, on purpose: one match over the rule's shapes (And/Or/Not, the
     // comparison operators and their `…Path` forms, the type tests), each refused by name.
     pub fn parse(
         v: &Value,

@@ -84,7 +84,7 @@ pub fn describe_directories(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Val
         .build())
 }
 
-// About 140 lines, on purpose: the service's checks of a registration in its own order
+// Long: about 140 lines, on purpose: the service's checks of a registration in its own order
 // (input, policy, role, directory state, quota, tenancy, subnets), then the record.
 pub fn register_directory(ctx: &Ctx, w: &mut World, body: &Value) -> ApiResult<Value> {
     let input = ctx.input(body)?;
