@@ -103,7 +103,7 @@ fn the_all_lists_name_every_constant_once() {
             outbound_types::ALL,
         ),
         (
-            "functions/src/lifecycle/commands.rs",
+            "functions/src/lifecycle/commands/mod.rs",
             "outbound_types_lifecycle",
             outbound_types_lifecycle::ALL,
         ),

@@ -1,6 +1,11 @@
 //! What each handler calls, as IAM actions: the one table the template's roles and the
 //! customer role are checked against (`tests/permissions.rs`). Add a route's entry when
 //! the route starts calling something new; the test fails for a route without one.
+//!
+//! The table is data ([`ROWS`]), one row per route or group of routes alike: its
+//! customer-account actions, and how it uses Steward's own table and bus, from which the
+//! partner-side actions follow (PutEvents for a route that publishes, AssumeRole for one
+//! that reaches a customer account), so a row cannot forget them.
 
 /// Table reads and writes every handler that records state makes.
 const STORE: &[&str] = &[
@@ -45,145 +50,223 @@ pub struct Needs {
     pub customer: Vec<&'static str>,
 }
 
-fn needs(customer: &[&'static str]) -> Needs {
-    let mut partner: Vec<&'static str> = STORE.to_vec();
-    partner.push(PUBLISH);
-    if !customer.is_empty() {
-        partner.push(ASSUME);
-    }
-    Needs {
-        partner,
-        customer: customer.to_vec(),
+/// How a route uses Steward's table.
+#[derive(Clone, Copy)]
+enum Table {
+    /// Not at all.
+    Unused,
+    /// Reads only (GetItem, Query).
+    Reads,
+    /// Reads and writes ([`STORE`]).
+    Records,
+    /// Reads and writes, and deletes records (of desktops the service no longer returns).
+    RecordsAndDeletes,
+}
+
+impl Table {
+    fn actions(self) -> Vec<&'static str> {
+        match self {
+            Table::Unused => Vec::new(),
+            Table::Reads => vec!["dynamodb:GetItem", "dynamodb:Query"],
+            Table::Records => STORE.to_vec(),
+            Table::RecordsAndDeletes => [STORE, &["dynamodb:DeleteItem"]].concat(),
+        }
     }
 }
 
-/// The table: route name → the customer-account actions it calls (partner-side actions
-/// follow from them). `None` for a route the table does not know.
-pub fn needs_of(route: &str) -> Option<Needs> {
-    let customer: &[&'static str] = match route {
-        // GetCallerIdentity needs no permission; assuming the role is the check.
-        "onboarding.validate_access" => {
-            return Some(Needs {
-                partner: [STORE, &[PUBLISH, ASSUME]].concat(),
-                customer: Vec::new(),
-            });
+/// How a route reaches the customer account.
+#[derive(Clone, Copy)]
+enum Customer {
+    /// Not at all: no role assumed.
+    Untouched,
+    /// It assumes the customer role and calls these actions there (none: assuming the role
+    /// is the whole check).
+    Calls(&'static [&'static str]),
+}
+
+/// One row of the table: routes and what they need.
+struct Row {
+    routes: &'static [&'static str],
+    table: Table,
+    /// Whether the route publishes outbound events (PutEvents).
+    publishes: bool,
+    customer: Customer,
+}
+
+impl Row {
+    /// The common case: records, publishes, and calls `actions` in the customer account.
+    const fn calls(routes: &'static [&'static str], actions: &'static [&'static str]) -> Self {
+        Row {
+            routes,
+            table: Table::Records,
+            publishes: true,
+            customer: Customer::Calls(actions),
         }
-        "onboarding.check_byol" => &[
+    }
+
+    /// Records and publishes, and never reaches a customer account.
+    const fn partner_only(routes: &'static [&'static str]) -> Self {
+        Row {
+            routes,
+            table: Table::Records,
+            publishes: true,
+            customer: Customer::Untouched,
+        }
+    }
+
+    fn needs(&self) -> Needs {
+        let mut partner = self.table.actions();
+        if self.publishes {
+            partner.push(PUBLISH);
+        }
+        let customer = match self.customer {
+            Customer::Untouched => Vec::new(),
+            Customer::Calls(actions) => {
+                partner.push(ASSUME);
+                actions.to_vec()
+            }
+        };
+        Needs { partner, customer }
+    }
+}
+
+/// The table: route names → what they need. Partner-side actions follow from how a row
+/// uses the table, whether it publishes, and whether it reaches a customer account.
+const ROWS: &[Row] = &[
+    // GetCallerIdentity needs no permission; assuming the role is the check.
+    Row::calls(&["onboarding.validate_access"], &[]),
+    Row::calls(
+        &["onboarding.check_byol"],
+        &[
             "workspaces:DescribeAccount",
             "workspaces:DescribeAccountModifications",
         ],
-        "onboarding.offer_cidr_ranges" => &["workspaces:ListAvailableManagementCidrRanges"],
-        "onboarding.configure_byol" => &[
+    ),
+    Row::calls(
+        &["onboarding.offer_cidr_ranges"],
+        &["workspaces:ListAvailableManagementCidrRanges"],
+    ),
+    Row::calls(
+        &["onboarding.configure_byol"],
+        &[
             "workspaces:DescribeAccount",
             "workspaces:DescribeAccountModifications",
             "workspaces:ListAvailableManagementCidrRanges",
             "workspaces:ModifyAccount",
         ],
-        "onboarding.offer_images" => &["ec2:DescribeImages"],
-        "onboarding.import_image" => &[
+    ),
+    Row::calls(&["onboarding.offer_images"], &["ec2:DescribeImages"]),
+    Row::calls(
+        &["onboarding.import_image"],
+        &[
             "workspaces:DescribeWorkspaceImages",
             "workspaces:ImportWorkspaceImage",
             "workspaces:DeleteWorkspaceImage",
         ],
-        "onboarding.offer_directories" => &["workspaces:DescribeWorkspaceDirectories"],
-        "onboarding.register_directory" => &[
+    ),
+    Row::calls(
+        &["onboarding.offer_directories"],
+        &["workspaces:DescribeWorkspaceDirectories"],
+    ),
+    Row::calls(
+        &["onboarding.register_directory"],
+        &[
             "workspaces:DescribeWorkspaceDirectories",
             "workspaces:DescribeTags",
             "workspaces:RegisterWorkspaceDirectory",
         ],
-        "onboarding.configure_creation_properties" => &[
+    ),
+    Row::calls(
+        &["onboarding.configure_creation_properties"],
+        &[
             "workspaces:DescribeWorkspaceDirectories",
             "workspaces:ModifyWorkspaceCreationProperties",
         ],
-        "onboarding.create_bundle" => &[
+    ),
+    Row::calls(
+        &["onboarding.create_bundle"],
+        &[
             "workspaces:DescribeWorkspaceBundles",
             "workspaces:CreateWorkspaceBundle",
         ],
-        "onboarding.create_workspaces" => &[
+    ),
+    Row::calls(
+        &["onboarding.create_workspaces"],
+        &[
             "workspaces:DescribeWorkspaces",
             "workspaces:DescribeTags",
             "workspaces:CreateWorkspaces",
         ],
-        "onboarding.complete" | "onboarding.pause" | "onboarding.record_failure" => {
-            return Some(Needs {
-                partner: [STORE, &[PUBLISH]].concat(),
-                customer: Vec::new(),
-            });
-        }
-        "power.partner_events" => {
-            return Some(Needs {
-                partner: [STORE, &[PUBLISH, ASSUME]].concat(),
-                // Requests describe the desktop first; a changed maintenance opt-out is applied
-                // to the tenant's tagged directories.
-                customer: vec![
-                    "workspaces:DescribeWorkspaces",
-                    "workspaces:StartWorkspaces",
-                    "workspaces:StopWorkspaces",
-                    "workspaces:DescribeWorkspaceDirectories",
-                    "workspaces:DescribeTags",
-                    "workspaces:ModifyWorkspaceCreationProperties",
-                ],
-            });
-        }
-        "power.sweep_tenant" => {
-            return Some(Needs {
-                partner: [STORE, &["dynamodb:DeleteItem", PUBLISH, ASSUME]].concat(),
-                customer: vec!["workspaces:DescribeWorkspaces", "workspaces:StopWorkspaces"],
-            });
-        }
-        "power.list_tenants" | "power.usage" => {
-            return Some(Needs {
-                partner: vec!["dynamodb:GetItem", "dynamodb:Query"],
-                customer: Vec::new(),
-            });
-        }
-        // Writes its metric as an EMF log line: no AWS call.
-        "power.sweep_report" => {
-            return Some(Needs {
-                partner: Vec::new(),
-                customer: Vec::new(),
-            });
-        }
-        "lifecycle.commands" => {
-            return Some(Needs {
-                partner: [STORE, &[PUBLISH, ASSUME]].concat(),
-                customer: LIFECYCLE_COMMANDS.to_vec(),
-            });
-        }
-        // Read-only: the table and the customer account's Describe calls.
-        "query" => {
-            return Some(Needs {
-                partner: vec!["dynamodb:GetItem", "dynamodb:Query", ASSUME],
-                customer: vec![
-                    "workspaces:DescribeWorkspaces",
-                    "workspaces:DescribeWorkspacesConnectionStatus",
-                    "workspaces:DescribeWorkspaceBundles",
-                    "workspaces:DescribeWorkspaceImages",
-                    "workspaces:DescribeWorkspaceImagePermissions",
-                    "workspaces:DescribeWorkspaceSnapshots",
-                    "workspaces:DescribeWorkspaceDirectories",
-                    "workspaces:DescribeTags",
-                    "workspaces:DescribeAccount",
-                    "workspaces:DescribeAccountModifications",
-                ],
-            });
-        }
-        "lifecycle.offboard_start" | "lifecycle.offboard_complete" => {
-            return Some(Needs {
-                partner: [STORE, &[PUBLISH]].concat(),
-                customer: Vec::new(),
-            });
-        }
-        "lifecycle.offboard_terminate" => {
-            return Some(Needs {
-                partner: [STORE, &["dynamodb:DeleteItem", PUBLISH, ASSUME]].concat(),
-                customer: vec![
-                    "workspaces:DescribeWorkspaces",
-                    "workspaces:TerminateWorkspaces",
-                ],
-            });
-        }
-        "lifecycle.offboard_delete" => &[
+    ),
+    Row::partner_only(&[
+        "onboarding.complete",
+        "onboarding.pause",
+        "onboarding.record_failure",
+    ]),
+    // Requests describe the desktop first; a changed maintenance opt-out is applied to the
+    // tenant's tagged directories.
+    Row::calls(
+        &["power.partner_events"],
+        &[
+            "workspaces:DescribeWorkspaces",
+            "workspaces:StartWorkspaces",
+            "workspaces:StopWorkspaces",
+            "workspaces:DescribeWorkspaceDirectories",
+            "workspaces:DescribeTags",
+            "workspaces:ModifyWorkspaceCreationProperties",
+        ],
+    ),
+    Row {
+        routes: &["power.sweep_tenant"],
+        table: Table::RecordsAndDeletes,
+        publishes: true,
+        customer: Customer::Calls(&["workspaces:DescribeWorkspaces", "workspaces:StopWorkspaces"]),
+    },
+    Row {
+        routes: &["power.list_tenants", "power.usage"],
+        table: Table::Reads,
+        publishes: false,
+        customer: Customer::Untouched,
+    },
+    // Writes its metric as an EMF log line: no AWS call.
+    Row {
+        routes: &["power.sweep_report"],
+        table: Table::Unused,
+        publishes: false,
+        customer: Customer::Untouched,
+    },
+    Row::calls(&["lifecycle.commands"], LIFECYCLE_COMMANDS),
+    // Read-only: the table and the customer account's Describe calls.
+    Row {
+        routes: &["query"],
+        table: Table::Reads,
+        publishes: false,
+        customer: Customer::Calls(&[
+            "workspaces:DescribeWorkspaces",
+            "workspaces:DescribeWorkspacesConnectionStatus",
+            "workspaces:DescribeWorkspaceBundles",
+            "workspaces:DescribeWorkspaceImages",
+            "workspaces:DescribeWorkspaceImagePermissions",
+            "workspaces:DescribeWorkspaceSnapshots",
+            "workspaces:DescribeWorkspaceDirectories",
+            "workspaces:DescribeTags",
+            "workspaces:DescribeAccount",
+            "workspaces:DescribeAccountModifications",
+        ]),
+    },
+    Row::partner_only(&["lifecycle.offboard_start", "lifecycle.offboard_complete"]),
+    Row {
+        routes: &["lifecycle.offboard_terminate"],
+        table: Table::RecordsAndDeletes,
+        publishes: true,
+        customer: Customer::Calls(&[
+            "workspaces:DescribeWorkspaces",
+            "workspaces:TerminateWorkspaces",
+        ]),
+    },
+    Row::calls(
+        &["lifecycle.offboard_delete"],
+        &[
             "workspaces:DescribeWorkspaceBundles",
             "workspaces:DescribeWorkspaceImages",
             "workspaces:DescribeWorkspaceImagePermissions",
@@ -192,30 +275,50 @@ pub fn needs_of(route: &str) -> Option<Needs> {
             "workspaces:DeleteWorkspaceBundle",
             "workspaces:DeleteWorkspaceImage",
         ],
-        "lifecycle.offboard_directories" => &[
+    ),
+    Row::calls(
+        &["lifecycle.offboard_directories"],
+        &[
             "workspaces:DescribeWorkspaceDirectories",
             "workspaces:DescribeTags",
             "workspaces:DeregisterWorkspaceDirectory",
         ],
-        "lifecycle.golden_create_image" => &[
+    ),
+    Row::calls(
+        &["lifecycle.golden_create_image"],
+        &[
             "workspaces:DescribeTags",
             "workspaces:DescribeWorkspaceImages",
             "workspaces:DescribeWorkspaces",
             "workspaces:CreateWorkspaceImage",
         ],
-        "lifecycle.golden_image_status" => &["workspaces:DescribeWorkspaceImages"],
-        "lifecycle.golden_update_bundle" => &[
+    ),
+    Row::calls(
+        &["lifecycle.golden_image_status"],
+        &["workspaces:DescribeWorkspaceImages"],
+    ),
+    Row::calls(
+        &["lifecycle.golden_update_bundle"],
+        &[
             "workspaces:DescribeWorkspaceBundles",
             "workspaces:UpdateWorkspaceBundle",
             "workspaces:CreateWorkspaceBundle",
         ],
-        "lifecycle.golden_rollout_wave" => &[
+    ),
+    Row::calls(
+        &["lifecycle.golden_rollout_wave"],
+        &[
             "workspaces:RebuildWorkspaces",
             "workspaces:MigrateWorkspace",
         ],
-        _ => return None,
-    };
-    Some(needs(customer))
+    ),
+];
+
+/// What `route` needs, from [`ROWS`]; `None` for a route the table does not know.
+pub fn needs_of(route: &str) -> Option<Needs> {
+    ROWS.iter()
+        .find(|row| row.routes.contains(&route))
+        .map(Row::needs)
 }
 
 #[cfg(test)]

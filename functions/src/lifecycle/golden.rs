@@ -22,7 +22,8 @@ use steward_shared::gateway::workspaces::{
 use steward_shared::ids::{BundleId, ImageId, TenantId, WorkspaceId};
 use steward_shared::lifecycle::{DesktopOp, check_state};
 use steward_shared::model::{
-    Actor, AuditOutcome, StewardAction, StewardCall, Tenant, TenantStatus, WorkspaceState,
+    Actor, AuditOutcome, StewardAction, StewardCall, Tenant, TenantStatus, Timestamp,
+    WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::power::has_live_session;
 use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
@@ -61,6 +62,17 @@ pub enum RolloutAction {
     None,
     Rebuild,
     Migrate,
+}
+
+impl RolloutAction {
+    /// The word the audit trail uses, as the input spells it.
+    fn verb(self) -> &'static str {
+        match self {
+            RolloutAction::None => "none",
+            RolloutAction::Rebuild => "rebuild",
+            RolloutAction::Migrate => "migrate",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -126,25 +138,29 @@ async fn owned(c: &TenantClients, t: &Tenant, id: &str) -> Result<(), Error> {
     }
 }
 
-async fn audit(
-    deps: &Deps,
-    t: &Tenant,
-    ws: Option<&WorkspaceId>,
-    action: &str,
+/// One step of the workflow as its audit record and outbound event tell it.
+struct Step<'a> {
+    workspace: Option<&'a WorkspaceId>,
+    /// The audit record's action: `golden_create_image`, `golden_update_bundle`,
+    /// `golden_rollout`.
+    action: &'a str,
     reason: String,
     outcome: AuditOutcome,
-    detail_type: &str,
-) -> Result<(), Error> {
+    detail_type: &'a str,
+}
+
+/// The step's audit record and outbound event, by the `golden-image` operator.
+async fn audit(deps: &Deps, t: &Tenant, step: Step<'_>) -> Result<(), Error> {
     let a = Action {
         tenant: &t.tenant_id,
-        workspace: ws,
+        workspace: step.workspace,
         actor: Actor::Operator {
             name: "golden-image".into(),
         },
-        action,
-        reason,
-        outcome,
-        detail_type,
+        action: step.action,
+        reason: step.reason,
+        outcome: step.outcome,
+        detail_type: step.detail_type,
         at: deps.now(),
         details: None,
     };
@@ -201,19 +217,17 @@ pub async fn create_image(event: Value, deps: &Deps) -> Result<Value, Error> {
             tag: &t.partner_tag,
         })
         .await?;
-    audit(
-        deps,
-        &t,
-        Some(&rec.workspace_id),
-        "golden_create_image",
-        format!(
+    let step = Step {
+        workspace: Some(&rec.workspace_id),
+        action: "golden_create_image",
+        reason: format!(
             "image {id} ({}) from the reference desktop",
             input.image_name
         ),
-        AuditOutcome::Succeeded,
-        IMAGE_READY,
-    )
-    .await?;
+        outcome: AuditOutcome::Succeeded,
+        detail_type: IMAGE_READY,
+    };
+    audit(deps, &t, step).await?;
     Ok(json!({"imageId": id}))
 }
 
@@ -274,16 +288,14 @@ pub async fn update_bundle(event: Value, deps: &Deps) -> Result<Value, Error> {
             }
         },
     };
-    audit(
-        deps,
-        &t,
-        None,
-        "golden_update_bundle",
-        format!("bundle {target} on image {image}"),
-        AuditOutcome::Succeeded,
-        IMAGE_READY,
-    )
-    .await?;
+    let step = Step {
+        workspace: None,
+        action: "golden_update_bundle",
+        reason: format!("bundle {target} on image {image}"),
+        outcome: AuditOutcome::Succeeded,
+        detail_type: IMAGE_READY,
+    };
+    audit(deps, &t, step).await?;
     Ok(json!({"bundleId": target}))
 }
 
@@ -321,78 +333,24 @@ pub async fn rollout_wave(event: Value, deps: &Deps) -> Result<Value, Error> {
     let t = tenant(deps, &r.tenant_id).await?;
     let threshold = r.failure_threshold.unwrap_or(0);
     let wave = r.wave_size.unwrap_or(5).clamp(1, 25);
-    let tid = t.tenant_id.clone();
     let now = deps.now();
-    let candidates: Vec<_> = collect_all(|p: PageRequest| deps.store.list_workspaces(&tid, p))
-        .await?
-        .into_iter()
-        .filter(|w| w.bundle_id.as_ref() == Some(&r.bundle_id))
-        .filter(|w| w.workspace_id != r.workspace_id || r.rollout == RolloutAction::Migrate)
-        .filter(|w| {
-            let id = w.workspace_id.to_string();
-            !progress.done.contains(&id) && !progress.failed.contains(&id)
-        })
-        .collect();
-    let (busy, free): (Vec<_>, Vec<_>) = candidates
-        .into_iter()
-        .partition(|w| has_live_session(w, &t.policy, now));
+    let (busy, free) = candidates(deps, &t, r, &progress, now).await?;
     let c = clients(deps, &t).await?;
-    let gateway = WorkspacesGateway::new(c.workspaces());
+    let rollout = Rollout {
+        deps,
+        tenant: &t,
+        gateway: WorkspacesGateway::new(c.workspaces()),
+        action: r.rollout,
+        bundle: &input.bundle.bundle_id,
+        now,
+    };
     let mut this_wave = Vec::new();
     for w in free.iter().take(wave) {
-        let outcome = match r.rollout {
-            RolloutAction::None => break,
-            RolloutAction::Rebuild => gateway.rebuild(&w.workspace_id).await,
-            RolloutAction::Migrate => gateway
-                .migrate(&w.workspace_id, &input.bundle.bundle_id)
-                .await
-                .map(|_| ItemOutcome::Accepted),
+        let Some(outcome) = rollout.call(w).await else {
+            break;
         };
-        let outcome = match outcome {
-            Ok(o) => o,
-            Err(e) => ItemOutcome::Failed {
-                code: e.kind.name().to_owned(),
-                message: e.to_string(),
-            },
-        };
-        let id = w.workspace_id.to_string();
-        match &outcome {
-            ItemOutcome::Accepted => {
-                let mut rec = w.clone();
-                let (state, action) = if r.rollout == RolloutAction::Rebuild {
-                    (WorkspaceState::Rebuilding, StewardAction::Rebuild)
-                } else {
-                    (WorkspaceState::Terminating, StewardAction::MigrateSource)
-                };
-                rec.state = state;
-                rec.state_observed_at = now;
-                // Pending: the sweeps attribute what follows to the rollout, not to drift.
-                rec.last_call = Some(StewardCall::new(action, now, None));
-                if let Err(e) = deps.store.update_workspace(&rec).await {
-                    tracing::warn!(workspace = %id, error = %e, "registry not updated");
-                }
-                progress.done.push(id.clone());
-            }
-            ItemOutcome::Failed { code, .. } => {
-                tracing::warn!(workspace = %id, %code, "rollout failed for a desktop");
-                progress.failed.push(id.clone());
-            }
-        }
-        let o = match &outcome {
-            ItemOutcome::Accepted => AuditOutcome::Succeeded,
-            ItemOutcome::Failed { code, message } => failed(code, message.clone()),
-        };
-        audit(
-            deps,
-            &t,
-            Some(&w.workspace_id),
-            "golden_rollout",
-            format!("{:?} to the golden image", r.rollout).to_lowercase(),
-            o,
-            ROLLOUT_PROGRESS,
-        )
-        .await?;
-        this_wave.push(id);
+        rollout.settle(w, outcome, &mut progress).await?;
+        this_wave.push(w.workspace_id.to_string());
     }
     if progress.failed.len() > threshold {
         return Err(Error::refused(
@@ -413,4 +371,104 @@ pub async fn rollout_wave(event: Value, deps: &Deps) -> Result<Value, Error> {
         "busy": busy_ids,
         "pending": if r.rollout == RolloutAction::None { 0 } else { pending },
     }))
+}
+
+/// The desktops on the bundle still to roll out (neither done nor failed; the reference
+/// desktop only when it migrates), split into those with a live session and the free ones.
+async fn candidates(
+    deps: &Deps,
+    t: &Tenant,
+    r: &GoldenInput,
+    progress: &Progress,
+    now: Timestamp,
+) -> Result<(Vec<WorkspaceRecord>, Vec<WorkspaceRecord>), Error> {
+    let tid = t.tenant_id.clone();
+    let candidates: Vec<_> = collect_all(|p: PageRequest| deps.store.list_workspaces(&tid, p))
+        .await?
+        .into_iter()
+        .filter(|w| w.bundle_id.as_ref() == Some(&r.bundle_id))
+        .filter(|w| w.workspace_id != r.workspace_id || r.rollout == RolloutAction::Migrate)
+        .filter(|w| {
+            let id = w.workspace_id.to_string();
+            !progress.done.contains(&id) && !progress.failed.contains(&id)
+        })
+        .collect();
+    Ok(candidates
+        .into_iter()
+        .partition(|w| has_live_session(w, &t.policy, now)))
+}
+
+/// One wave's desktops being rolled out.
+struct Rollout<'a> {
+    deps: &'a Deps,
+    tenant: &'a Tenant,
+    gateway: WorkspacesGateway<'a>,
+    action: RolloutAction,
+    /// The bundle a migration moves to.
+    bundle: &'a BundleId,
+    now: Timestamp,
+}
+
+impl Rollout<'_> {
+    /// Rebuilds or migrates the desktop; `None` when the rollout does neither.
+    async fn call(&self, w: &WorkspaceRecord) -> Option<ItemOutcome> {
+        let outcome = match self.action {
+            RolloutAction::None => return None,
+            RolloutAction::Rebuild => self.gateway.rebuild(&w.workspace_id).await,
+            RolloutAction::Migrate => self
+                .gateway
+                .migrate(&w.workspace_id, self.bundle)
+                .await
+                .map(|_| ItemOutcome::Accepted),
+        };
+        Some(outcome.unwrap_or_else(|e| ItemOutcome::Failed {
+            code: e.kind.name().to_owned(),
+            message: e.to_string(),
+        }))
+    }
+
+    /// The registry follows an accepted call (the call pending, so the sweeps attribute
+    /// what follows to the rollout, not to drift), the progress counts the desktop, and
+    /// one audit record and event tell it.
+    async fn settle(
+        &self,
+        w: &WorkspaceRecord,
+        outcome: ItemOutcome,
+        progress: &mut Progress,
+    ) -> Result<(), Error> {
+        let id = w.workspace_id.to_string();
+        match &outcome {
+            ItemOutcome::Accepted => {
+                let mut rec = w.clone();
+                let (state, action) = if self.action == RolloutAction::Rebuild {
+                    (WorkspaceState::Rebuilding, StewardAction::Rebuild)
+                } else {
+                    (WorkspaceState::Terminating, StewardAction::MigrateSource)
+                };
+                rec.state = state;
+                rec.state_observed_at = self.now;
+                rec.last_call = Some(StewardCall::new(action, self.now, None));
+                if let Err(e) = self.deps.store.update_workspace(&rec).await {
+                    tracing::warn!(workspace = %id, error = %e, "registry not updated");
+                }
+                progress.done.push(id);
+            }
+            ItemOutcome::Failed { code, .. } => {
+                tracing::warn!(workspace = %id, %code, "rollout failed for a desktop");
+                progress.failed.push(id);
+            }
+        }
+        let outcome = match outcome {
+            ItemOutcome::Accepted => AuditOutcome::Succeeded,
+            ItemOutcome::Failed { code, message } => failed(&code, message),
+        };
+        let step = Step {
+            workspace: Some(&w.workspace_id),
+            action: "golden_rollout",
+            reason: format!("{} to the golden image", self.action.verb()),
+            outcome,
+            detail_type: ROLLOUT_PROGRESS,
+        };
+        audit(self.deps, self.tenant, step).await
+    }
 }

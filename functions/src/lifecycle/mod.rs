@@ -5,7 +5,10 @@
 //!   the catalog ([`steward_shared::lifecycle`]), idempotent by event id, its preconditions
 //!   checked (ownership and partner tag, tenant active, the states the service accepts),
 //!   one audit record and one outbound event with the result; a refusal is recorded and
-//!   fails the invocation with `Steward.EventRejected`.
+//!   fails the invocation with `Steward.EventRejected`. One file per command family
+//!   under `commands/`.
+//! - [`offboarding`]: the `OffboardingStateMachine`'s tasks (`lifecycle.offboard_*`).
+//! - [`golden`]: the `GoldenImageStateMachine`'s tasks (`lifecycle.golden_*`).
 
 pub mod commands;
 pub mod golden;

@@ -17,16 +17,17 @@
 //! 5. `lifecycle.offboard_complete`: the tenant OFFBOARDED; audit records and the usage
 //!    ledger are kept.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::aws::{AwsErrorKind, TenantAccess, TenantClients};
 use steward_shared::error::names;
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::{BundleOwner, DirectoryState, WorkspacesGateway};
-use steward_shared::ids::{TenantId, WorkspaceId};
+use steward_shared::ids::{RegionName, TenantId, WorkspaceId};
 use steward_shared::model::{
-    Actor, AuditOutcome, StewardAction, StewardCall, Tenant, TenantStatus, WorkspaceState,
+    Actor, AuditOutcome, StewardAction, StewardCall, Tenant, TenantStatus, Timestamp,
+    WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::store::{PageRequest, StoreError, TenantStore, WorkspaceStore, collect_all};
 
@@ -51,8 +52,8 @@ pub struct OffboardInput {
     pub batch_size: Option<usize>,
 }
 
-fn actor(deps: &Deps) -> Actor {
-    let _ = deps;
+/// Who the audit trail says acted.
+fn actor() -> Actor {
     Actor::Operator {
         name: "offboarding".into(),
     }
@@ -99,7 +100,7 @@ async fn record(
     let a = Action {
         tenant: &t.tenant_id,
         workspace: None,
-        actor: actor(deps),
+        actor: actor(),
         action,
         reason,
         outcome: AuditOutcome::Succeeded,
@@ -169,81 +170,133 @@ async fn clients(deps: &Deps, t: &Tenant) -> Result<TenantClients, Error> {
     Ok(deps.clients.for_tenant(TenantAccess::new(t, region)).await)
 }
 
+/// `lifecycle.offboard_terminate`'s answer: what is left, and what this call did.
+#[derive(Debug, Default, Serialize)]
+struct Terminated {
+    /// Registered desktops not yet removed from the registry.
+    remaining: usize,
+    /// Desktops TerminateWorkspaces accepted in this call.
+    terminated: usize,
+    /// Records removed because the service no longer returns their desktop.
+    removed: usize,
+}
+
 pub async fn terminate(event: Value, deps: &Deps) -> Result<Value, Error> {
     let (input, t) = offboarding_tenant(deps, event).await?;
-    let batch = input.batch_size.unwrap_or(25).clamp(1, 25);
     let tid = t.tenant_id.clone();
     let records = collect_all(|p: PageRequest| deps.store.list_workspaces(&tid, p)).await?;
-    if records.is_empty() {
-        return Ok(json!({"remaining": 0, "terminated": 0, "removed": 0}));
-    }
-    let mut terminated = 0;
-    let mut removed = 0;
-    let mut remaining = records.len();
+    let mut pass = TerminatePass {
+        deps,
+        tenant: &t,
+        batch: input.batch_size.unwrap_or(25).clamp(1, 25),
+        done: Terminated {
+            remaining: records.len(),
+            ..Terminated::default()
+        },
+    };
     // Per Region (a tenant's desktops may live in several).
     let mut regions: Vec<_> = records.iter().map(|r| r.region.clone()).collect();
     regions.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     regions.dedup();
     for region in regions {
-        let c = deps
-            .clients
-            .for_tenant(TenantAccess::new(&t, &region))
-            .await;
         let mine: Vec<_> = records.iter().filter(|r| r.region == region).collect();
+        pass.region(&region, &mine).await?;
+    }
+    Ok(json!(pass.done))
+}
+
+/// One call of `lifecycle.offboard_terminate` over the tenant's desktops.
+struct TerminatePass<'a> {
+    deps: &'a Deps,
+    tenant: &'a Tenant,
+    /// Desktops terminated per Region and call.
+    batch: usize,
+    done: Terminated,
+}
+
+impl TerminatePass<'_> {
+    /// The Region's desktops: records of those the service no longer returns removed, at
+    /// most a batch of the others terminated (those already on their way out left alone).
+    async fn region(
+        &mut self,
+        region: &RegionName,
+        mine: &[&WorkspaceRecord],
+    ) -> Result<(), Error> {
+        let c = self
+            .deps
+            .clients
+            .for_tenant(TenantAccess::new(self.tenant, region))
+            .await;
         let ids: Vec<WorkspaceId> = mine.iter().map(|r| r.workspace_id.clone()).collect();
         let described = WorkspacesGateway::new(c.workspaces())
             .describe(&ids)
             .await?;
-        let now = deps.now();
+        let now = self.deps.now();
         let mut to_terminate = Vec::new();
-        for r in &mine {
+        for r in mine {
             match described
                 .found
                 .iter()
                 .find(|o| o.workspace_id == r.workspace_id)
             {
-                None => {
-                    match deps
-                        .store
-                        .delete_workspace(&tid, &r.workspace_id, r.version)
-                        .await
-                    {
-                        Ok(()) | Err(StoreError::NotFound { .. }) => {
-                            removed += 1;
-                            remaining -= 1;
-                        }
-                        Err(StoreError::VersionConflict { .. }) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
+                None => self.forget(r).await?,
                 Some(o)
                     if matches!(
                         o.state,
                         WorkspaceState::Terminating | WorkspaceState::Terminated
                     ) => {}
                 Some(o) => {
-                    if to_terminate.len() < batch {
+                    if to_terminate.len() < self.batch {
                         to_terminate.push(((*r).clone(), o.state));
                     }
                 }
             }
         }
         if to_terminate.is_empty() {
-            continue;
+            return Ok(());
         }
-        let ids: Vec<WorkspaceId> = to_terminate
-            .iter()
-            .map(|(r, _)| r.workspace_id.clone())
-            .collect();
+        self.terminate(&c, &to_terminate, now).await
+    }
+
+    /// The record of a desktop the service no longer returns (kept on a version conflict:
+    /// the next call sees it again).
+    async fn forget(&mut self, r: &WorkspaceRecord) -> Result<(), Error> {
+        match self
+            .deps
+            .store
+            .delete_workspace(&self.tenant.tenant_id, &r.workspace_id, r.version)
+            .await
+        {
+            Ok(()) | Err(StoreError::NotFound { .. }) => {
+                self.done.removed += 1;
+                self.done.remaining -= 1;
+                Ok(())
+            }
+            Err(StoreError::VersionConflict { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// TerminateWorkspaces for the batch; each accepted desktop's AVAILABLE time added to
+    /// the usage ledger and its record marked TERMINATING (a refused one is retried on the
+    /// next call).
+    async fn terminate(
+        &mut self,
+        c: &TenantClients,
+        batch: &[(WorkspaceRecord, WorkspaceState)],
+        now: Timestamp,
+    ) -> Result<(), Error> {
+        let deps = self.deps;
+        let ids: Vec<WorkspaceId> = batch.iter().map(|(r, _)| r.workspace_id.clone()).collect();
         let out = WorkspacesGateway::new(c.workspaces())
             .terminate(&ids)
             .await?;
-        for ((r, state), (_, o)) in to_terminate.iter().zip(&out) {
+        for ((r, state), (_, o)) in batch.iter().zip(&out) {
             if *o != ItemOutcome::Accepted {
                 tracing::warn!(workspace = %r.workspace_id, outcome = ?o, "terminate refused; retried on the next batch");
                 continue;
             }
-            terminated += 1;
+            self.done.terminated += 1;
             if *state == WorkspaceState::Available {
                 add_usage_until(deps, r, now).await?;
             }
@@ -260,21 +313,19 @@ pub async fn terminate(event: Value, deps: &Deps) -> Result<Value, Error> {
                 tracing::warn!(workspace = %n.workspace_id, error = %e, "record not marked TERMINATING");
             }
         }
+        let accepted = out
+            .iter()
+            .filter(|(_, o)| *o == ItemOutcome::Accepted)
+            .count();
         record(
             deps,
-            &t,
+            self.tenant,
             "offboard_terminate",
-            format!(
-                "terminated {} desktop(s)",
-                out.iter()
-                    .filter(|(_, o)| *o == ItemOutcome::Accepted)
-                    .count()
-            ),
+            format!("terminated {accepted} desktop(s)"),
             TENANT_OFFBOARDING,
         )
-        .await?;
+        .await
     }
-    Ok(json!({"remaining": remaining, "terminated": terminated, "removed": removed}))
 }
 
 fn gone(e: &steward_shared::aws::AwsError) -> bool {

@@ -193,101 +193,151 @@ pub async fn handler(event: Value, deps: &Deps) -> Result<Value, Error> {
             format!("tenant {} is not registered", q.tenant_id()),
         )
     })?;
-    let tid = tenant.tenant_id.clone();
-    let answer = match &q {
-        Query::Desktops { .. } => desktops(deps, &tenant).await?,
-        Query::Bundles { region: r, .. } => {
-            let c = clients(deps, &tenant, &region(r.as_ref(), &tenant)?).await;
-            let gateway = WorkspacesGateway::new(c.workspaces());
-            let list = gateway.bundles().await?;
-            let items: Vec<_> = list
-                .iter()
-                .map(|b| (b.bundle_id.to_string(), BundleAnswer::from(b)))
-                .collect();
-            json!({"tenantId": tid, "bundles": partner_tagged(&gateway, &tenant, items).await?})
-        }
-        Query::Images { region: r, .. } => {
-            let c = clients(deps, &tenant, &region(r.as_ref(), &tenant)?).await;
-            let gateway = WorkspacesGateway::new(c.workspaces());
-            let list = gateway.images().await?;
-            let items: Vec<_> = list
-                .iter()
-                .map(|i| (i.image_id.to_string(), ImageAnswer::from(i)))
-                .collect();
-            json!({"tenantId": tid, "images": partner_tagged(&gateway, &tenant, items).await?})
-        }
+    let tid = &tenant.tenant_id;
+    match &q {
+        Query::Desktops { .. } => desktops(deps, &tenant).await,
+        Query::Bundles { region, .. } => bundles(deps, &tenant, region.as_ref()).await,
+        Query::Images { region, .. } => images(deps, &tenant, region.as_ref()).await,
         Query::ImagePermissions {
-            image_id,
-            region: r,
-            ..
-        } => {
-            let c = clients(deps, &tenant, &region(r.as_ref(), &tenant)?).await;
-            let gateway = WorkspacesGateway::new(c.workspaces());
-            if !gateway
-                .carries_partner_tag(image_id.as_str(), &tenant.partner_tag)
-                .await?
-            {
-                return Err(not_owned(image_id));
-            }
-            let shared = gateway.image_permissions(image_id).await?;
-            json!({"tenantId": tid, "imageId": image_id, "sharedAccountIds": shared})
-        }
-        Query::Snapshots { workspace_id, .. } => {
-            let rec = deps
-                .store
-                .get_workspace(&tid, workspace_id)
-                .await?
-                .ok_or_else(|| not_owned(workspace_id))?;
-            let c = clients(deps, &tenant, &rec.region).await;
-            let s = WorkspacesGateway::new(c.workspaces())
-                .snapshots(workspace_id)
-                .await?;
-            json!({"tenantId": tid, "snapshots": SnapshotsAnswer::of(workspace_id, &s)})
-        }
-        Query::Directories { region: r, .. } => {
-            let c = clients(deps, &tenant, &region(r.as_ref(), &tenant)?).await;
-            let gateway = WorkspacesGateway::new(c.workspaces());
-            let list = gateway.directories().await?;
-            let items: Vec<_> = list
-                .iter()
-                .map(|d| (d.directory_id.to_string(), DirectoryAnswer::from(d)))
-                .collect();
-            json!({"tenantId": tid, "directories": partner_tagged(&gateway, &tenant, items).await?})
-        }
+            image_id, region, ..
+        } => image_permissions(deps, &tenant, image_id, region.as_ref()).await,
+        Query::Snapshots { workspace_id, .. } => snapshots(deps, &tenant, workspace_id).await,
+        Query::Directories { region, .. } => directories(deps, &tenant, region.as_ref()).await,
         Query::Tags {
             resource_id,
-            region: r,
+            region,
             ..
-        } => {
-            let region = match WorkspaceId::parse(resource_id.as_str()) {
-                Ok(ws) => {
-                    deps.store
-                        .get_workspace(&tid, &ws)
-                        .await?
-                        .ok_or_else(|| not_owned(&ws))?
-                        .region
-                }
-                Err(_) => region(r.as_ref(), &tenant)?,
-            };
-            let c = clients(deps, &tenant, &region).await;
-            let tags = WorkspacesGateway::new(c.workspaces())
-                .tags(resource_id)
-                .await?;
-            let map: BTreeMap<String, String> =
-                tags.into_iter().map(|t| (t.key, t.value)).collect();
-            json!({"tenantId": tid, "resourceId": resource_id, "tags": map})
+        } => tags(deps, &tenant, resource_id, region.as_ref()).await,
+        Query::Account { region, .. } => account(deps, &tenant, region.as_ref()).await,
+        Query::Usage { month, .. } => {
+            Ok(json!(crate::power::usage::ledger(deps, tid, month).await?))
         }
-        Query::Account { region: r, .. } => {
-            let c = clients(deps, &tenant, &region(r.as_ref(), &tenant)?).await;
-            let account = WorkspacesGateway::new(c.workspaces()).account().await?;
-            json!({"tenantId": tid, "account": AccountAnswer::from(&account)})
-        }
-        Query::Usage { month, .. } => json!(crate::power::usage::ledger(deps, &tid, month).await?),
         Query::Audit {
             from, to, limit, ..
-        } => audit(deps, &tid, *from, *to, *limit).await?,
+        } => audit(deps, tid, *from, *to, *limit).await,
+    }
+}
+
+/// The tenant's clients in the Region the query names, or in its one Region.
+async fn clients_in(
+    deps: &Deps,
+    tenant: &Tenant,
+    named: Option<&RegionName>,
+) -> Result<TenantClients, Error> {
+    Ok(clients(deps, tenant, &region(named, tenant)?).await)
+}
+
+/// The account's bundles, each with whether it carries the partner tag.
+async fn bundles(deps: &Deps, tenant: &Tenant, named: Option<&RegionName>) -> Result<Value, Error> {
+    let c = clients_in(deps, tenant, named).await?;
+    let gateway = WorkspacesGateway::new(c.workspaces());
+    let list = gateway.bundles().await?;
+    let items: Vec<_> = list
+        .iter()
+        .map(|b| (b.bundle_id.to_string(), BundleAnswer::from(b)))
+        .collect();
+    let bundles = partner_tagged(&gateway, tenant, items).await?;
+    Ok(json!({"tenantId": tenant.tenant_id, "bundles": bundles}))
+}
+
+/// The account's images, each with whether it carries the partner tag.
+async fn images(deps: &Deps, tenant: &Tenant, named: Option<&RegionName>) -> Result<Value, Error> {
+    let c = clients_in(deps, tenant, named).await?;
+    let gateway = WorkspacesGateway::new(c.workspaces());
+    let list = gateway.images().await?;
+    let items: Vec<_> = list
+        .iter()
+        .map(|i| (i.image_id.to_string(), ImageAnswer::from(i)))
+        .collect();
+    let images = partner_tagged(&gateway, tenant, items).await?;
+    Ok(json!({"tenantId": tenant.tenant_id, "images": images}))
+}
+
+/// The accounts a partner-tagged image is shared with.
+async fn image_permissions(
+    deps: &Deps,
+    tenant: &Tenant,
+    image_id: &ImageId,
+    named: Option<&RegionName>,
+) -> Result<Value, Error> {
+    let c = clients_in(deps, tenant, named).await?;
+    let gateway = WorkspacesGateway::new(c.workspaces());
+    if !gateway
+        .carries_partner_tag(image_id.as_str(), &tenant.partner_tag)
+        .await?
+    {
+        return Err(not_owned(image_id));
+    }
+    let shared = gateway.image_permissions(image_id).await?;
+    Ok(json!({"tenantId": tenant.tenant_id, "imageId": image_id, "sharedAccountIds": shared}))
+}
+
+/// A registered desktop's rebuild and restore snapshots.
+async fn snapshots(
+    deps: &Deps,
+    tenant: &Tenant,
+    workspace_id: &WorkspaceId,
+) -> Result<Value, Error> {
+    let rec = deps
+        .store
+        .get_workspace(&tenant.tenant_id, workspace_id)
+        .await?
+        .ok_or_else(|| not_owned(workspace_id))?;
+    let c = clients(deps, tenant, &rec.region).await;
+    let s = WorkspacesGateway::new(c.workspaces())
+        .snapshots(workspace_id)
+        .await?;
+    Ok(json!({"tenantId": tenant.tenant_id, "snapshots": SnapshotsAnswer::of(workspace_id, &s)}))
+}
+
+/// The account's directories, each with whether it carries the partner tag.
+async fn directories(
+    deps: &Deps,
+    tenant: &Tenant,
+    named: Option<&RegionName>,
+) -> Result<Value, Error> {
+    let c = clients_in(deps, tenant, named).await?;
+    let gateway = WorkspacesGateway::new(c.workspaces());
+    let list = gateway.directories().await?;
+    let items: Vec<_> = list
+        .iter()
+        .map(|d| (d.directory_id.to_string(), DirectoryAnswer::from(d)))
+        .collect();
+    let directories = partner_tagged(&gateway, tenant, items).await?;
+    Ok(json!({"tenantId": tenant.tenant_id, "directories": directories}))
+}
+
+/// One resource's tags. A desktop is looked up in the registry (it must be the tenant's,
+/// and its Region is the registry's); any other resource in the Region the query names.
+async fn tags(
+    deps: &Deps,
+    tenant: &Tenant,
+    resource_id: &str,
+    named: Option<&RegionName>,
+) -> Result<Value, Error> {
+    let region = match WorkspaceId::parse(resource_id) {
+        Ok(ws) => {
+            deps.store
+                .get_workspace(&tenant.tenant_id, &ws)
+                .await?
+                .ok_or_else(|| not_owned(&ws))?
+                .region
+        }
+        Err(_) => region(named, tenant)?,
     };
-    Ok(answer)
+    let c = clients(deps, tenant, &region).await;
+    let tags = WorkspacesGateway::new(c.workspaces())
+        .tags(resource_id)
+        .await?;
+    let map: BTreeMap<String, String> = tags.into_iter().map(|t| (t.key, t.value)).collect();
+    Ok(json!({"tenantId": tenant.tenant_id, "resourceId": resource_id, "tags": map}))
+}
+
+/// The account's BYOL status and its modifications.
+async fn account(deps: &Deps, tenant: &Tenant, named: Option<&RegionName>) -> Result<Value, Error> {
+    let c = clients_in(deps, tenant, named).await?;
+    let account = WorkspacesGateway::new(c.workspaces()).account().await?;
+    Ok(json!({"tenantId": tenant.tenant_id, "account": AccountAnswer::from(&account)}))
 }
 
 /// Every registered desktop: Steward's record beside the service's view of it
