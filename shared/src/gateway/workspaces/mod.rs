@@ -11,7 +11,7 @@
 //!
 //! Every answer is a typed view of domain types (ids parsed, statuses as enums), never the
 //! SDK's shapes and never partner-facing JSON: how a partner sees a bundle or an image is
-//! the query function's business (`functions/src/query.rs`). A listed item whose own id
+//! the query function's business (`functions/src/query/`). A listed item whose own id
 //! Steward cannot parse is left out of the listing; a status value this version does not
 //! know is kept verbatim (`Other`), so nothing the service said is lost on its way out.
 
