@@ -5,7 +5,7 @@
 //! - [`sweep`]: one tenant's idle or guard sweep (reconcile, decide, stop in batches of 25);
 //! - [`observations`]: drift and completion events, from what reconciliation saw;
 //! - [`fresh`]: a start or stop request's view of the desktop, described first;
-//! - [`stopping`]: a refused stop taken back (both stoppers share it);
+//! - `stopping`: a refused stop taken back (both stoppers share it);
 //! - [`images`]: image operations Steward started, and their completion events;
 //! - [`fanout`]: `power.list_tenants`, `power.sweep_tenant`, `power.sweep_report` (the Step
 //!   Functions fan-out) and [`fanout::sweep_tenants`] (bounded concurrency in process);
@@ -28,10 +28,11 @@ pub mod maintenance;
 pub mod observations;
 pub mod pace;
 pub mod partner_events;
-pub mod stopping;
+mod stopping;
 pub mod sweep;
 pub mod usage;
 
+// Transitional, until lifecycle and the sandbox are re-pointed (see `legacy_paths.rs`).
 pub use legacy_paths::events;
 pub(crate) use legacy_paths::record;
 

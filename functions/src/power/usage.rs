@@ -1,8 +1,8 @@
 //! The usage ledger: `power.usage`, a tenant's ledger for one month (hours AVAILABLE per
 //! desktop; the `usage` query answers the same [`UsageOutput`], through [`ledger`]), and
-//! [`add_usage_until`], which books the AVAILABLE period a call of Steward's ended. What a
+//! `add_usage_until`, which books the AVAILABLE period a call of Steward's ended. What a
 //! period adds to which month is a pure rule in `shared`
-//! ([`usage_until`](steward_shared::reconcile::usage_until)).
+//! (`steward_shared::reconcile::usage_until`).
 //!
 //! Periods Steward ended itself (its own StopWorkspaces) end exactly at the call; periods it
 //! only observed (a stop outside Steward, the service's forced stop, a desktop first seen

@@ -14,7 +14,7 @@
 //!   carries the command's items; they write [`audit`], then [`publish`] their own event).
 //! - [`publish_or_fail`] is for an event that must not be lost (onboarding's step events): a
 //!   refused entry fails the caller with a retryable error.
-//! - [`reject`] records a refused partner event ([`rejection`]).
+//! - [`reject`] records a refused partner event (`rejection.rs`).
 //!
 //! Detail types of onboarding's events are in `onboarding::detail_types`, lifecycle
 //! commands' in `lifecycle::commands`; the events about power, lifecycle operations and the

@@ -3,17 +3,17 @@
 //! Processing is idempotent and order-tolerant, with at most one conditional write of the
 //! record the event is about:
 //!
-//! - **session events** ([`session`]) go through the order-tolerant reducer
+//! - **session events** (`session.rs`) go through the order-tolerant reducer
 //!   ([`apply_session`](steward_shared::power::apply_session)); a duplicate or an event
 //!   already superseded changes nothing and writes nothing;
-//! - **start / stop requests** ([`start`], [`stop`]) are dated: one older than the newest
+//! - **start / stop requests** (`start.rs`, `stop.rs`) are dated: one older than the newest
 //!   request acted upon is superseded, so a redelivery never repeats a WorkSpaces call. A
 //!   request acts on the service, not on the table: it describes the desktop first
 //!   ([`fresh`]), so "already stopped" is said only when the service says STOPPED or
 //!   STOPPING, and a desktop started from the console is recorded as drift before it is
 //!   stopped. The record (what the description showed, new state, lease, request time, the
 //!   call made) is written once, conditional on its version;
-//! - **policy changes** ([`policy`]) are claimed by event id (DedupeStore) and written to the
+//! - **policy changes** (`policy.rs`) are claimed by event id (DedupeStore) and written to the
 //!   tenant once, conditional on its version.
 //!
 //! A conflicting concurrent write makes the event be decided again on the fresh record (a

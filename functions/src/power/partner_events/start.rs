@@ -152,42 +152,41 @@ impl Attempt<'_> {
         accepted: &mut Option<StewardCall>,
     ) -> Result<Option<Verdict>, Error> {
         let r = self.request;
-        Ok(Some(
-            match start_decision(before, r.occurred_at, r.lease_minutes) {
-                StartDecision::Superseded => return Ok(None),
-                StartDecision::NotStartable(state) => Verdict::failed(
-                    EventOutcome::NotStartable,
-                    format!(
-                        "start requested; the service reports the desktop {}",
-                        state.as_str()
-                    ),
-                    failed(names::INVALID_STATE, format!("state {}", state.as_str())),
+        let verdict = match start_decision(before, r.occurred_at, r.lease_minutes) {
+            StartDecision::Superseded => return Ok(None),
+            StartDecision::NotStartable(state) => Verdict::failed(
+                EventOutcome::NotStartable,
+                format!(
+                    "start requested; the service reports the desktop {}",
+                    state.as_str()
                 ),
-                StartDecision::ExtendLease { lease_until } => {
-                    ws.lease_until = lease_until;
-                    if accepted.is_some() {
-                        // This request's own start, accepted in an attempt that lost its write.
-                        Verdict::succeeded(
-                            EventOutcome::Started,
-                            ActionName::Start,
-                            lease_reason(lease_until, WorkspaceState::Stopped),
-                            ot::DESKTOP_STARTING,
-                        )
-                    } else {
-                        Verdict::succeeded(
-                            EventOutcome::LeaseExtended,
-                            ActionName::ExtendLease,
-                            lease_reason(lease_until, before.state),
-                            ot::DESKTOP_LEASE_EXTENDED,
-                        )
-                    }
+                failed(names::INVALID_STATE, format!("state {}", state.as_str())),
+            ),
+            StartDecision::ExtendLease { lease_until } => {
+                ws.lease_until = lease_until;
+                if accepted.is_some() {
+                    // This request's own start, accepted in an attempt that lost its write.
+                    Verdict::succeeded(
+                        EventOutcome::Started,
+                        ActionName::Start,
+                        lease_reason(lease_until, WorkspaceState::Stopped),
+                        ot::DESKTOP_STARTING,
+                    )
+                } else {
+                    Verdict::succeeded(
+                        EventOutcome::LeaseExtended,
+                        ActionName::ExtendLease,
+                        lease_reason(lease_until, before.state),
+                        ot::DESKTOP_LEASE_EXTENDED,
+                    )
                 }
-                StartDecision::Start { lease_until } => {
-                    ws.lease_until = lease_until;
-                    self.call_start(before, ws, accepted, lease_until).await?
-                }
-            },
-        ))
+            }
+            StartDecision::Start { lease_until } => {
+                ws.lease_until = lease_until;
+                self.call_start(before, ws, accepted, lease_until).await?
+            }
+        };
+        Ok(Some(verdict))
     }
 
     /// StartWorkspaces for the desktop; an accepted start is marked on `ws`.

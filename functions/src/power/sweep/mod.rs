@@ -3,20 +3,20 @@
 //!
 //! 1. read the tenant's desktops from the sparse sweep index: every MANUAL desktop but the
 //!    TERMINATED, STOPPED ones included (one started from the console is found here);
-//!    then, per Region ([`region`]):
+//!    then, per Region (`region.rs`):
 //! 2. DescribeWorkspaces by id, 25 per call, paced by the tenant's token bucket;
 //! 3. reconcile each record (drift, the service's own 48 h stop, when it became AVAILABLE,
 //!    AVAILABLE periods closed into the usage ledger, Steward's own calls that ended: their
 //!    completion events, [`super::observations`]) and decide with the pure policy
 //!    ([`idle_decision`](steward_shared::power::idle_decision) /
 //!    [`guard_decision`](steward_shared::power::guard_decision)), all before any write
-//!    ([`plan`]);
+//!    (`plan.rs`);
 //! 4. write each desktop that needs it once — what reconciliation learnt together with the
 //!    decision's mark (a warning, a stop's intent) — conditional on the version read, in
 //!    batches ([`WorkspaceStore::update_workspaces`]); a quiet sweep writes nothing, and a
 //!    desktop whose record changed since it was read (a session started) is left for the
 //!    next sweep;
-//! 5. stop in batches of 25 ([`calls`]); per-item FailedRequests restore the record; the
+//! 5. stop in batches of 25 (`calls.rs`); per-item FailedRequests restore the record; the
 //!    ledger's additions go in one batch
 //!    ([`UsageStore::add_usages`](steward_shared::store::UsageStore::add_usages));
 //! 6. an audit record and an outbound event per action; dry-run records "would stop" and
