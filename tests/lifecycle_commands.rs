@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use power_common::{World, registered_ids, world};
 use serde_json::{Value, json};
 use steward_functions::dispatch;
-use steward_functions::power::events::REJECTIONS_TENANT;
+use steward_functions::record::REJECTIONS_TENANT;
 use steward_shared::aws::TenantAccess;
 use steward_shared::gateway::workspaces::{BundleSpec, WorkspacesGateway};
 use steward_shared::ids::{ImageId, TenantId};

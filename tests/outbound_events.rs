@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use steward_functions::lifecycle::commands::outbound_types_lifecycle;
 use steward_functions::onboarding::detail_types as onboarding_types;
 use steward_functions::power::observations::completion;
-use steward_functions::power::record::{Action, outbound_types};
+use steward_functions::record::{Action, ActionName, outbound_types};
 use steward_shared::ids::{OpaqueId, TenantId, WorkspaceId};
 use steward_shared::model::{Actor, AuditOutcome, StewardAction, StewardCall, WorkspaceState};
 use steward_shared::reconcile::{CallOutcome, Settled};
@@ -98,7 +98,7 @@ fn constants_in_source(file: &str, module: &str) -> BTreeSet<String> {
 fn the_all_lists_name_every_constant_once() {
     for (file, module, list) in [
         (
-            "functions/src/power/record.rs",
+            "functions/src/record/mod.rs",
             "outbound_types",
             outbound_types::ALL,
         ),
@@ -413,7 +413,7 @@ fn what_the_code_emits_fits_the_schemas() {
             tenant: &tenant,
             workspace: Some(&ws),
             actor: by_request.clone(),
-            action: "start",
+            action: ActionName::Start,
             reason: "start requested (desktop STOPPED)".into(),
             outcome: AuditOutcome::Succeeded,
             detail_type: outbound_types::DESKTOP_STARTING,
@@ -424,7 +424,7 @@ fn what_the_code_emits_fits_the_schemas() {
             tenant: &tenant,
             workspace: None,
             actor: by_request,
-            action: "policy_update",
+            action: ActionName::PolicyUpdate,
             reason: "policy changed: {\"dryRun\":true}".into(),
             outcome: AuditOutcome::Succeeded,
             detail_type: outbound_types::TENANT_POLICY_CHANGED,

@@ -6,12 +6,12 @@
 
 mod power_common;
 
-use steward_functions::power::events::EventOutcome;
+use steward_functions::power::partner_events::EventOutcome;
 
 use power_common::{World, world};
 use serde_json::json;
-use steward_functions::power::events::{Processed, process};
 use steward_functions::power::maintenance::ACTION;
+use steward_functions::power::partner_events::{Processed, process};
 use steward_shared::aws::{TenantAccess, TenantClients};
 use steward_shared::gateway::workspaces::{
     DirectoryState, RegisterSpec, Tenancy, WorkspacesGateway,

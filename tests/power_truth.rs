@@ -11,14 +11,14 @@
 
 mod power_common;
 
-use steward_functions::power::events::EventOutcome;
+use steward_functions::power::partner_events::EventOutcome;
 
 use chrono::Duration;
 use power_common::{Spec, World, world_with};
 use serde_json::json;
 use steward_functions::power::SweepKind;
-use steward_functions::power::events::process;
 use steward_functions::power::fanout::{TenantOutcome, sweep_one};
+use steward_functions::power::partner_events::process;
 use steward_functions::power::sweep::{SweepOptions, TenantSweep};
 use steward_shared::model::{AuditRecord, AvailableSinceSource, Month, WorkspaceState};
 use steward_shared::store::UsageStore;

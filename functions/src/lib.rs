@@ -7,11 +7,11 @@
 //! state-machine runner call directly, through [`dispatch`].
 
 pub mod lifecycle;
-pub mod metrics;
 pub mod onboarding;
 pub mod permissions;
 pub mod power;
 pub mod query;
+pub mod record;
 
 use aws_config::SdkConfig;
 use futures::future::BoxFuture;

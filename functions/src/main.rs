@@ -2,7 +2,8 @@
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
-use steward_functions::{Deps, diagnostic, dispatch, metrics, route};
+use steward_functions::record::metrics;
+use steward_functions::{Deps, diagnostic, dispatch, route};
 
 /// mimalloc: with glibc's allocator a sweep spent about a third of its CPU in malloc, free
 /// and page faults (perf over `bench sweep`); Lambda bills that time.
@@ -36,10 +37,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let deps = &deps;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let result = dispatch(route.name, event.payload, deps).await;
-        println!(
-            "{}",
-            metrics::invocation(deps.now(), route.name, result.as_ref().map(|_| ()))
-        );
+        metrics::emit(&metrics::invocation(
+            deps.now(),
+            route.name,
+            result.as_ref().map(|_| ()),
+        ));
         result.map_err(|e| {
             tracing::error!(handler = route.name, error_type = e.name(), error = %e, "handler failed");
             diagnostic(&e)

@@ -1,6 +1,8 @@
 //! Power governance decisions, as pure functions of a desktop record, its tenant's policy and
 //! the time. The sweeps and the partner-events function only gather input, call these, and
-//! carry out what they decide.
+//! carry out what they decide. Both stoppers (a sweep, a stop request) mark the record before
+//! their StopWorkspaces call and take the mark back when the service refuses the desktop
+//! ([`mark_stopping`], [`unmark_stopping`]), so the mark is one rule, here.
 //!
 //! Partner events arrive at least once and in no particular order, so the session reducer is
 //! order-tolerant: applying the same set of session events in any order, any number of times,
@@ -10,8 +12,8 @@ use chrono::Duration;
 
 use crate::ids::OpaqueId;
 use crate::model::{
-    EndedSession, GuardHardLimitAction, PowerPolicy, RunningMode, Session, Timestamp,
-    WorkspaceRecord, WorkspaceState,
+    EndedSession, GuardHardLimitAction, PowerPolicy, RunningMode, Session, StewardAction,
+    StewardCall, Timestamp, WorkspaceRecord, WorkspaceState,
 };
 
 /// How many ended sessions a record remembers (most recent first).
@@ -279,6 +281,32 @@ pub fn stop_decision(ws: &WorkspaceRecord, requested_at: Timestamp) -> StopDecis
         WorkspaceState::Stopped | WorkspaceState::Stopping => StopDecision::AlreadyStopped,
         other => StopDecision::NotStoppable(other),
     }
+}
+
+/// The record of a desktop Steward is about to stop: STOPPING from `now`, its AVAILABLE
+/// period closed at the call (the ledger gets it once the call is accepted), its warning and
+/// lease cleared. Written before StopWorkspaces, conditional on the version read, so a
+/// session or request that changed the record meanwhile makes the stopper decide again.
+/// `event_id`: the partner event that asked for the stop (none for a sweep's own).
+pub fn mark_stopping(ws: &mut WorkspaceRecord, now: Timestamp, event_id: Option<String>) {
+    ws.state = WorkspaceState::Stopping;
+    ws.state_observed_at = now;
+    ws.last_call = Some(StewardCall::new(StewardAction::Stop, now, event_id));
+    ws.available_since = None;
+    ws.available_since_source = None;
+    ws.available_since_uncertainty_seconds = 0;
+    ws.guard_warned_at = None;
+    ws.lease_until = None;
+}
+
+/// The record to write back when StopWorkspaces refused a desktop [`mark_stopping`] marked:
+/// `before` again, at the version `written` holds, keeping the request time `written` carries
+/// (the request was acted upon, even if the service refused it).
+pub fn unmark_stopping(written: &WorkspaceRecord, before: &WorkspaceRecord) -> WorkspaceRecord {
+    let mut back = before.clone();
+    back.version = written.version;
+    back.last_power_request_at = written.last_power_request_at;
+    back
 }
 
 #[cfg(test)]
@@ -599,5 +627,37 @@ mod tests {
         );
         w.state = WorkspaceState::Stopping;
         assert_eq!(stop_decision(&w, t(30)), StopDecision::AlreadyStopped);
+    }
+
+    #[test]
+    fn a_stop_mark_closes_the_period_and_its_undo_puts_the_record_back() {
+        let mut before = desktop();
+        before.guard_warned_at = Some(t(50));
+        before.lease_until = Some(t(90));
+        before.available_since_uncertainty_seconds = 120;
+        let mut marked = before.clone();
+        marked.last_power_request_at = Some(t(59));
+        mark_stopping(&mut marked, t(60), Some("evt-1".into()));
+        assert_eq!(marked.state, WorkspaceState::Stopping);
+        assert_eq!(marked.state_observed_at, t(60));
+        let call = marked.last_call.clone().unwrap();
+        assert_eq!(call.action, StewardAction::Stop);
+        assert_eq!(call.at, t(60));
+        assert_eq!(call.event_id.as_deref(), Some("evt-1"));
+        assert_eq!(marked.available_since, None);
+        assert_eq!(marked.available_since_source, None);
+        assert_eq!(marked.available_since_uncertainty_seconds, 0);
+        assert_eq!(marked.guard_warned_at, None);
+        assert_eq!(marked.lease_until, None);
+
+        // The store bumps the version on the write; the undo writes over that version.
+        marked.version = before.version + 1;
+        let back = unmark_stopping(&marked, &before);
+        assert_eq!(back.version, marked.version);
+        assert_eq!(back.last_power_request_at, Some(t(59)));
+        let mut expected = before.clone();
+        expected.version = marked.version;
+        expected.last_power_request_at = Some(t(59));
+        assert_eq!(back, expected);
     }
 }

@@ -22,6 +22,7 @@ use crate::model::{
     AvailableSinceSource, Month, PendingImage, PowerPolicy, RunningMode, StewardAction,
     StewardCall, Timestamp, WorkspaceRecord, WorkspaceState,
 };
+use crate::store::UsageDelta;
 
 /// What DescribeWorkspaces said about the desktop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -380,6 +381,35 @@ pub fn ledger_entries(p: &AvailablePeriod) -> Vec<(Month, u64, u64)> {
         last.2 = p.uncertainty.num_seconds().max(0) as u64;
     }
     parts
+}
+
+/// The usage-ledger additions for one AVAILABLE period of `record`'s desktop.
+pub fn period_usage(record: &WorkspaceRecord, period: &AvailablePeriod) -> Vec<UsageDelta> {
+    ledger_entries(period)
+        .into_iter()
+        .map(|(month, secs, unc)| UsageDelta {
+            tenant_id: record.tenant_id.clone(),
+            workspace_id: record.workspace_id.clone(),
+            month,
+            available_seconds: secs,
+            uncertainty_seconds: unc,
+        })
+        .collect()
+}
+
+/// The usage-ledger additions for the AVAILABLE period of `before` that ends at `until`
+/// (Steward's own stop, or a desktop it terminates): from `available_since`, with the
+/// uncertainty that start carries; nothing when the desktop was not AVAILABLE.
+pub fn usage_until(before: &WorkspaceRecord, until: Timestamp) -> Vec<UsageDelta> {
+    let Some(from) = before.available_since else {
+        return Vec::new();
+    };
+    let period = AvailablePeriod {
+        from,
+        to: until,
+        uncertainty: since_uncertainty(before),
+    };
+    period_usage(before, &period)
 }
 
 #[cfg(test)]
@@ -831,5 +861,33 @@ mod tests {
         });
         assert_eq!(entries.last().map(|e| e.2), Some(300));
         assert_eq!(entries[0].2, 0);
+    }
+
+    #[test]
+    fn a_closed_period_becomes_the_desktops_ledger_additions() {
+        let mut w = desktop(WorkspaceState::Available, 0);
+        assert!(
+            usage_until(&w, t(60)).is_empty(),
+            "never AVAILABLE: nothing"
+        );
+        w.available_since = Some(t(10));
+        w.available_since_uncertainty_seconds = 90;
+        let added = usage_until(&w, t(70));
+        assert_eq!(
+            added,
+            [UsageDelta {
+                tenant_id: w.tenant_id.clone(),
+                workspace_id: w.workspace_id.clone(),
+                month: Month::of(t(10)),
+                available_seconds: 3600,
+                uncertainty_seconds: 90,
+            }]
+        );
+        let period = AvailablePeriod {
+            from: t(10),
+            to: t(70),
+            uncertainty: Duration::seconds(90),
+        };
+        assert_eq!(period_usage(&w, &period), added);
     }
 }

@@ -28,7 +28,7 @@ use steward_shared::model::{
 use steward_shared::power::has_live_session;
 use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
 
-use crate::power::record::{Action, failed, record_all};
+use crate::record::{Action, ActionName, failed, record_all};
 use crate::{Deps, parse_input};
 
 pub const IMAGE_READY: &str = "Golden Image Ready";
@@ -143,7 +143,7 @@ struct Step<'a> {
     workspace: Option<&'a WorkspaceId>,
     /// The audit record's action: `golden_create_image`, `golden_update_bundle`,
     /// `golden_rollout`.
-    action: &'a str,
+    action: ActionName,
     reason: String,
     outcome: AuditOutcome,
     detail_type: &'a str,
@@ -219,7 +219,7 @@ pub async fn create_image(event: Value, deps: &Deps) -> Result<Value, Error> {
         .await?;
     let step = Step {
         workspace: Some(&rec.workspace_id),
-        action: "golden_create_image",
+        action: ActionName::GoldenCreateImage,
         reason: format!(
             "image {id} ({}) from the reference desktop",
             input.image_name
@@ -290,7 +290,7 @@ pub async fn update_bundle(event: Value, deps: &Deps) -> Result<Value, Error> {
     };
     let step = Step {
         workspace: None,
-        action: "golden_update_bundle",
+        action: ActionName::GoldenUpdateBundle,
         reason: format!("bundle {target} on image {image}"),
         outcome: AuditOutcome::Succeeded,
         detail_type: IMAGE_READY,
@@ -464,7 +464,7 @@ impl Rollout<'_> {
         };
         let step = Step {
             workspace: Some(&w.workspace_id),
-            action: "golden_rollout",
+            action: ActionName::GoldenRollout,
             reason: format!("{} to the golden image", self.action.verb()),
             outcome,
             detail_type: ROLLOUT_PROGRESS,

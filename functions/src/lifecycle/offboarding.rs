@@ -31,8 +31,8 @@ use steward_shared::model::{
 };
 use steward_shared::store::{PageRequest, StoreError, TenantStore, WorkspaceStore, collect_all};
 
-use crate::power::events::add_usage_until;
-use crate::power::record::{Action, record_all};
+use crate::power::usage::add_usage_until;
+use crate::record::{Action, ActionName, record_all};
 use crate::{Deps, parse_input};
 
 /// The value of the input's `confirm`: offboarding destroys the tenant's desktops.
@@ -93,7 +93,7 @@ async fn offboarding_tenant(deps: &Deps, event: Value) -> Result<(OffboardInput,
 async fn record(
     deps: &Deps,
     t: &Tenant,
-    action: &str,
+    action: ActionName,
     reason: String,
     detail_type: &str,
 ) -> Result<(), Error> {
@@ -143,7 +143,7 @@ pub async fn start(event: Value, deps: &Deps) -> Result<Value, Error> {
             record(
                 deps,
                 &t,
-                "offboard_start",
+                ActionName::OffboardStart,
                 "offboarding confirmed: desktops, bundles, images and directories will be removed"
                     .into(),
                 TENANT_OFFBOARDING,
@@ -320,7 +320,7 @@ impl TerminatePass<'_> {
         record(
             deps,
             self.tenant,
-            "offboard_terminate",
+            ActionName::OffboardTerminate,
             format!("terminated {accepted} desktop(s)"),
             TENANT_OFFBOARDING,
         )
@@ -373,7 +373,7 @@ pub async fn delete_resources(event: Value, deps: &Deps) -> Result<Value, Error>
         record(
             deps,
             &t,
-            "offboard_delete",
+            ActionName::OffboardDelete,
             format!("deleted bundles {bundles_deleted:?} and images {images_deleted:?}"),
             TENANT_OFFBOARDING,
         )
@@ -405,7 +405,7 @@ pub async fn deregister_directories(event: Value, deps: &Deps) -> Result<Value, 
         record(
             deps,
             &t,
-            "offboard_deregister",
+            ActionName::OffboardDeregister,
             format!("deregistered directories {deregistered:?}"),
             TENANT_OFFBOARDING,
         )
@@ -420,7 +420,7 @@ pub async fn complete(event: Value, deps: &Deps) -> Result<Value, Error> {
     record(
         deps,
         &t,
-        "offboarded",
+        ActionName::Offboarded,
         "tenant offboarded; its audit trail and usage ledger are kept".into(),
         TENANT_OFFBOARDED,
     )

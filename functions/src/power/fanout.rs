@@ -17,14 +17,14 @@ use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::error::names;
 use steward_shared::ids::TenantId;
-use steward_shared::model::{Actor, Tenant, TenantStatus, Timestamp};
+use steward_shared::model::{Tenant, TenantStatus, Timestamp};
 use steward_shared::store::{PageRequest, TenantStore};
 
 use super::SweepKind;
 use super::pace::PaceConfig;
-use super::record::{Action, failed, outbound_types as ot, record_all};
 use super::sweep::{SweepOptions, TenantSweep, sweep_tenant};
-use crate::metrics::{self, Metric};
+use crate::record::metrics::{self, Metric};
+use crate::record::{Action, ActionName, failed, outbound_types as ot, record_all};
 use crate::{Deps, parse_input};
 
 /// The namespace of the power metrics the overrun and sweep-failure alarms watch.
@@ -125,7 +125,7 @@ pub async fn sweep_tenant_handler(event: Value, deps: &Deps) -> Result<Value, Er
             }],
             &[("Error", error.as_str())],
         );
-        println!("{line}");
+        metrics::emit(&line);
     }
     to_value(&outcome)
 }
@@ -164,11 +164,8 @@ pub async fn sweep_one(
             let a = Action {
                 tenant: &tenant.tenant_id,
                 workspace: None,
-                actor: match kind {
-                    SweepKind::Idle => Actor::IdleSweep,
-                    SweepKind::Guard => Actor::GuardSweep,
-                },
-                action: "sweep",
+                actor: kind.actor(),
+                action: ActionName::Sweep,
                 reason: format!("the {kind:?} sweep could not complete for this tenant"),
                 outcome: failed(e.name(), e.to_string()),
                 detail_type: ot::TENANT_SWEEP_FAILED,
@@ -237,7 +234,7 @@ pub async fn sweep_report(event: Value, deps: &Deps) -> Result<Value, Error> {
     let seconds = (now - input.started_at).num_milliseconds() as f64 / 1000.0;
     let overrun = seconds > (interval * 60) as f64;
     // EMF: one JSON line on stdout.
-    println!("{}", emf(input.kind, seconds, overrun, now));
+    metrics::emit(&emf(input.kind, seconds, overrun, now));
     Ok(json!({
         "kind": input.kind,
         "duration_seconds": seconds,

@@ -15,13 +15,12 @@ use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::TenantId;
 use steward_shared::model::{Actor, AuditOutcome, Tenant, Timestamp, WorkspaceRecord};
 use steward_shared::reconcile::{
-    AvailablePeriod, Drift, Observation, Reconciled, Settled, reconcile,
+    AvailablePeriod, Drift, Observation, Reconciled, Settled, period_usage, reconcile,
 };
 use steward_shared::store::UsageDelta;
 
-use super::events::period_usage;
 use super::observations::{completion, drift_reason};
-use super::record::{Action, outbound_types as ot};
+use crate::record::{Action, ActionName, outbound_types as ot};
 
 /// The desktop as the service reports it now.
 #[derive(Debug, Clone)]
@@ -110,7 +109,7 @@ impl Fresh {
                 tenant: tenant_id,
                 workspace,
                 actor: actor.clone(),
-                action: "drift",
+                action: ActionName::Drift,
                 reason: drift_reason(*d, &self.stored, &self.record, &tenant.policy),
                 outcome: AuditOutcome::Succeeded,
                 detail_type: ot::DESKTOP_DRIFT,

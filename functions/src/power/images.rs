@@ -20,8 +20,8 @@ use steward_shared::model::{Actor, AuditOutcome, PendingImage, Tenant, Timestamp
 use steward_shared::reconcile::{ImageEnd, image_end};
 use steward_shared::store::{StoreError, TenantStore};
 
-use super::record::{Action, failed, outbound_types as ot, record_all};
 use crate::Deps;
+use crate::record::{Action, ActionName, PowerAction, failed, outbound_types as ot, record_all};
 
 /// How often a tenant write is tried again after losing a race.
 const ATTEMPTS: usize = 5;
@@ -69,7 +69,7 @@ pub async fn settle(
     client: &aws_sdk_workspaces::Client,
     actor: &Actor,
     interval: chrono::Duration,
-) -> Result<(usize, Vec<super::PowerAction>), Error> {
+) -> Result<(usize, Vec<PowerAction>), Error> {
     let pending: Vec<&PendingImage> = tenant
         .pending_images
         .iter()
@@ -179,7 +179,7 @@ fn action<'a>(
     );
     let (action, reason, outcome, detail_type) = match e.end {
         ImageEnd::Available => (
-            "operation_completed",
+            ActionName::OperationCompleted,
             format!("{what} completed: the image is AVAILABLE"),
             AuditOutcome::Succeeded,
             ot::LIFECYCLE_OPERATION_COMPLETED,
@@ -196,7 +196,7 @@ fn action<'a>(
                 ),
             };
             (
-                "operation_failed",
+                ActionName::OperationFailed,
                 format!("{what} did not complete: {why}"),
                 failed(names::OPERATION_FAILED, why),
                 ot::LIFECYCLE_OPERATION_FAILED,

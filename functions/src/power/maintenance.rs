@@ -21,11 +21,11 @@ use steward_shared::ids::RegionName;
 use steward_shared::model::{Actor, AuditOutcome, Tenant, Timestamp};
 use steward_shared::onboarding::CreationProperties;
 
-use super::record::{Action, PowerAction, failed, outbound_types as ot, record_all};
 use crate::Deps;
+use crate::record::{Action, ActionName, PowerAction, failed, outbound_types as ot, record_all};
 
-/// The action name of the audit records and events.
-pub const ACTION: &str = "maintenance_mode";
+/// The action name of the audit records and events, as they carry it.
+pub const ACTION: &str = ActionName::MaintenanceMode.as_str();
 
 /// How many directories of one Region are examined. The listing follows its tokens up to
 /// this; a Region with more (far above the service's default quota) gets a failed action
@@ -143,7 +143,7 @@ pub async fn apply(
             tenant: &tenant.tenant_id,
             workspace: None,
             actor: actor.clone(),
-            action: ACTION,
+            action: ActionName::MaintenanceMode,
             reason: o.reason,
             outcome: o.outcome,
             detail_type: ot::TENANT_MAINTENANCE_MODE_APPLIED,

@@ -23,13 +23,13 @@ use steward_shared::model::{AuditOutcome, PowerPolicy, StewardAction, WorkspaceR
 use steward_shared::reconcile::Drift;
 use steward_shared::reconcile::{CallOutcome, Settled};
 
-use super::record::{failed, outbound_types as ot};
+use crate::record::{ActionName, failed, outbound_types as ot};
 
-/// What to record for one settled call: the parts of an [`super::record::Action`] that
-/// depend on the call.
+/// What to record for one settled call: the parts of an [`Action`](crate::record::Action)
+/// that depend on the call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Completion {
-    pub action: &'static str,
+    pub action: ActionName,
     pub reason: String,
     pub outcome: AuditOutcome,
     pub detail_type: &'static str,
@@ -78,7 +78,7 @@ pub fn completion(settled: &Settled) -> Option<Completion> {
     let timing = format!(
         "seen {took} s after the call; it got there up to {uncertainty} s before it was seen"
     );
-    let done = |action: &'static str, detail_type: &'static str, what: &str| Completion {
+    let done = |action: ActionName, detail_type: &'static str, what: &str| Completion {
         action,
         reason: format!(
             "{what}: Steward's {} call at {} ({by}); {timing}",
@@ -89,7 +89,7 @@ pub fn completion(settled: &Settled) -> Option<Completion> {
         detail_type,
         details: details.clone(),
     };
-    let fail = |action: &'static str, detail_type: &'static str| Completion {
+    let fail = |action: ActionName, detail_type: &'static str| Completion {
         action,
         reason: format!(
             "Steward's {} call at {} ({by}) did not complete: {why}",
@@ -101,16 +101,18 @@ pub fn completion(settled: &Settled) -> Option<Completion> {
         details: details.clone(),
     };
     Some(match (action, ok) {
-        (StewardAction::Start, true) => done("available", ot::DESKTOP_AVAILABLE, "AVAILABLE"),
-        (StewardAction::Stop, true) => done("stopped", ot::DESKTOP_STOPPED, "STOPPED"),
-        (StewardAction::Start, false) => fail("start", ot::DESKTOP_POWER_FAILED),
-        (StewardAction::Stop, false) => fail("stop", ot::DESKTOP_POWER_FAILED),
+        (StewardAction::Start, true) => {
+            done(ActionName::Available, ot::DESKTOP_AVAILABLE, "AVAILABLE")
+        }
+        (StewardAction::Stop, true) => done(ActionName::Stopped, ot::DESKTOP_STOPPED, "STOPPED"),
+        (StewardAction::Start, false) => fail(ActionName::Start, ot::DESKTOP_POWER_FAILED),
+        (StewardAction::Stop, false) => fail(ActionName::Stop, ot::DESKTOP_POWER_FAILED),
         (_, true) => done(
-            "operation_completed",
+            ActionName::OperationCompleted,
             ot::LIFECYCLE_OPERATION_COMPLETED,
             &format!("{} completed ({})", action.as_str(), state.as_str()),
         ),
-        (_, false) => fail("operation_failed", ot::LIFECYCLE_OPERATION_FAILED),
+        (_, false) => fail(ActionName::OperationFailed, ot::LIFECYCLE_OPERATION_FAILED),
     })
 }
 
@@ -180,7 +182,7 @@ mod tests {
         };
         let c = completion(&settled(StewardAction::Start, ok)).unwrap();
         assert_eq!(c.detail_type, ot::DESKTOP_AVAILABLE);
-        assert_eq!(c.action, "available");
+        assert_eq!(c.action, ActionName::Available);
         assert_eq!(c.details["tookAtMostSeconds"], 600);
         assert_eq!(c.details["uncertaintySeconds"], 300);
         assert_eq!(c.details["requestEventId"], "evt-9");

@@ -1,6 +1,6 @@
 //! A client-side token bucket per tenant and Region, matching the service's WorkSpaces API
 //! rate (2 calls/s steady, bursts of 5: reference §rate, whose scope — per account, Region,
-//! operation or caller — is [U]). Pacing calls ourselves keeps a sweep from provoking
+//! operation or caller — is \[U\]). Pacing calls ourselves keeps a sweep from provoking
 //! throttling, whose SDK back-off was measured to add 2–8 s per burst.
 //!
 //! The service counts a call when it arrives, which is some time after we send it (the

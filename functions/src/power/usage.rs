@@ -1,5 +1,8 @@
-//! `power.usage`: a tenant's usage ledger for one month (hours AVAILABLE per desktop). The
-//! `usage` query answers the same [`UsageOutput`], through [`ledger`].
+//! The usage ledger: `power.usage`, a tenant's ledger for one month (hours AVAILABLE per
+//! desktop; the `usage` query answers the same [`UsageOutput`], through [`ledger`]), and
+//! `add_usage_until`, which books the AVAILABLE period a call of Steward's ended. What a
+//! period adds to which month is a pure rule in `shared`
+//! (`steward_shared::reconcile::usage_until`).
 //!
 //! Periods Steward ended itself (its own StopWorkspaces) end exactly at the call; periods it
 //! only observed (a stop outside Steward, the service's forced stop, a desktop first seen
@@ -12,7 +15,8 @@ use serde_json::Value;
 use steward_shared::Error;
 use steward_shared::error::names;
 use steward_shared::ids::{TenantId, WorkspaceId};
-use steward_shared::model::{Month, UsageRecord};
+use steward_shared::model::{Month, Timestamp, UsageRecord, WorkspaceRecord};
+use steward_shared::reconcile::usage_until;
 use steward_shared::store::UsageStore;
 
 use crate::{Deps, parse_input};
@@ -74,6 +78,16 @@ pub async fn ledger(deps: &Deps, tenant: &TenantId, month: &Month) -> Result<Usa
         desktops: desktops.into_iter().map(DesktopUsage::from).collect(),
         uncertainty: UNCERTAINTY,
     })
+}
+
+/// Adds the AVAILABLE period of `before` that ends at `until` to the usage ledger.
+pub(crate) async fn add_usage_until(
+    deps: &Deps,
+    before: &WorkspaceRecord,
+    until: Timestamp,
+) -> Result<(), Error> {
+    deps.store.add_usages(&usage_until(before, until)).await?;
+    Ok(())
 }
 
 pub async fn handler(event: Value, deps: &Deps) -> Result<Value, Error> {

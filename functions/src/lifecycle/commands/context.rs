@@ -12,7 +12,7 @@ use steward_shared::store::WorkspaceStore;
 
 use super::outcome::NotDone;
 use crate::Deps;
-use crate::power::events::add_usage_until;
+use crate::power::usage::add_usage_until;
 
 /// One command being acted upon: the tenant it is for and the event that asked for it.
 pub(super) struct Context<'a> {

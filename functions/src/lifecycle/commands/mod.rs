@@ -45,7 +45,7 @@ use steward_shared::model::{Tenant, TenantStatus, Timestamp};
 use steward_shared::store::{Claim, DedupeStore, TenantStore};
 
 use crate::Deps;
-use crate::power::events::{reject, ttl};
+use crate::record::{dedupe_ttl, reject};
 use context::Context;
 use outcome::{Done, NotDone, record};
 
@@ -144,7 +144,7 @@ async fn claim(
     parsed: &LifecycleEvent,
     now: Timestamp,
 ) -> Result<Claim, Error> {
-    let expires = now + ttl(deps);
+    let expires = now + dedupe_ttl(deps);
     let claim = deps
         .store
         .claim_event(&tenant.tenant_id, &parsed.event_id, now, expires)

@@ -12,11 +12,12 @@ use steward_shared::events::Rejection;
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::eventbridge::Outbound;
 use steward_shared::ids::WorkspaceId;
-use steward_shared::model::{Actor, AuditOutcome, AuditRecord, ErrorRecord, Tenant, Timestamp};
-use steward_shared::store::{AuditStore, StoreError};
+use steward_shared::model::{Actor, AuditOutcome, ErrorRecord, Tenant, Timestamp};
+use steward_shared::store::StoreError;
 
 use super::context::Context;
 use super::outbound_types_lifecycle as lot;
+use crate::record::{self, ActionName, Audit};
 
 /// Whether the service accepted a resource of a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -226,18 +227,19 @@ pub(super) async fn record(cx: &Context<'_>, done: &Done, now: Timestamp) -> Res
     let actor = Actor::PartnerEvent {
         event_id: e.event_id.clone(),
     };
-    deps.store
-        .append_audit(&AuditRecord {
-            tenant_id: tenant.clone(),
-            audit_id: uuid::Uuid::new_v4(),
+    record::audit(
+        deps,
+        &Audit {
+            tenant,
+            workspace: workspace.as_ref(),
+            actor: &actor,
+            action: ActionName::of_command(&e.command),
+            reason: &done.summary,
+            outcome: &outcome,
             at: now,
-            actor: actor.clone(),
-            action: e.command.name().to_owned(),
-            workspace_id: workspace,
-            reason: done.summary.clone(),
-            outcome: outcome.clone(),
-        })
-        .await?;
+        },
+    )
+    .await?;
     let detail_type = if failures.is_empty() {
         lot::SUCCEEDED
     } else {
@@ -263,8 +265,7 @@ pub(super) async fn record(cx: &Context<'_>, done: &Done, now: Timestamp) -> Res
         }),
     );
     out.resources = done.items.iter().map(|(r, _)| r.clone()).collect();
-    if let Err(err) = deps.publish(std::slice::from_ref(&out)).await {
-        tracing::error!(error = %err, "lifecycle outbound event not published");
-    }
+    // A failed publish is logged and counted there; the command was done all the same.
+    record::publish(deps, std::slice::from_ref(&out)).await;
     Ok(())
 }

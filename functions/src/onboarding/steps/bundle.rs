@@ -12,6 +12,7 @@ use steward_shared::onboarding as domain;
 use super::Ctx;
 use crate::Deps;
 use crate::onboarding::request::BundleResult;
+use crate::record::ActionName;
 
 /// Uses the named bundle (recorded as skipped), the tenant's bundle of an earlier execution,
 /// or creates it (idempotent by name). Returns a [`BundleResult`].
@@ -62,7 +63,7 @@ async fn name_or_create(ctx: &Ctx<'_>) -> Result<Value, Error> {
         })
         .await?;
     ctx.audit(
-        "CreateWorkspaceBundle",
+        ActionName::CreateWorkspaceBundle,
         format!("create {bundle_id} ({name}) on {}", image.image_id),
     )
     .await?;

@@ -9,9 +9,10 @@ use steward_shared::model::{OnboardingStep as S, StepStatus};
 use steward_shared::store::StepStore;
 
 use super::Ctx;
-use super::record::{StepUpdate, put_step};
+use super::step_record::{StepUpdate, put_step};
 use crate::Deps;
 use crate::onboarding::request::{ByolProgress, ByolRoute, Offer};
+use crate::record::ActionName;
 
 /// Management ranges offered at once (a selection outside them is checked with the service).
 const MAX_CIDR_OPTIONS: usize = 20;
@@ -150,7 +151,7 @@ async fn enable_or_follow(ctx: &Ctx<'_>) -> Result<Value, Error> {
     .await?;
     ctx.ws().enable_byol(&cidr).await?;
     ctx.audit(
-        "ModifyAccount",
+        ActionName::ModifyAccount,
         format!("enable BYOL with management range {cidr}"),
     )
     .await?;

@@ -9,9 +9,10 @@ use steward_shared::model::{ErrorRecord, OnboardingStep, StepRecord, StepStatus,
 use steward_shared::store::{StepStore, TenantStore};
 
 use super::Ctx;
-use super::record::{StepUpdate, publish, put_step};
+use super::step_record::{StepUpdate, put_step};
 use crate::onboarding::request::FailureInput;
 use crate::onboarding::{detail_types, step_name};
+use crate::record::publish_or_fail;
 use crate::{Deps, parse_input};
 
 /// Makes the tenant ACTIVE (clearing an earlier failure) and publishes "Onboarding
@@ -42,7 +43,7 @@ pub async fn complete(event: Value, deps: &Deps) -> Result<Value, Error> {
     });
     ctx.done(OnboardingStep::Complete, StepStatus::Completed, &summary)
         .await?;
-    publish(deps, detail_types::SUCCEEDED, summary.clone()).await?;
+    publish_or_fail(deps, detail_types::SUCCEEDED, summary.clone()).await?;
     Ok(summary)
 }
 
@@ -61,7 +62,7 @@ pub async fn record_failure(event: Value, deps: &Deps) -> Result<Value, Error> {
     if let Some(tenant_id) = &tenant_id {
         record_on_tenant(deps, tenant_id, open, &error).await?;
     }
-    publish(
+    publish_or_fail(
         deps,
         detail_types::FAILED,
         json!({

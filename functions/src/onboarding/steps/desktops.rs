@@ -20,6 +20,7 @@ use super::Ctx;
 use super::directory::selected_directory;
 use crate::Deps;
 use crate::onboarding::request::{Desired, DesktopsStatus, UNDEFINED_USER, WorkspacesResult};
+use crate::record::ActionName;
 
 /// Creates the desktops that do not exist yet (MANUAL, tagged, 25 per call), registers every
 /// one of them in the table, then (with `poll`) follows them to AVAILABLE. Returns a
@@ -139,7 +140,7 @@ async fn create_missing(
                 Created::Pending(w) => {
                     let id = register_workspace(ctx, dir, &w).await?;
                     ctx.audit(
-                        "CreateWorkspaces",
+                        ActionName::CreateWorkspaces,
                         format!("create {id} ({label}) on {bundle}"),
                     )
                     .await?;

@@ -12,6 +12,7 @@ use steward_shared::onboarding::CreationProperties;
 use super::{Ctx, MAX_OPTIONS};
 use crate::Deps;
 use crate::onboarding::request::{DirectoryResult, DirectoryStatus, Offer};
+use crate::record::ActionName;
 
 /// Offers the directories registered with WorkSpaces in the tenant's region.
 pub async fn offer_directories(event: Value, deps: &Deps) -> Result<Value, Error> {
@@ -132,7 +133,7 @@ async fn start_registration(
         })
         .await?;
     ctx.audit(
-        "RegisterWorkspaceDirectory",
+        ActionName::RegisterWorkspaceDirectory,
         format!("register {dir} with {tenancy} tenancy"),
     )
     .await?;
@@ -249,7 +250,7 @@ async fn configure(ctx: &Ctx<'_>) -> Result<Value, Error> {
     }
     ctx.ws().modify_creation_properties(&dir, &change).await?;
     ctx.audit(
-        "ModifyWorkspaceCreationProperties",
+        ActionName::ModifyWorkspaceCreationProperties,
         format!(
             "set {} on {dir}",
             serde_json::to_string(&change).unwrap_or_default()

@@ -12,6 +12,7 @@ use steward_shared::onboarding as domain;
 use super::{Ctx, MAX_OPTIONS};
 use crate::Deps;
 use crate::onboarding::request::{ImportResult, Offer};
+use crate::record::ActionName;
 
 /// Offers the account's own AMIs, eligible ones first, with the reasons the others are not.
 pub async fn offer_images(event: Value, deps: &Deps) -> Result<Value, Error> {
@@ -99,7 +100,7 @@ async fn start_import(ctx: &Ctx<'_>, ami: Ec2ImageId, name: &str) -> Result<Valu
         })
         .await?;
     ctx.audit(
-        "ImportWorkspaceImage",
+        ActionName::ImportWorkspaceImage,
         format!(
             "import {ami} as {image_id} ({})",
             ctx.input.request.ingestion_process
@@ -131,7 +132,7 @@ async fn follow_image(ctx: &Ctx<'_>, ami: Ec2ImageId, image: Image) -> Result<Va
         ImageState::Error => {
             ctx.ws().delete_image(&image.image_id).await?;
             ctx.audit(
-                "DeleteWorkspaceImage",
+                ActionName::DeleteWorkspaceImage,
                 format!("remove {} after its import failed", image.image_id),
             )
             .await?;

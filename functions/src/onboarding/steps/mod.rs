@@ -30,8 +30,8 @@
 //! [`complete`](mod@complete); the pause handler serves four steps and has its own file.
 //! This file holds only what every step shares: the [`Ctx`] a step runs in (its tenant,
 //! clients and input, and how it records its progress) and the size of an offer;
-//! [`record`] holds the writes the pause and the failure recorder share with the steps
-//! (the step record and the partner events).
+//! [`step_record`] holds the step record's write, which the pause and the failure recorder
+//! share with the steps. Audit records and partner events go through [`crate::record`].
 //!
 //! [`ByolRoute`]: crate::onboarding::request::ByolRoute
 
@@ -43,7 +43,7 @@ mod desktops;
 mod directory;
 mod image;
 mod pause;
-mod record;
+mod step_record;
 
 pub use access::validate_access;
 pub use bundle::create_bundle;
@@ -62,14 +62,15 @@ use steward_shared::Error;
 use steward_shared::aws::{TenantAccess, TenantClients};
 use steward_shared::error::names;
 use steward_shared::gateway::workspaces::WorkspacesGateway;
-use steward_shared::model::{Actor, AuditOutcome, AuditRecord, ErrorRecord, OnboardingStep};
+use steward_shared::model::{Actor, AuditOutcome, ErrorRecord, OnboardingStep};
 use steward_shared::model::{StepStatus, Tenant};
-use steward_shared::store::{AuditStore, StepStore, TenantStore};
+use steward_shared::store::{StepStore, TenantStore};
 
 use super::request::StepInput;
 use super::{detail_types, step_name};
+use crate::record::{self, ActionName, Audit, publish_or_fail};
 use crate::{Deps, parse_input};
-use record::{StepUpdate, publish, put_step, summary};
+use step_record::{StepUpdate, put_step, summary};
 
 /// Options kept per offer (on the step record; DynamoDB items stay far below 400 KB).
 const MAX_OPTIONS: usize = 200;
@@ -157,7 +158,7 @@ impl<'a> Ctx<'a> {
             StepUpdate::new(step, status).with_output(output.clone()),
         )
         .await?;
-        publish(
+        publish_or_fail(
             self.deps,
             detail_types::STEP_COMPLETED,
             json!({
@@ -186,24 +187,25 @@ impl<'a> Ctx<'a> {
         Ok(output)
     }
 
-    /// One audit record for a create or modify call the step made.
-    async fn audit(&self, action: &str, reason: String) -> Result<(), Error> {
-        self.deps
-            .store
-            .append_audit(&AuditRecord {
-                tenant_id: self.tenant.tenant_id.clone(),
-                audit_id: uuid::Uuid::new_v4(),
+    /// One audit record for a create or modify call the step made (the step's own event
+    /// tells the partner).
+    async fn audit(&self, action: ActionName, reason: String) -> Result<(), Error> {
+        let actor = Actor::Onboarding {
+            execution: self.input.execution.clone(),
+        };
+        record::audit(
+            self.deps,
+            &Audit {
+                tenant: &self.tenant.tenant_id,
+                workspace: None,
+                actor: &actor,
+                action,
+                reason: &reason,
+                outcome: &AuditOutcome::Succeeded,
                 at: self.deps.now(),
-                actor: Actor::Onboarding {
-                    execution: self.input.execution.clone(),
-                },
-                action: action.to_owned(),
-                workspace_id: None,
-                reason,
-                outcome: AuditOutcome::Succeeded,
-            })
-            .await?;
-        Ok(())
+            },
+        )
+        .await
     }
 
     /// A failed step: the error is kept on its record before it goes back to the state

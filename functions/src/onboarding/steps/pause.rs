@@ -6,9 +6,10 @@ use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::model::{OnboardingStep, StepStatus};
 
-use super::record::{StepUpdate, publish, put_step};
+use super::step_record::{StepUpdate, put_step};
 use crate::onboarding::request::{Offer, PauseInput, PauseKind};
 use crate::onboarding::{detail_types, step_name};
+use crate::record::publish_or_fail;
 use crate::{Deps, parse_input};
 
 /// Events carry the options only while they stay this small; else they point to the record.
@@ -58,7 +59,7 @@ pub async fn pause(event: Value, deps: &Deps) -> Result<Value, Error> {
     if let Some(offer) = offer {
         add_options(&mut detail, step, offer);
     }
-    publish(deps, detail_types::AWAITING_CUSTOMER, detail).await?;
+    publish_or_fail(deps, detail_types::AWAITING_CUSTOMER, detail).await?;
     Ok(json!({"paused": step_name(step)}))
 }
 

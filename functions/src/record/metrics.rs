@@ -5,7 +5,8 @@
 //! `Handler`, and none for the stack-wide total): `Invocations`, `HandlerFailed` (the
 //! handler could not do its work: AWS, the table, configuration) and `HandlerRefused` (the
 //! input was refused by name: its record and dead-letter copy are elsewhere). The errors
-//! alarm in `template.yaml` watches the dimensionless `HandlerFailed`.
+//! alarm in `template.yaml` watches the dimensionless `HandlerFailed`. The sweeps write theirs
+//! in `Steward/Power` (`power::fanout`). Every line goes out through [`emit`].
 
 use serde_json::{Map, Value, json};
 use steward_shared::Error;
@@ -60,6 +61,11 @@ pub fn document(
         root.insert(m.name.to_owned(), json!(m.value));
     }
     Value::Object(root)
+}
+
+/// Writes one metric document as one line on stdout, where CloudWatch Logs reads it.
+pub fn emit(document: &Value) {
+    println!("{document}");
 }
 
 /// The line for one invocation of `handler` that ended in `result`.

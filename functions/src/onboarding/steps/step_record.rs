@@ -1,11 +1,9 @@
-//! What every onboarding handler writes besides its answer: its step record and its events
-//! on the partner bus (the audit record of a step is [`super::Ctx::audit`]).
+//! The step record every onboarding handler writes besides its answer: its status, output,
+//! error and task token. Its audit records ([`super::Ctx::audit`]) and its events on the
+//! partner bus go through [`crate::record`], like every other family's.
 
 use serde_json::{Value, json};
 use steward_shared::Error;
-use steward_shared::error::names;
-use steward_shared::gateway::ItemOutcome;
-use steward_shared::gateway::eventbridge::Outbound;
 use steward_shared::ids::TenantId;
 use steward_shared::model::{ErrorRecord, OnboardingStep, StepRecord, StepStatus};
 use steward_shared::store::{StepStore, StoreError};
@@ -108,24 +106,5 @@ pub(super) fn summary(output: &Value) -> Value {
                 .collect(),
         ),
         other => other.clone(),
-    }
-}
-
-/// Publishes one event; an entry EventBridge refuses fails the step (and is retried by the
-/// state machine), so no outbound event is lost silently.
-pub(super) async fn publish(deps: &Deps, detail_type: &str, detail: Value) -> Result<(), Error> {
-    let outcomes = deps
-        .publish(&[Outbound {
-            detail_type: detail_type.to_owned(),
-            detail,
-            resources: Vec::new(),
-        }])
-        .await?;
-    match outcomes.first() {
-        Some(ItemOutcome::Failed { code, message }) => Err(Error::refused(
-            names::TRANSIENT,
-            format!("EventBridge refused the {detail_type} event: {code}: {message}"),
-        )),
-        _ => Ok(()),
     }
 }

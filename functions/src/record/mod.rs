@@ -1,13 +1,36 @@
-//! Audit records and outbound events for power actions: one of each per action.
+//! The one place Steward records what it did: the audit record (the durable trail, in the
+//! table), the outbound event (what the partner hears on its bus), and the metric lines
+//! ([`metrics`]). Every handler family records through here, so the trail, the events and
+//! their failure rules are the same wherever an action happens.
 //!
-//! The audit record is the durable trail and is written first; the outbound event tells
-//! the partner. A refused or failed publication is logged and counted, never fatal: the
-//! action already happened, and failing the invocation would only make EventBridge
-//! redeliver an event whose effect is already recorded (and therefore skipped).
+//! - An [`Action`] is one thing Steward did, named by an [`ActionName`]: [`record_all`] writes
+//!   the audit records first, then publishes one event each with the common detail keys
+//!   ([`Action::outbound_detail`]) under the action's detail type ([`outbound_types`]).
+//!   A refused or failed publication is logged and counted, never fatal: the action already
+//!   happened, and failing the invocation would only make EventBridge redeliver an event
+//!   whose effect is already recorded (and therefore skipped).
+//! - An [`Audit`] is an audit record whose partner event is shaped elsewhere: onboarding's
+//!   calls (the step's own event tells the partner) and lifecycle commands (their event
+//!   carries the command's items; they write [`audit`], then [`publish`] their own event).
+//! - [`publish_or_fail`] is for an event that must not be lost (onboarding's step events): a
+//!   refused entry fails the caller with a retryable error.
+//! - [`reject`] records a refused partner event (`rejection.rs`).
+//!
+//! Detail types of onboarding's events are in `onboarding::detail_types`, lifecycle
+//! commands' in `lifecycle::commands`; the events about power, lifecycle operations and the
+//! tenant are in [`outbound_types`].
+
+mod action_name;
+pub mod metrics;
+mod rejection;
+
+pub use action_name::ActionName;
+pub use rejection::{REJECTIONS_TENANT, dedupe_ttl, reject};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use steward_shared::Error;
+use steward_shared::error::names;
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::eventbridge::Outbound;
 use steward_shared::ids::{TenantId, WorkspaceId};
@@ -16,7 +39,8 @@ use steward_shared::store::AuditStore;
 
 use crate::Deps;
 
-/// Detail types of the events Steward publishes about power (source `STEWARD_EVENT_SOURCE`).
+/// Detail types of the events Steward publishes about power, lifecycle operations and the
+/// tenant (source `STEWARD_EVENT_SOURCE`).
 pub mod outbound_types {
     /// StartWorkspaces accepted the desktop: it is on its way up.
     pub const DESKTOP_STARTING: &str = "Desktop Starting";
@@ -62,23 +86,51 @@ pub mod outbound_types {
     ];
 }
 
-/// One power action as the sandbox's timeline and `demo --json` show it.
+/// One recorded action as the sandbox's timeline and `demo --json` show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PowerAction {
     /// The desktop (or the tenant, for tenant-wide actions).
     pub workspace: String,
-    /// `start`, `extend_lease`, `stop`, `would_stop`, `guard_warning`, `drift`, …
+    /// The [`ActionName`] (`start`, `extend_lease`, `stop`, …); a string, as the sandbox
+    /// adds names of its own (`sweep_failed`).
     pub action: String,
     pub reason: String,
     pub time: Timestamp,
 }
 
-/// What is about to be recorded for one action.
+/// The facts of one audit record.
+pub struct Audit<'a> {
+    pub tenant: &'a TenantId,
+    pub workspace: Option<&'a WorkspaceId>,
+    pub actor: &'a Actor,
+    pub action: ActionName,
+    pub reason: &'a str,
+    pub outcome: &'a AuditOutcome,
+    pub at: Timestamp,
+}
+
+impl Audit<'_> {
+    /// The record, under a fresh id. The only place an [`AuditRecord`] is built.
+    pub fn record(&self) -> AuditRecord {
+        AuditRecord {
+            tenant_id: self.tenant.clone(),
+            audit_id: uuid::Uuid::new_v4(),
+            at: self.at,
+            actor: self.actor.clone(),
+            action: self.action.as_str().to_owned(),
+            workspace_id: self.workspace.cloned(),
+            reason: self.reason.to_owned(),
+            outcome: self.outcome.clone(),
+        }
+    }
+}
+
+/// What is about to be recorded for one action: its audit record and its outbound event.
 pub struct Action<'a> {
     pub tenant: &'a TenantId,
     pub workspace: Option<&'a WorkspaceId>,
     pub actor: Actor,
-    pub action: &'a str,
+    pub action: ActionName,
     pub reason: String,
     pub outcome: AuditOutcome,
     pub detail_type: &'a str,
@@ -89,16 +141,15 @@ pub struct Action<'a> {
 }
 
 impl Action<'_> {
-    fn audit(&self) -> AuditRecord {
-        AuditRecord {
-            tenant_id: self.tenant.clone(),
-            audit_id: uuid::Uuid::new_v4(),
+    fn audit(&self) -> Audit<'_> {
+        Audit {
+            tenant: self.tenant,
+            workspace: self.workspace,
+            actor: &self.actor,
+            action: self.action,
+            reason: &self.reason,
+            outcome: &self.outcome,
             at: self.at,
-            actor: self.actor.clone(),
-            action: self.action.to_owned(),
-            workspace_id: self.workspace.cloned(),
-            reason: self.reason.clone(),
-            outcome: self.outcome.clone(),
         }
     }
 
@@ -135,7 +186,7 @@ impl Action<'_> {
             workspace: self
                 .workspace
                 .map_or_else(|| self.tenant.to_string(), |w| w.to_string()),
-            action: self.action.to_owned(),
+            action: self.action.as_str().to_owned(),
             reason: self.reason.clone(),
             time: self.at,
         }
@@ -152,23 +203,54 @@ pub fn failed(name: &str, message: impl Into<String>) -> AuditOutcome {
     }
 }
 
-/// Writes the audit records of `actions` (batched, 25 per call), then publishes their events (10 per call).
-/// Returns how many events could not be published (logged by [`Deps::publish`]).
+/// Writes the audit records of `actions` (batched, 25 per call), then publishes their events
+/// (10 per call). Returns how many events could not be published (logged).
 pub async fn record_all(deps: &Deps, actions: &[Action<'_>]) -> Result<usize, Error> {
     if actions.is_empty() {
         return Ok(0);
     }
-    let audits: Vec<AuditRecord> = actions.iter().map(Action::audit).collect();
+    let audits: Vec<AuditRecord> = actions.iter().map(|a| a.audit().record()).collect();
     deps.store.append_audits(&audits).await?;
     let events: Vec<Outbound> = actions.iter().map(Action::outbound).collect();
-    match deps.publish(&events).await {
-        Ok(outcomes) => Ok(outcomes
+    Ok(publish(deps, &events).await)
+}
+
+/// Writes one audit record (a conditional put: its fresh id cannot collide).
+pub async fn audit(deps: &Deps, audit: &Audit<'_>) -> Result<(), Error> {
+    deps.store.append_audit(&audit.record()).await?;
+    Ok(())
+}
+
+/// Publishes events whose actions are already recorded. Returns how many could not be
+/// published: each refused entry is logged by [`Deps::publish`], a failed call here.
+pub async fn publish(deps: &Deps, events: &[Outbound]) -> usize {
+    match deps.publish(events).await {
+        Ok(outcomes) => outcomes
             .iter()
             .filter(|o| matches!(o, ItemOutcome::Failed { .. }))
-            .count()),
+            .count(),
         Err(e) => {
             tracing::error!(error = %e, count = events.len(), "outbound events not published");
-            Ok(events.len())
+            events.len()
         }
+    }
+}
+
+/// Publishes one event that must not be lost silently: an entry EventBridge refuses fails
+/// the caller with `Steward.Transient` (onboarding's steps: the state machine retries them).
+pub async fn publish_or_fail(deps: &Deps, detail_type: &str, detail: Value) -> Result<(), Error> {
+    let outcomes = deps
+        .publish(&[Outbound {
+            detail_type: detail_type.to_owned(),
+            detail,
+            resources: Vec::new(),
+        }])
+        .await?;
+    match outcomes.first() {
+        Some(ItemOutcome::Failed { code, message }) => Err(Error::refused(
+            names::TRANSIENT,
+            format!("EventBridge refused the {detail_type} event: {code}: {message}"),
+        )),
+        _ => Ok(()),
     }
 }
