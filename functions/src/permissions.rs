@@ -327,7 +327,7 @@ mod tests {
 
     #[test]
     fn every_route_has_an_entry() {
-        for r in crate::routes() {
+        for r in crate::routes::routes() {
             assert!(
                 needs_of(r.name).is_some(),
                 "{} has no permissions entry",

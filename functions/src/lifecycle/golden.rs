@@ -28,8 +28,9 @@ use steward_shared::model::{
 use steward_shared::power::has_live_session;
 use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
 
+use crate::deps::Deps;
+use crate::input::parse_input;
 use crate::record::{Action, ActionName, failed, record_all};
-use crate::{Deps, parse_input};
 
 pub const IMAGE_READY: &str = "Golden Image Ready";
 pub const ROLLOUT_PROGRESS: &str = "Golden Image Rollout Wave";

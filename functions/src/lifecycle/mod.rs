@@ -16,7 +16,8 @@ pub mod offboarding;
 
 use futures::FutureExt;
 
-use crate::{Route, parses};
+use crate::input::parses;
+use crate::routes::Route;
 
 /// The lifecycle handlers.
 pub fn routes() -> Vec<Route> {

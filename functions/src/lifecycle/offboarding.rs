@@ -31,9 +31,10 @@ use steward_shared::model::{
 };
 use steward_shared::store::{PageRequest, StoreError, TenantStore, WorkspaceStore, collect_all};
 
+use crate::deps::Deps;
+use crate::input::parse_input;
 use crate::power::usage::add_usage_until;
 use crate::record::{Action, ActionName, record_all};
-use crate::{Deps, parse_input};
 
 /// The value of the input's `confirm`: offboarding destroys the tenant's desktops.
 pub const CONFIRM_OFFBOARD: &str = "OFFBOARD";

@@ -17,7 +17,7 @@ mod steps;
 
 use steward_shared::model::OnboardingStep;
 
-use crate::Route;
+use crate::routes::Route;
 use request::{FailureInput, PauseInput, StepInput};
 
 pub use steps::{
@@ -39,7 +39,7 @@ macro_rules! route {
         Route {
             name: $name,
             run: |event, deps| Box::pin($f(event, deps)),
-            input: crate::parses::<$input>,
+            input: crate::input::parses::<$input>,
             samples: $samples,
         }
     };

@@ -23,9 +23,10 @@ use steward_shared::store::{PageRequest, TenantStore};
 use super::SweepKind;
 use super::pace::PaceConfig;
 use super::sweep::{SweepOptions, TenantSweep, sweep_tenant};
+use crate::deps::Deps;
+use crate::input::parse_input;
 use crate::record::metrics::{self, Metric};
 use crate::record::{Action, ActionName, failed, outbound_types as ot, record_all};
-use crate::{Deps, parse_input};
 
 /// The namespace of the power metrics the overrun and sweep-failure alarms watch.
 pub const POWER_NAMESPACE: &str = "Steward/Power";

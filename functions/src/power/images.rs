@@ -20,7 +20,7 @@ use steward_shared::model::{Actor, AuditOutcome, PendingImage, Tenant, Timestamp
 use steward_shared::reconcile::{ImageEnd, image_end};
 use steward_shared::store::{StoreError, TenantStore};
 
-use crate::Deps;
+use crate::deps::Deps;
 use crate::record::{Action, ActionName, PowerAction, failed, outbound_types as ot, record_all};
 
 /// How often a tenant write is tried again after losing a race.

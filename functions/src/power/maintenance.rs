@@ -21,7 +21,7 @@ use steward_shared::ids::RegionName;
 use steward_shared::model::{Actor, AuditOutcome, Tenant, Timestamp};
 use steward_shared::onboarding::CreationProperties;
 
-use crate::Deps;
+use crate::deps::Deps;
 use crate::record::{Action, ActionName, PowerAction, failed, outbound_types as ot, record_all};
 
 /// The action name of the audit records and events, as they carry it.

@@ -35,7 +35,8 @@ use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 use steward_shared::model::Actor;
 
-use crate::{Route, parses};
+use crate::input::parses;
+use crate::routes::Route;
 
 pub use crate::record::PowerAction;
 

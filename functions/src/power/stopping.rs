@@ -7,7 +7,7 @@ use steward_shared::model::WorkspaceRecord;
 use steward_shared::power::unmark_stopping;
 use steward_shared::store::WorkspaceStore;
 
-use crate::Deps;
+use crate::deps::Deps;
 
 /// Puts back what the stop mark changed after the call was refused. Best effort: if it
 /// fails the next sweep's reconciliation sees the desktop AVAILABLE again and re-dates it.

@@ -19,7 +19,8 @@ use steward_shared::model::{Month, Timestamp, UsageRecord, WorkspaceRecord};
 use steward_shared::reconcile::usage_until;
 use steward_shared::store::UsageStore;
 
-use crate::{Deps, parse_input};
+use crate::deps::Deps;
+use crate::input::parse_input;
 
 /// The function's input (snake_case, like every `power.*` function's input).
 #[derive(Debug, Deserialize)]

@@ -36,7 +36,8 @@ use steward_shared::lifecycle::region_of;
 use steward_shared::model::{Tenant, Timestamp};
 use steward_shared::store::{AuditStore, PageRequest, TenantStore, WorkspaceStore, collect_all};
 
-use crate::{Deps, parse_input};
+use crate::deps::Deps;
+use crate::input::parse_input;
 
 mod answers;
 use answers::{

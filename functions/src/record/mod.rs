@@ -37,7 +37,7 @@ use steward_shared::ids::{TenantId, WorkspaceId};
 use steward_shared::model::{Actor, AuditOutcome, AuditRecord, ErrorRecord, Timestamp};
 use steward_shared::store::AuditStore;
 
-use crate::Deps;
+use crate::deps::Deps;
 
 /// Detail types of the events Steward publishes about power, lifecycle operations and the
 /// tenant (source `STEWARD_EVENT_SOURCE`).

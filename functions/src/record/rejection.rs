@@ -17,7 +17,7 @@ use steward_shared::model::{Actor, Timestamp};
 use steward_shared::store::{Claim, DedupeStore};
 
 use super::{Action, ActionName, failed, outbound_types as ot, record_all};
-use crate::Deps;
+use crate::deps::Deps;
 
 /// Where rejections that name no known tenant are recorded (a reserved tenant id).
 pub const REJECTIONS_TENANT: &str = "steward-rejections";

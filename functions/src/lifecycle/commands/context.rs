@@ -11,7 +11,7 @@ use steward_shared::model::{StewardAction, StewardCall, Tenant, WorkspaceRecord,
 use steward_shared::store::WorkspaceStore;
 
 use super::outcome::NotDone;
-use crate::Deps;
+use crate::deps::Deps;
 use crate::power::usage::add_usage_until;
 
 /// One command being acted upon: the tenant it is for and the event that asked for it.

@@ -15,10 +15,10 @@
 //!    audit record and one outbound event with the result.
 //!
 //! The commands live one family per file, as the WorkSpaces gateway they call is organised
-//! (`shared/src/gateway/workspaces/`): [`desktops`] (reboot, rebuild, restore, migrate,
-//! modify properties and state, terminate, provision), [`images`] (create, copy, delete,
-//! share), [`bundles`] (update, delete), [`directories`] (deregister, creation properties)
-//! and [`tags`]. Each command is one function from a [`Context`] and its detail to what it
+//! (`shared/src/gateway/workspaces/`): `desktops` (reboot, rebuild, restore, migrate,
+//! modify properties and state, terminate, provision), `images` (create, copy, delete,
+//! share), `bundles` (update, delete), `directories` (deregister, creation properties)
+//! and `tags`. Each command is one function from a [`Context`] and its detail to what it
 //! did or why not. What every command shares sits beside them, so that a family file reads
 //! as the calls it makes: this file claims the event id and hands each command to its
 //! family; [`context`] checks desktops and partner-tagged resources and has the registry
@@ -44,7 +44,7 @@ use steward_shared::lifecycle::{Command, LifecycleEvent};
 use steward_shared::model::{Tenant, TenantStatus, Timestamp};
 use steward_shared::store::{Claim, DedupeStore, TenantStore};
 
-use crate::Deps;
+use crate::deps::Deps;
 use crate::record::{dedupe_ttl, reject};
 use context::Context;
 use outcome::{Done, NotDone, record};

@@ -8,8 +8,9 @@ use steward_shared::store::{StoreError, TenantStore};
 use steward_shared::validate::{Problem, ValidationError};
 
 use super::Ctx;
+use crate::deps::Deps;
+use crate::input::parse_input;
 use crate::onboarding::request::{OnboardingRequest, StepInput};
-use crate::{Deps, parse_input};
 
 /// Registers (or re-reads) the tenant, assumes its role with the ExternalId and checks with
 /// GetCallerIdentity that the role answers for the tenant's account. Returns the request in

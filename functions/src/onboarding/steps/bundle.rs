@@ -10,7 +10,7 @@ use steward_shared::model::{OnboardingStep as S, StepStatus};
 use steward_shared::onboarding as domain;
 
 use super::Ctx;
-use crate::Deps;
+use crate::deps::Deps;
 use crate::onboarding::request::BundleResult;
 use crate::record::ActionName;
 

@@ -10,7 +10,7 @@ use steward_shared::store::StepStore;
 
 use super::Ctx;
 use super::step_record::{StepUpdate, put_step};
-use crate::Deps;
+use crate::deps::Deps;
 use crate::onboarding::request::{ByolProgress, ByolRoute, Offer};
 use crate::record::ActionName;
 

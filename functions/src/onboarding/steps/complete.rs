@@ -10,10 +10,11 @@ use steward_shared::store::{StepStore, TenantStore};
 
 use super::Ctx;
 use super::step_record::{StepUpdate, put_step};
+use crate::deps::Deps;
+use crate::input::parse_input;
 use crate::onboarding::request::FailureInput;
 use crate::onboarding::{detail_types, step_name};
 use crate::record::publish_or_fail;
-use crate::{Deps, parse_input};
 
 /// Makes the tenant ACTIVE (clearing an earlier failure) and publishes "Onboarding
 /// Succeeded" with what was set up.

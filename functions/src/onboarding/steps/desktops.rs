@@ -18,7 +18,7 @@ use steward_shared::store::{StoreError, WorkspaceStore};
 
 use super::Ctx;
 use super::directory::selected_directory;
-use crate::Deps;
+use crate::deps::Deps;
 use crate::onboarding::request::{Desired, DesktopsStatus, UNDEFINED_USER, WorkspacesResult};
 use crate::record::ActionName;
 

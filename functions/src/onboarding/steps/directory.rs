@@ -10,7 +10,7 @@ use steward_shared::model::{OnboardingStep as S, StepStatus};
 use steward_shared::onboarding::CreationProperties;
 
 use super::{Ctx, MAX_OPTIONS};
-use crate::Deps;
+use crate::deps::Deps;
 use crate::onboarding::request::{DirectoryResult, DirectoryStatus, Offer};
 use crate::record::ActionName;
 

@@ -68,8 +68,9 @@ use steward_shared::store::{StepStore, TenantStore};
 
 use super::request::StepInput;
 use super::{detail_types, step_name};
+use crate::deps::Deps;
+use crate::input::parse_input;
 use crate::record::{self, ActionName, Audit, publish_or_fail};
-use crate::{Deps, parse_input};
 use step_record::{StepUpdate, put_step, summary};
 
 /// Options kept per offer (on the step record; DynamoDB items stay far below 400 KB).

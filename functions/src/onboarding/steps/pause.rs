@@ -7,10 +7,11 @@ use steward_shared::Error;
 use steward_shared::model::{OnboardingStep, StepStatus};
 
 use super::step_record::{StepUpdate, put_step};
+use crate::deps::Deps;
+use crate::input::parse_input;
 use crate::onboarding::request::{Offer, PauseInput, PauseKind};
 use crate::onboarding::{detail_types, step_name};
 use crate::record::publish_or_fail;
-use crate::{Deps, parse_input};
 
 /// Events carry the options only while they stay this small; else they point to the record.
 const MAX_EVENT_OPTIONS_BYTES: usize = 200 * 1024;

@@ -8,7 +8,7 @@ use steward_shared::ids::TenantId;
 use steward_shared::model::{ErrorRecord, OnboardingStep, StepRecord, StepStatus};
 use steward_shared::store::{StepStore, StoreError};
 
-use crate::Deps;
+use crate::deps::Deps;
 
 /// What to write on one step record: its new status and, where set, its output, error and
 /// task token.

@@ -43,7 +43,7 @@ use steward_shared::power::SessionChange;
 use steward_shared::store::{StoreError, TenantStore, UsageDelta, UsageStore, WorkspaceStore};
 
 use super::fresh::{self, Fresh};
-use crate::Deps;
+use crate::deps::Deps;
 use crate::record::{Action, PowerAction, record_all, reject};
 
 /// How often an event is decided again after losing a race for its record.

@@ -10,7 +10,7 @@ use steward_shared::model::{AuditOutcome, PolicyStamp, Tenant};
 use steward_shared::store::{Claim, DedupeStore, StoreError, TenantStore};
 
 use super::{EventOutcome, Handled, MAX_ATTEMPTS, Processed, actor, conflict, processed};
-use crate::Deps;
+use crate::deps::Deps;
 use crate::power::maintenance;
 use crate::record::{Action, ActionName, dedupe_ttl, outbound_types as ot, record_all};
 

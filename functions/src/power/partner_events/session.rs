@@ -7,7 +7,7 @@ use steward_shared::model::Tenant;
 use steward_shared::power::{SessionChange, apply_session};
 
 use super::{EventOutcome, Handled, MAX_ATTEMPTS, Processed, conflict, desktop, processed, write};
-use crate::Deps;
+use crate::deps::Deps;
 
 pub(super) async fn session(
     deps: &Deps,

@@ -23,7 +23,7 @@ use super::{
     EventOutcome, Handled, MAX_ATTEMPTS, Processed, actor, conflict, desktop, finish, fresh,
     processed, write,
 };
-use crate::Deps;
+use crate::deps::Deps;
 use crate::record::{Action, ActionName, failed, outbound_types as ot};
 
 /// What a start request came to, before it is written and recorded.

@@ -18,7 +18,7 @@ use super::{
     EventOutcome, Handled, MAX_ATTEMPTS, Processed, actor, conflict, desktop, finish, fresh,
     processed, write,
 };
-use crate::Deps;
+use crate::deps::Deps;
 use crate::power::stopping::undo_stop;
 use crate::record::{Action, ActionName, failed, outbound_types as ot};
 

@@ -41,7 +41,7 @@ use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_al
 
 use super::SweepKind;
 use super::pace::PaceConfig;
-use crate::Deps;
+use crate::deps::Deps;
 use crate::record::PowerAction;
 
 /// How a sweep runs.

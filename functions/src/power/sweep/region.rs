@@ -20,7 +20,7 @@ use steward_shared::store::{StoreError, UsageDelta, UsageStore, WorkspaceStore};
 use super::calls::Calls;
 use super::plan::{Effect, Plan, Stop, decide, effect};
 use super::{SweepOptions, TenantSweep};
-use crate::Deps;
+use crate::deps::Deps;
 use crate::power::SweepKind;
 use crate::power::observations::{Completion, completion, drift_reason};
 use crate::power::pace::Pacer;
