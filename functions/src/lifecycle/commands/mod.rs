@@ -18,11 +18,11 @@
 //! (`shared/src/gateway/workspaces/`): `desktops` (reboot, rebuild, restore, migrate,
 //! modify properties and state, terminate, provision), `images` (create, copy, delete,
 //! share), `bundles` (update, delete), `directories` (deregister, creation properties)
-//! and `tags`. Each command is one function from a [`Context`] and its detail to what it
+//! and `tags`. Each command is one function from a `Context` and its detail to what it
 //! did or why not. What every command shares sits beside them, so that a family file reads
 //! as the calls it makes: this file claims the event id and hands each command to its
-//! family; [`context`] checks desktops and partner-tagged resources and has the registry
-//! follow a call; [`outcome`] holds the answer's types and writes the one audit record and
+//! family; `context` checks desktops and partner-tagged resources and has the registry
+//! follow a call; `outcome` holds the answer's types and writes the one audit record and
 //! outbound event per command.
 
 mod bundles;
