@@ -9,7 +9,7 @@
 //! The ground floor, which every handler family builds on and which imports none of them
 //! back: [`deps`] (what a handler is given), [`input`] (reading input, reporting failure),
 //! [`record`] (the one place an action is recorded: audit record, outbound event, metric).
-//! The families: [`onboarding`], [`power`], [`lifecycle`], [`query`]; [`routes`] puts their
+//! The families: [`onboarding`], [`power`], [`lifecycle`], [`query`]; [`routes`](mod@routes) puts their
 //! handlers in one table; [`permissions`] says what each route needs of IAM.
 
 pub mod deps;

@@ -2,7 +2,7 @@
 //! customer role are checked against (`tests/permissions.rs`). Add a route's entry when
 //! the route starts calling something new; the test fails for a route without one.
 //!
-//! The table is data ([`ROWS`]), one row per route or group of routes alike: its
+//! The table is data (`ROWS`), one row per route or group of routes alike: its
 //! customer-account actions, and how it uses Steward's own table and bus, from which the
 //! partner-side actions follow (PutEvents for a route that publishes, AssumeRole for one
 //! that reaches a customer account), so a row cannot forget them.
@@ -314,7 +314,7 @@ const ROWS: &[Row] = &[
     ),
 ];
 
-/// What `route` needs, from [`ROWS`]; `None` for a route the table does not know.
+/// What `route` needs, from `ROWS`; `None` for a route the table does not know.
 pub fn needs_of(route: &str) -> Option<Needs> {
     ROWS.iter()
         .find(|row| row.routes.contains(&route))

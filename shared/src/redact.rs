@@ -3,7 +3,7 @@
 //! A refusal names the field and the problem. It never repeats what the caller sent: a
 //! value can be a script tag, a JNDI lookup, control characters or 300 KB, and error
 //! messages travel into logs, audit records, dead-letter queues and partner dashboards.
-//! serde's messages do quote input (`unknown variant `<x>``, `invalid type: string "<x>"`),
+//! serde's messages do quote input (``unknown variant `<x>` ``, `invalid type: string "<x>"`),
 //! so every serde message Steward passes on goes through [`serde_message`], and any other
 //! text from outside goes through [`described`].
 

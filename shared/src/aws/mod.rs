@@ -6,9 +6,9 @@
 //! identity cache holds the assumed credentials until shortly before they expire, so a
 //! warm Lambda makes one AssumeRole per tenant per session, not one per call.
 //!
-//! - [`http`]: the HTTP stack and the base configuration every SDK client starts from.
-//! - [`sessions`]: tenant role sessions and their cache.
-//! - [`errors`]: [`AwsError`] and its [`AwsErrorKind`].
+//! - `http`: the HTTP stack and the base configuration every SDK client starts from.
+//! - `sessions`: tenant role sessions and their cache.
+//! - `errors`: [`AwsError`] and its [`AwsErrorKind`].
 
 mod errors;
 mod http;

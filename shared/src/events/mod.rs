@@ -6,10 +6,10 @@
 //! bug surfaces as a named rejection rather than a silently ignored field. JSON Schemas of the
 //! same catalog are published in `events/schemas/`; a test keeps the two in agreement.
 //!
-//! - [`partner`]: the power catalog's details and [`PartnerEvent`], what the partner-events
+//! - `partner`: the power catalog's details and [`PartnerEvent`], what the partner-events
 //!   function acts on.
-//! - [`policy`]: `Tenant Policy Updated`'s partial policy and how it is applied.
-//! - [`rejection`]: every refusal, by name (the lifecycle catalog, [`crate::lifecycle`],
+//! - `policy`: `Tenant Policy Updated`'s partial policy and how it is applied.
+//! - `rejection`: every refusal, by name (the lifecycle catalog, [`crate::lifecycle`],
 //!   refuses with the same names).
 //! - `envelope`: the envelope checks both catalogs make alike.
 

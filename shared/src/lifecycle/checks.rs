@@ -92,7 +92,7 @@ pub enum DesktopOp {
     ModifyProperties,
     ToAdminMaintenance,
     ToAvailable,
-    /// CreateWorkspaceImage's source: AVAILABLE is assumed ([U] in the reference).
+    /// CreateWorkspaceImage's source: AVAILABLE is assumed (\[U\] in the reference).
     CreateImage,
     Terminate,
 }

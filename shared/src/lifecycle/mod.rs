@@ -8,9 +8,9 @@
 //! Every lifecycle detail type starts with [`DETAIL_TYPE_PREFIX`], which is how the
 //! template routes them to the lifecycle function and the rest to the power function.
 //!
-//! - [`details`]: the detail types, their details and [`Command`].
-//! - [`parse`]: an EventBridge event to a checked [`LifecycleEvent`].
-//! - [`checks`]: the checks that need the tenant or the desktop (state, tags, Region).
+//! - `details`: the detail types, their details and [`Command`].
+//! - `parse`: an EventBridge event to a checked [`LifecycleEvent`].
+//! - `checks`: the checks that need the tenant or the desktop (state, tags, Region).
 
 mod checks;
 mod details;

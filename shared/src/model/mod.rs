@@ -4,13 +4,13 @@
 //! Everything here is plain data with pure checks; the store persists it as is, so a
 //! field's name and serde attributes are its stored form. One room per entity:
 //!
-//! - [`tenant`]: the tenant record, its registration and the image operations it waits on.
-//! - [`policy`]: the tenant's power policy and the stamps that order policy changes.
-//! - [`workspace`]: the desktop record, the service's states and modes, user sessions.
-//! - [`calls`]: the calls Steward makes on a desktop and the states each one explains.
-//! - [`steps`]: onboarding step records.
-//! - [`audit`]: audit records.
-//! - [`usage`]: usage-ledger records and the calendar month they are kept by.
+//! - `tenant`: the tenant record, its registration and the image operations it waits on.
+//! - `policy`: the tenant's power policy and the stamps that order policy changes.
+//! - `workspace`: the desktop record, the service's states and modes, user sessions.
+//! - `calls`: the calls Steward makes on a desktop and the states each one explains.
+//! - `steps`: onboarding step records.
+//! - `audit`: audit records.
+//! - `usage`: usage-ledger records and the calendar month they are kept by.
 //!
 //! The rooms are private; every item is re-exported here, so `crate::model::X` is the one
 //! path to any of them.

@@ -9,7 +9,7 @@ use super::Timestamp;
 use crate::validate::{self, ValidationError};
 
 /// Minutes in the service's forced stop of a MANUAL desktop left AVAILABLE (48 h).
-/// Unconfirmed by any AWS source ([U] in the reference): tenants may set their own value.
+/// Unconfirmed by any AWS source (\[U\] in the reference): tenants may set their own value.
 pub const DEFAULT_SERVICE_FORCED_STOP_MINUTES: u32 = 48 * 60;
 
 /// What the guard does to a desktop that still has a live session at the hard limit.
@@ -38,7 +38,7 @@ pub struct PowerPolicy {
     /// AVAILABLE this long: the guard applies `guard_hard_limit_action` to a busy desktop.
     pub guard_hard_limit_minutes: u32,
     pub guard_hard_limit_action: GuardHardLimitAction,
-    /// When the service itself stops a MANUAL desktop left AVAILABLE ([U]: 48 h assumed).
+    /// When the service itself stops a MANUAL desktop left AVAILABLE (\[U\]: 48 h assumed).
     pub service_forced_stop_minutes: u32,
     /// Record what would be done, call nothing.
     pub dry_run: bool,

@@ -29,7 +29,7 @@ impl AuditStore for DynamoStore {
     }
 
     /// BatchWriteItem, 25 records per call; items the table leaves unprocessed (throttling)
-    /// are sent again with exponential back-off, up to [`BATCH_ATTEMPTS`] rounds.
+    /// are sent again with exponential back-off, up to `BATCH_ATTEMPTS` rounds.
     async fn append_audits(&self, records: &[AuditRecord]) -> Result<()> {
         for chunk in records.chunks(BATCH_WRITE) {
             let mut requests = chunk

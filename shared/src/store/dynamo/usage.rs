@@ -69,7 +69,7 @@ impl UsageStore for DynamoStore {
     /// desktop and month (a transaction may touch an item once). The SDK gives each
     /// transaction a ClientRequestToken and keeps it across its retries, so a retried call
     /// whose first attempt did apply is not counted twice; a cancelled one applied nothing
-    /// and is sent again, up to [`BATCH_ATTEMPTS`] rounds.
+    /// and is sent again, up to `BATCH_ATTEMPTS` rounds.
     async fn add_usages(&self, deltas: &[UsageDelta]) -> Result<()> {
         let merged = merged(deltas);
         for chunk in merged.chunks(TRANSACT_MAX) {

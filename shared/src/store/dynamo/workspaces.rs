@@ -41,7 +41,7 @@ impl WorkspaceStore for DynamoStore {
     /// TransactWriteItems of up to 100 conditional puts (each at twice a put's write cost).
     /// A cancelled transaction applied nothing: the actions whose own condition failed are
     /// answered, and the others are sent again (with back-off when throttled), up to
-    /// [`BATCH_ATTEMPTS`] rounds.
+    /// `BATCH_ATTEMPTS` rounds.
     async fn update_workspaces(
         &self,
         records: &[WorkspaceRecord],
