@@ -92,7 +92,7 @@ impl Waiting {
         }
         if let Some(t) = &self.throttled {
             text.push_str(&format!(
-                "; {} throttled {} times, the SDK is backing off",
+                "; {} throttled {}x, the SDK is backing off",
                 t.operation, t.count
             ));
         }
@@ -383,7 +383,10 @@ fn throttled_calls(control: &Control) -> BTreeMap<String, u64> {
 /// Turns what the demo is doing and the throttled-call counts, tick by tick, into what it
 /// is waiting for. The throttled operation sticks to what the demo is doing until another
 /// one is throttled: the SDK's back-off leaves ticks with no new throttled call, and a
-/// status that came and went with them would flicker (and repeat in a pipe).
+/// status that came and went with them would flicker (and repeat in a pipe). Calls
+/// throttled in the tick the demo moved on count for what it does next: the previous thing
+/// ended on a call that succeeded, the next one's first calls are the likely throttled ones
+/// (a single throttled call can cost the SDK's adaptive back-off 20 seconds).
 #[derive(Default)]
 struct Watcher {
     throttled: BTreeMap<String, u64>,
@@ -411,15 +414,11 @@ impl Watcher {
             self.doing = None;
             return None;
         };
-        // Calls throttled in the tick the demo moved on may belong to what it did before.
-        let grown = if self.doing.as_deref() != Some(doing.as_str()) {
+        if self.doing.as_deref() != Some(doing.as_str()) {
             self.doing = Some(doing.clone());
             self.since = Some(now);
             self.last_throttled = None;
-            None
-        } else {
-            grown
-        };
+        }
         match grown {
             Some((_, operation, count)) => {
                 self.last_throttled = Some(Throttled { operation, count });
@@ -542,7 +541,7 @@ mod tests {
             "\x1b[?7lwaiting 3s: onboarding: PollImage (round 2)\x1b[?7h\
              \r\x1b[2K  11-28 10:01:05  step 6 IMPORT_IMAGE  completed\n\
              \x1b[?7lwaiting 3s: onboarding: PollImage (round 2)\x1b[?7h\
-             \r\x1b[2K\x1b[?7lwaiting 3s: the simulated day, hour 1 of 9; WorkSpaces.DescribeWorkspaces throttled 4 times, the SDK is backing off\x1b[?7h\
+             \r\x1b[2K\x1b[?7lwaiting 3s: the simulated day, hour 1 of 9; WorkSpaces.DescribeWorkspaces throttled 4x, the SDK is backing off\x1b[?7h\
              \r\x1b[2K  11-28 10:02:05  power stop\n"
         );
         // A known width (`COLUMNS`) cuts the line too.
@@ -561,8 +560,8 @@ mod tests {
         let t0 = Instant::now();
         let doing = |s: &str| Some((s.to_owned(), None));
         let calls = |n: u64| BTreeMap::from([("WorkSpaces.DescribeWorkspaces".to_owned(), n)]);
-        let first = w.observe(doing("a"), calls(1), t0).unwrap();
-        assert_eq!(first.throttled, None, "throttled before it began");
+        let first = w.observe(doing("a"), calls(0), t0).unwrap();
+        assert_eq!(first.throttled, None);
         let backing_off = w
             .observe(doing("a"), calls(2), t0 + Duration::from_secs(2))
             .unwrap();
@@ -579,11 +578,19 @@ mod tests {
             .observe(doing("a"), calls(2), t0 + Duration::from_secs(3))
             .unwrap();
         assert_eq!(still.throttled, backing_off.throttled);
-        // Something else: a fresh start (and the tick's throttled calls not its own).
+        // Something else: a fresh start, no throttled call of its own yet.
         let next = w
-            .observe(doing("b"), calls(3), t0 + Duration::from_secs(4))
+            .observe(doing("b"), calls(2), t0 + Duration::from_secs(4))
             .unwrap();
         assert_eq!((next.throttled, next.seconds), (None, 0));
+        let throttled_at_once = w
+            .observe(doing("c"), calls(3), t0 + Duration::from_secs(5))
+            .unwrap();
+        assert_eq!(
+            throttled_at_once.throttled.map(|t| t.count),
+            Some(3),
+            "counted for what it does next"
+        );
         assert_eq!(w.observe(None, calls(5), t0), None);
     }
 }
