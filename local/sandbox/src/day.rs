@@ -16,6 +16,8 @@
 //! | 8:30 | A's session ends |
 //!
 //! The emulator's clock is the one the handlers read (`deps` must be built with it).
+//! [`simulate_day_narrated`] tells each power action to a [`Narrator`] as it is taken, and
+//! which hour of the day it is playing.
 
 use serde_json::{Value, json};
 use steward_functions::Deps;
@@ -32,6 +34,16 @@ use steward_shared::model::{Tenant, TenantStatus, Timestamp, WorkspaceRecord};
 use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
 
 use workspaces_core_emulator::Control;
+
+use crate::narrator::{Event, Narrator};
+
+/// A power action as a line of the demo's timeline.
+pub fn power_event(a: &PowerAction) -> Event {
+    Event {
+        at: a.time,
+        what: format!("power {:<14} {}  {}", a.action, a.workspace, a.reason),
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DayError {
@@ -61,11 +73,20 @@ struct Day<'a> {
     tenant: TenantId,
     seq: u64,
     actions: Vec<PowerAction>,
+    narrator: &'a Narrator,
 }
 
 impl Day<'_> {
     fn now(&self) -> Timestamp {
         self.emu.now()
+    }
+
+    /// Keeps the actions, telling each one now.
+    fn took(&mut self, actions: Vec<PowerAction>) {
+        for a in &actions {
+            self.narrator.line(&power_event(a));
+        }
+        self.actions.extend(actions);
     }
 
     fn advance_minutes(&self, m: f64) -> Result<(), DayError> {
@@ -88,7 +109,7 @@ impl Day<'_> {
             "detail": detail,
         });
         let p = process(&event, self.deps).await?;
-        self.actions.extend(p.actions);
+        self.took(p.actions);
         Ok(())
     }
 
@@ -135,13 +156,16 @@ impl Day<'_> {
             .ok_or_else(|| DayError::UnknownTenant(self.tenant.to_string()))?;
         let options = SweepOptions::default();
         match sweep_one(self.deps, &tenant, kind, &options).await {
-            TenantOutcome::Swept(s) => self.actions.extend(s.actions),
-            TenantOutcome::Failed { error, message, .. } => self.actions.push(PowerAction {
-                workspace: self.tenant.to_string(),
-                action: "sweep_failed".into(),
-                reason: format!("{error}: {message}"),
-                time: self.now(),
-            }),
+            TenantOutcome::Swept(s) => self.took(s.actions),
+            TenantOutcome::Failed { error, message, .. } => {
+                let failed = PowerAction {
+                    workspace: self.tenant.to_string(),
+                    action: "sweep_failed".into(),
+                    reason: format!("{error}: {message}"),
+                    time: self.now(),
+                };
+                self.took(vec![failed]);
+            }
         }
         Ok(())
     }
@@ -152,6 +176,17 @@ pub async fn simulate_day(
     deps: &Deps,
     emu: &Control,
     tenant: &TenantId,
+) -> Result<Vec<PowerAction>, DayError> {
+    simulate_day_narrated(deps, emu, tenant, &Narrator::default()).await
+}
+
+/// [`simulate_day`], telling `narrator` each power action as it is taken and the hour of
+/// the day it plays.
+pub async fn simulate_day_narrated(
+    deps: &Deps,
+    emu: &Control,
+    tenant: &TenantId,
+    narrator: &Narrator,
 ) -> Result<Vec<PowerAction>, DayError> {
     let t = deps
         .store
@@ -182,7 +217,12 @@ pub async fn simulate_day(
         tenant: tenant.clone(),
         seq: 0,
         actions: Vec::new(),
+        narrator,
     };
+    narrator.doing(
+        "the simulated day, hour 1 of 9",
+        Some("its first sweep".into()),
+    );
     day.send(
         "Tenant Policy Updated",
         json!({"policy": {"idleTimeoutMinutes": 60, "startGraceMinutes": 15,
@@ -206,6 +246,10 @@ pub async fn simulate_day(
     while minute < 8 * 60 + 30 {
         day.advance_minutes(5.0)?;
         minute += 5;
+        narrator.doing(
+            format!("the simulated day, hour {} of 9", minute / 60 + 1),
+            Some(format!("{}:{:02} into it", minute / 60, minute % 60)),
+        );
         day.session("Session Heartbeat", &a, "a-morning").await?;
         match minute {
             m if m < 30 => {
@@ -245,6 +289,7 @@ pub async fn simulate_day(
         }
     }
     day.session("Session Ended", &a, "a-morning").await?;
+    narrator.idle();
     let mut actions = day.actions;
     actions.sort_by_key(|x| x.time);
     Ok(actions)

@@ -2,11 +2,11 @@
 //! default customer, the embedded DynamoDB engine, the handlers and the runner), onboards
 //! the default customer with the Onboarding state machine of `template.yaml`, answering the
 //! image selection through the callback path as a partner UI would, and reports a timeline
-//! (or one JSON object with `--json`).
+//! (or one JSON object with `--json`). Each timeline line is also told to the options'
+//! [`Narrator`] when it happens (`crate::narrator`), with what the demo waits for meanwhile.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 use steward_shared::ids::TenantId;
@@ -15,9 +15,12 @@ use steward_shared::store::{
     DynamoStore, PageRequest, StepStore, TenantStore, WorkspaceStore, collect_all,
 };
 
+use crate::narrator::{Event, Narrator};
 use crate::sandbox::{Sandbox, SandboxError, SandboxOptions, default_onboarding_input, drive};
-use stepfunctions_runner::ExecutionResult;
+use parking_lot::Mutex;
+use stepfunctions_runner::{Execution, ExecutionResult};
 use workspaces_core_emulator::Options;
+use workspaces_core_emulator::eventbridge::CapturedEvent;
 use workspaces_core_emulator::seed::ids;
 
 #[derive(Debug, thiserror::Error)]
@@ -30,13 +33,6 @@ pub enum DemoError {
     Onboarding(String),
     #[error("the simulated day: {0}")]
     Day(#[from] crate::day::DayError),
-}
-
-/// One line of the timeline, at the sandbox's (virtual) time.
-#[derive(Debug, Clone, Serialize)]
-pub struct Event {
-    pub at: DateTime<Utc>,
-    pub what: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,6 +84,9 @@ pub struct DemoOptions {
     pub table: String,
     /// Desktops to create for the default customer.
     pub desktops: u32,
+    /// Told each timeline line when it happens, and what the demo is doing (silent by
+    /// default; the report is the same either way).
+    pub narrator: Narrator,
 }
 
 impl Default for DemoOptions {
@@ -97,6 +96,7 @@ impl Default for DemoOptions {
             state_file: None,
             table: "steward".into(),
             desktops: 5,
+            narrator: Narrator::default(),
         }
     }
 }
@@ -109,37 +109,55 @@ pub async fn run(opts: DemoOptions) -> Result<Report, DemoError> {
         start_time: None,
     })
     .await?;
+    let watching = opts.narrator.watch(sb.control());
     let report = match opts.scenario {
-        Scenario::Day => demo_on(&sb, opts.desktops).await,
-        Scenario::Lifecycle => lifecycle_on(&sb, opts.desktops).await,
+        Scenario::Day => demo_on(&sb, opts.desktops, &opts.narrator).await,
+        Scenario::Lifecycle => lifecycle_on(&sb, opts.desktops, &opts.narrator).await,
     };
+    drop(watching);
+    opts.narrator.finish();
     sb.shutdown().await;
     report
 }
 
-async fn demo_on(sb: &Sandbox, desktops: u32) -> Result<Report, DemoError> {
+/// Adds `event` to the timeline and tells it now.
+fn tell(timeline: &mut Vec<Event>, narrator: &Narrator, event: Event) {
+    narrator.line(&event);
+    timeline.push(event);
+}
+
+async fn demo_on(sb: &Sandbox, desktops: u32, narrator: &Narrator) -> Result<Report, DemoError> {
     // The simulated day plays five desktops' parts.
-    let mut timeline = onboard(sb, desktops.max(5)).await?;
+    let mut timeline = onboard(sb, desktops.max(5), narrator).await?;
     let tenant =
         TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
     let onboarded_events = sb.control().events().len();
-    timeline.push(Event {
-        at: sb.control().now(),
-        what: "a simulated day of sessions, idle stops, a console start, a leased start and the 48-hour guard"
-            .into(),
-    });
-    let power_actions = crate::day::simulate_day(&sb.deps, sb.control(), &tenant).await?;
-    for a in &power_actions {
-        timeline.push(Event {
-            at: a.time,
-            what: format!("power {:<14} {}  {}", a.action, a.workspace, a.reason),
-        });
-    }
+    tell(
+        &mut timeline,
+        narrator,
+        Event {
+            at: sb.control().now(),
+            what: "a simulated day of sessions, idle stops, a console start, a leased start and the 48-hour guard"
+                .into(),
+        },
+    );
+    // The day tells each power action as it is taken.
+    let power_actions =
+        crate::day::simulate_day_narrated(&sb.deps, sb.control(), &tenant, narrator).await?;
+    timeline.extend(power_actions.iter().map(crate::day::power_event));
     let day_events = sb.control().events().len() - onboarded_events;
-    timeline.push(Event {
-        at: sb.control().now(),
-        what: format!("{day_events} power events published on the partner bus during the day"),
-    });
+    tell(
+        &mut timeline,
+        narrator,
+        Event {
+            at: sb.control().now(),
+            what: format!("{day_events} power events published on the partner bus during the day"),
+        },
+    );
+    narrator.doing(
+        "the summary: tenants, steps and desktops from the table",
+        None,
+    );
     timeline.sort_by_key(|e| e.at);
     Ok(Report {
         tenants: summarise(&sb.deps.store).await?,
@@ -150,11 +168,19 @@ async fn demo_on(sb: &Sandbox, desktops: u32) -> Result<Report, DemoError> {
     })
 }
 
-async fn lifecycle_on(sb: &Sandbox, desktops: u32) -> Result<Report, DemoError> {
-    let mut timeline = onboard(sb, desktops.max(5)).await?;
+async fn lifecycle_on(
+    sb: &Sandbox,
+    desktops: u32,
+    narrator: &Narrator,
+) -> Result<Report, DemoError> {
+    let mut timeline = onboard(sb, desktops.max(5), narrator).await?;
     let tenant =
         TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
-    timeline.extend(crate::demo_lifecycle::run(sb, &tenant).await);
+    timeline.extend(crate::demo_lifecycle::run(sb, &tenant, narrator).await);
+    narrator.doing(
+        "the summary: tenants, steps and desktops from the table",
+        None,
+    );
     timeline.sort_by_key(|e| e.at);
     Ok(Report {
         tenants: summarise(&sb.deps.store).await?,
@@ -167,7 +193,11 @@ async fn lifecycle_on(sb: &Sandbox, desktops: u32) -> Result<Report, DemoError> 
 
 /// Onboards the default customer: CIDR, BYOL confirmation and directory are given up
 /// front; the AMI is chosen through the pause, as a partner UI would.
-async fn onboard(sb: &Sandbox, desktops: u32) -> Result<Vec<Event>, DemoError> {
+async fn onboard(
+    sb: &Sandbox,
+    desktops: u32,
+    narrator: &Narrator,
+) -> Result<Vec<Event>, DemoError> {
     let mut input = default_onboarding_input(desktops);
     input["confirmByol"] = json!(true);
     input["selections"] = json!({
@@ -175,30 +205,39 @@ async fn onboard(sb: &Sandbox, desktops: u32) -> Result<Vec<Event>, DemoError> {
         "directoryId": ids::DIRECTORY_CORP,
     });
     let wf = sb.runner("OnboardingStateMachine")?;
-    let started = sb.control().now();
-    let mut timeline = vec![Event {
-        at: started,
-        what: format!(
-            "onboarding execution started for demo-customer (account {}), {desktops} desktops",
-            workspaces_core_emulator::seed::CUSTOMER_ACCOUNT
-        ),
-    }];
+    let mut timeline = Vec::new();
+    tell(
+        &mut timeline,
+        narrator,
+        Event {
+            at: sb.control().now(),
+            what: format!(
+                "onboarding execution started for demo-customer (account {}), {desktops} desktops",
+                workspaces_core_emulator::seed::CUSTOMER_ACCOUNT
+            ),
+        },
+    );
     let exec = wf.runner.start("demo-onboarding", input);
-    let mut answers = Vec::new();
-    let result = drive(&exec, |task| {
+    narrator.running("onboarding", &exec);
+    // The partner UI's answers, read by the telling of the pause's event.
+    let answers = Mutex::new(Vec::new());
+    let answered = drive(&exec, |task| {
         let eligible: Vec<&Value> = task.input["offer"]["options"]
             .as_array()
             .map(|o| o.iter().filter(|o| o["eligible"] == true).collect())
             .unwrap_or_default();
         let choice = eligible.first()?.get("imageId")?.clone();
-        answers.push(format!(
+        answers.lock().push(format!(
             "partner UI answered the {} pause: {} (SendTaskSuccess)",
             task.input["input"].as_str().unwrap_or_default(),
             choice.as_str().unwrap_or_default()
         ));
         Some(json!({"ec2ImageId": choice}))
-    })
-    .await;
+    });
+    let told = tell_onboarding_events(sb, &exec, &answers, narrator);
+    let (result, told) = tokio::join!(answered, told);
+    narrator.idle();
+    timeline.extend(told);
     let output = match result {
         ExecutionResult::Succeeded { output } => output,
         ExecutionResult::Failed { error, cause } => {
@@ -206,52 +245,90 @@ async fn onboard(sb: &Sandbox, desktops: u32) -> Result<Vec<Event>, DemoError> {
         }
         other => return Err(DemoError::Onboarding(format!("{other:?}"))),
     };
-    for e in sb.control().events() {
-        if !e.detail_type.starts_with("Onboarding") {
-            continue;
-        }
-        let d = &e.detail;
-        let what = match e.detail_type.as_str() {
-            "Onboarding Step Completed" => format!(
-                "step {:>2} {:<30} {}{}",
-                d["stepNumber"],
-                d["step"].as_str().unwrap_or_default(),
-                d["status"].as_str().unwrap_or_default().to_lowercase(),
-                step_detail(&d["output"])
+    tell(
+        &mut timeline,
+        narrator,
+        Event {
+            at: sb.control().now(),
+            what: format!(
+                "execution output: {}",
+                serde_json::to_string(&output).unwrap_or_default()
             ),
-            "Onboarding Awaiting Customer Input" => {
-                let options = d["options"].as_array().map_or(0, Vec::len);
-                let eligible = d["options"]
-                    .as_array()
-                    .map_or(0, |o| o.iter().filter(|o| o["eligible"] == true).count());
-                let mut line = format!(
-                    "paused for the customer: {} ({options} options, {eligible} eligible); event with task token on {}",
-                    d["input"].as_str().unwrap_or_default(),
-                    e.bus
-                );
-                if let Some(a) = answers.first() {
-                    line.push_str(&format!("\n{:>26}{a}", ""));
-                }
-                line
-            }
-            "Onboarding Succeeded" => format!(
-                "onboarding succeeded: tenant ACTIVE, {} desktops, bundle {}, directory {}",
-                d["workspaces"],
-                d["bundleId"].as_str().unwrap_or_default(),
-                d["directoryId"].as_str().unwrap_or_default()
-            ),
-            other => format!("{other}: {d}"),
-        };
-        timeline.push(Event { at: e.time, what });
-    }
-    timeline.push(Event {
-        at: sb.control().now(),
-        what: format!(
-            "execution output: {}",
-            serde_json::to_string(&output).unwrap_or_default()
-        ),
-    });
+        },
+    );
     Ok(timeline)
+}
+
+/// Tells the onboarding events the emulator's bus receives, as they arrive, until `exec`
+/// ends; returns them as timeline lines. A pause is told once the partner UI has answered
+/// it (its line says how), or at the end if it never was.
+async fn tell_onboarding_events(
+    sb: &Sandbox,
+    exec: &Execution,
+    answers: &Mutex<Vec<String>>,
+    narrator: &Narrator,
+) -> Vec<Event> {
+    let mut timeline = Vec::new();
+    let mut seen = 0;
+    loop {
+        // Whether it has ended before reading the bus: its every event is then on it.
+        let ended = exec.try_result().is_some();
+        let events = sb.control().events();
+        while let Some(e) = events.get(seen) {
+            let answer = answers.lock().first().cloned();
+            if e.detail_type == "Onboarding Awaiting Customer Input" && answer.is_none() && !ended {
+                break;
+            }
+            seen += 1;
+            if let Some(event) = onboarding_event(e, answer.as_deref()) {
+                tell(&mut timeline, narrator, event);
+            }
+        }
+        if ended {
+            return timeline;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// An onboarding event of the partner bus as a timeline line (`None` for other events).
+fn onboarding_event(e: &CapturedEvent, answer: Option<&str>) -> Option<Event> {
+    if !e.detail_type.starts_with("Onboarding") {
+        return None;
+    }
+    let d = &e.detail;
+    let what = match e.detail_type.as_str() {
+        "Onboarding Step Completed" => format!(
+            "step {:>2} {:<30} {}{}",
+            d["stepNumber"],
+            d["step"].as_str().unwrap_or_default(),
+            d["status"].as_str().unwrap_or_default().to_lowercase(),
+            step_detail(&d["output"])
+        ),
+        "Onboarding Awaiting Customer Input" => {
+            let options = d["options"].as_array().map_or(0, Vec::len);
+            let eligible = d["options"]
+                .as_array()
+                .map_or(0, |o| o.iter().filter(|o| o["eligible"] == true).count());
+            let mut line = format!(
+                "paused for the customer: {} ({options} options, {eligible} eligible); event with task token on {}",
+                d["input"].as_str().unwrap_or_default(),
+                e.bus
+            );
+            if let Some(a) = answer {
+                line.push_str(&format!("\n{:>26}{a}", ""));
+            }
+            line
+        }
+        "Onboarding Succeeded" => format!(
+            "onboarding succeeded: tenant ACTIVE, {} desktops, bundle {}, directory {}",
+            d["workspaces"],
+            d["bundleId"].as_str().unwrap_or_default(),
+            d["directoryId"].as_str().unwrap_or_default()
+        ),
+        other => format!("{other}: {d}"),
+    };
+    Some(Event { at: e.time, what })
 }
 
 fn step_detail(output: &Value) -> String {
@@ -356,18 +433,23 @@ async fn count_workspaces(
     Ok(counts)
 }
 
-/// The human-readable form of a report.
+/// The first line of the human-readable report (printed before the live lines).
+pub const HEADER: &str = "Steward sandbox demo (times are the emulator's virtual clock)\n\n";
+
+/// The human-readable form of a report: [`HEADER`], the timeline, [`render_summary`].
 pub fn render(report: &Report) -> String {
-    let mut out = String::new();
-    out.push_str("Steward sandbox demo (times are the emulator's virtual clock)\n\n");
+    let mut out = String::from(HEADER);
     for e in &report.timeline {
-        out.push_str(&format!(
-            "  {}  {}\n",
-            e.at.format("%m-%d %H:%M:%S"),
-            e.what
-        ));
+        out.push_str(&e.rendered());
     }
     out.push('\n');
+    out.push_str(&render_summary(report));
+    out
+}
+
+/// The report's summary: each tenant with its steps and desktops, and the API calls served.
+pub fn render_summary(report: &Report) -> String {
+    let mut out = String::new();
     for t in &report.tenants {
         out.push_str(&format!(
             "tenant {}: {:?}; steps: {}; desktops: {}\n",
@@ -401,10 +483,29 @@ pub fn render(report: &Report) -> String {
 mod tests {
     use super::*;
 
+    use crate::narrator::Style;
+    use std::sync::Arc;
+
+    /// A writer whose bytes the test reads afterwards.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     #[tokio::test]
     async fn the_demo_onboards_the_default_customer() {
+        let told = Captured::default();
         let report = run(DemoOptions {
             desktops: 5,
+            narrator: Narrator::new(Box::new(told.clone()), Style::Lines),
             ..DemoOptions::default()
         })
         .await
@@ -451,5 +552,30 @@ mod tests {
             assert!(report.api_calls.get(op) >= Some(errors), "{op}");
         }
         assert!(render(&report).contains("tenant demo-customer: Active"));
+        // Told as it happened: every timeline line, once, in plain lines, and what it
+        // waited for in between.
+        let told = String::from_utf8(told.0.lock().clone()).unwrap();
+        let waiting_lines = told
+            .lines()
+            .filter(|l| l.starts_with(&format!("{:18}waiting: ", "")))
+            .count();
+        assert!(
+            told.contains(&format!("{:18}waiting: onboarding: ", "")),
+            "{told}"
+        );
+        for e in &report.timeline {
+            assert_eq!(told.matches(&e.rendered()).count(), 1, "{}", e.what);
+        }
+        assert_eq!(
+            told.lines().count(),
+            waiting_lines
+                + report
+                    .timeline
+                    .iter()
+                    .map(|e| e.rendered().lines().count())
+                    .sum::<usize>(),
+            "{told}"
+        );
+        assert!(!told.contains(['\r', '\x1b']), "{told}");
     }
 }

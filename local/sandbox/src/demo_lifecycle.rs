@@ -2,6 +2,8 @@
 //! the onboarded customer: the queries, power requests, each lifecycle command as a partner
 //! event, the golden image workflow (image, bundle, rollout) and offboarding. Each step adds
 //! a line to the timeline; a refused step is shown with its error and the demo goes on.
+//! Each line is told to the [`Narrator`] when it is added, and each step as it starts (or
+//! the state machine's execution, for the golden image and offboarding).
 
 use serde_json::{Value, json};
 use steward_functions::dispatch;
@@ -11,7 +13,7 @@ use steward_shared::ids::{BundleId, DirectoryId, ImageId, RegionName, TenantId};
 use steward_shared::model::Tenant;
 use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
 
-use crate::demo::Event;
+use crate::narrator::{Event, Narrator};
 use crate::sandbox::{Sandbox, drive};
 use stepfunctions_runner::ExecutionResult;
 
@@ -20,14 +22,21 @@ struct Script<'a> {
     tenant: TenantId,
     timeline: Vec<Event>,
     n: usize,
+    narrator: &'a Narrator,
 }
 
 impl Script<'_> {
     fn line(&mut self, what: String) {
-        self.timeline.push(Event {
+        let event = Event {
             at: self.sb.control().now(),
             what,
-        });
+        };
+        self.narrator.line(&event);
+        self.timeline.push(event);
+    }
+
+    fn doing(&self, what: String) {
+        self.narrator.doing(format!("lifecycle: {what}"), None);
     }
 
     fn settle(&self, minutes: f64) {
@@ -39,6 +48,7 @@ impl Script<'_> {
     async fn query(&mut self, mut req: Value) -> Value {
         req["tenantId"] = json!(self.tenant);
         let name = req["query"].as_str().unwrap_or_default().to_owned();
+        self.doing(format!("the {name} query"));
         match dispatch("query", req, &self.sb.deps).await {
             Ok(v) => {
                 self.line(format!("query {name:<17} answered"));
@@ -61,6 +71,7 @@ impl Script<'_> {
             "account": "111122223333", "time": self.sb.control().now(),
             "region": "us-east-1", "resources": [], "detail": detail,
         });
+        self.doing(format!("the {detail_type} event"));
         match dispatch(route, event, &self.sb.deps).await {
             Ok(v) => {
                 let result = v["result"].as_str().unwrap_or_default();
@@ -91,7 +102,9 @@ impl Script<'_> {
                 return Value::Null;
             }
         };
-        match drive(&wf.runner.start(name, input), |_| None).await {
+        let exec = wf.runner.start(name, input);
+        self.narrator.running(&format!("lifecycle: {id}"), &exec);
+        match drive(&exec, |_| None).await {
             ExecutionResult::Succeeded { output } => {
                 self.line(format!("{id} execution {name} succeeded"));
                 output
@@ -149,13 +162,15 @@ impl Scene {
     }
 }
 
-/// Runs the lifecycle scenario on the onboarded `tenant`; the timeline lines it adds.
-pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
+/// Runs the lifecycle scenario on the onboarded `tenant`; the timeline lines it adds (each
+/// also told to `narrator` when it is added).
+pub async fn run(sb: &Sandbox, tenant: &TenantId, narrator: &Narrator) -> Vec<Event> {
     let mut s = Script {
         sb,
         tenant: tenant.clone(),
         timeline: Vec::new(),
         n: 0,
+        narrator,
     };
     let Some(scene) = Scene::load(&mut s).await else {
         return s.timeline;
@@ -187,6 +202,7 @@ pub async fn run(sb: &Sandbox, tenant: &TenantId) -> Vec<Event> {
         json!({"tenantId": tenant, "confirm": "OFFBOARD"}),
     )
     .await;
+    narrator.idle();
     s.timeline
 }
 
@@ -222,6 +238,7 @@ async fn power_requests(s: &mut Script<'_>, scene: &Scene) {
     )
     .await;
     s.settle(10.0);
+    s.doing("the guard sweep".into());
     // The guard sweep sees it STOPPED (Steward's view follows what the service reports).
     steward_functions::power::fanout::sweep_one(
         &sb.deps,
@@ -339,6 +356,7 @@ async fn image_and_bundle_commands(s: &mut Script<'_>, scene: &Scene, golden_ima
                    "name": "demo-golden-1-copy"}),
         )
         .await;
+    s.doing("the partner creates a bundle to migrate to".into());
     let bundle2 = match ImageId::parse(golden_image) {
         Ok(image) => {
             let c = sb

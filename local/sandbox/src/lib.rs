@@ -4,7 +4,8 @@
 //! day, the lifecycle scenario and the benchmarks are built on it.
 //!
 //! - [`sandbox`]: the pieces assembled, and the clocks coupled (its module docs say how).
-//! - [`demo`], [`day`], [`demo_lifecycle`]: `steward-local demo` and its scenarios.
+//! - [`demo`], [`day`], [`demo_lifecycle`]: `steward-local demo` and its scenarios;
+//!   [`narrator`]: the demo telling its timeline as it happens and what it waits for.
 //! - [`bench`]: `steward-local bench emulator` and `bench sweep`.
 //! - [`dynamo`], [`wiring`], [`event_sink`]: the embedded table, handlers wired to local
 //!   servers, a loopback PutEvents sink (also used by the integration tests).
@@ -15,5 +16,6 @@ pub mod demo;
 pub mod demo_lifecycle;
 pub mod dynamo;
 pub mod event_sink;
+pub mod narrator;
 pub mod sandbox;
 pub mod wiring;

@@ -1,10 +1,12 @@
 //! `steward-local`: the local sandbox's command line.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use steward_local::bench::emulator::{self as bench_emulator, BenchConfig};
 use steward_local::bench::sweep::{self as bench_sweep, SweepBenchConfig};
 use steward_local::demo::{self, DemoOptions};
+use steward_local::narrator::{Narrator, Style};
 use workspaces_core_emulator::cli::{self as emulator_cli, ServeArgs};
 
 /// mimalloc, as the Lambda binary uses: glibc's allocator spent a third of a sweep's CPU
@@ -28,12 +30,14 @@ enum DemoScenario {
 #[derive(Subcommand)]
 enum Command {
     /// Onboard the emulator's default customer on the embedded default (emulator, in-process
-    /// DynamoDB, the state-machine runner) and print a timeline.
+    /// DynamoDB, the state-machine runner) and print a timeline, each line when it happens,
+    /// with what it waits for meanwhile.
     Demo {
         /// Desktops to create for the default customer.
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
         desktops: u32,
-        /// Print one JSON object instead of the timeline.
+        /// Print one JSON object instead of the timeline (at the end; meanwhile, what it
+        /// does goes to stderr as plain lines if stderr is a terminal).
         #[arg(long)]
         json: bool,
         /// Keep the embedded DynamoDB's tables in this SQLite file (default: memory).
@@ -143,6 +147,24 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Who hears the demo as it works: stdout (a live status line on a terminal, plain lines
+/// in a pipe); with `--json`, stdout carries the one object alone, so plain lines go to
+/// stderr if a person watches it, and nothing otherwise.
+fn demo_narrator(json: bool) -> Narrator {
+    if !json {
+        let style = if std::io::stdout().is_terminal() {
+            Style::Live
+        } else {
+            Style::Lines
+        };
+        Narrator::new(Box::new(std::io::stdout()), style)
+    } else if std::io::stderr().is_terminal() {
+        Narrator::new(Box::new(std::io::stderr()), Style::Lines)
+    } else {
+        Narrator::default()
+    }
+}
+
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Demo {
@@ -152,6 +174,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             table,
             scenario,
         } => {
+            if !json {
+                print!("{}", demo::HEADER);
+            }
             let report = demo::run(DemoOptions {
                 scenario: match scenario {
                     DemoScenario::Day => demo::Scenario::Day,
@@ -160,12 +185,14 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 state_file: state,
                 table,
                 desktops,
+                narrator: demo_narrator(json),
             })
             .await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                print!("{}", demo::render(&report));
+                // The timeline was told as it happened.
+                print!("\n{}", demo::render_summary(&report));
             }
             Ok(())
         }
