@@ -12,7 +12,9 @@ use steward_shared::gateway::workspaces::{
     ModificationState, Observed, Snapshots, Tenancy, TenancySupport,
 };
 use steward_shared::ids::{BundleId, DirectoryId, ImageId, RegionName, WorkspaceId};
-use steward_shared::model::{RunningMode, Timestamp, WorkspaceRecord, WorkspaceState};
+use steward_shared::model::{
+    Actor, AuditOutcome, AuditRecord, RunningMode, Timestamp, WorkspaceRecord, WorkspaceState,
+};
 
 /// A time the service reported, written as the WorkSpaces API writes it (RFC 3339 in UTC,
 /// microseconds with trailing zeros trimmed); null when absent or outside years 1–9999.
@@ -359,5 +361,36 @@ mod tests {
                 "customSecurityGroupId": null,
             })
         );
+    }
+}
+
+/// One audit record as the partner reads it: camelCase, like every other answer (the table
+/// keeps its own field names).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct AuditAnswer<'a> {
+    tenant_id: &'a steward_shared::ids::TenantId,
+    audit_id: &'a uuid::Uuid,
+    at: &'a Timestamp,
+    actor: &'a Actor,
+    action: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    workspace_id: Option<&'a WorkspaceId>,
+    reason: &'a str,
+    outcome: &'a AuditOutcome,
+}
+
+impl<'a> From<&'a AuditRecord> for AuditAnswer<'a> {
+    fn from(r: &'a AuditRecord) -> Self {
+        Self {
+            tenant_id: &r.tenant_id,
+            audit_id: &r.audit_id,
+            at: &r.at,
+            actor: &r.actor,
+            action: &r.action,
+            workspace_id: r.workspace_id.as_ref(),
+            reason: &r.reason,
+            outcome: &r.outcome,
+        }
     }
 }

@@ -41,8 +41,8 @@ use crate::input::parse_input;
 
 mod answers;
 use answers::{
-    AccountAnswer, BundleAnswer, DesktopAnswer, DesktopConnection, DirectoryAnswer, ImageAnswer,
-    ServiceDesktop, SnapshotsAnswer, StewardDesktop, Tagged,
+    AccountAnswer, AuditAnswer, BundleAnswer, DesktopAnswer, DesktopConnection, DirectoryAnswer,
+    ImageAnswer, ServiceDesktop, SnapshotsAnswer, StewardDesktop, Tagged,
 };
 
 /// The queries, as the request's `query` names them.
@@ -406,5 +406,6 @@ async fn audit(
         }
     }
     records.truncate(limit as usize);
-    Ok(json!({"tenantId": tid, "audit": records}))
+    let answers: Vec<AuditAnswer<'_>> = records.iter().map(AuditAnswer::from).collect();
+    Ok(json!({"tenantId": tid, "audit": answers}))
 }

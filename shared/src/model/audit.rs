@@ -8,13 +8,26 @@ use crate::ids::{OpaqueId, TenantId, WorkspaceId};
 
 /// Who or what caused an audited action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+// Fields in camelCase like every JSON a partner reads (the actor travels in outbound events
+// and query answers as it is stored); records written before read through the alias.
+#[serde(
+    tag = "kind",
+    rename_all = "SCREAMING_SNAKE_CASE",
+    rename_all_fields = "camelCase"
+)]
 pub enum Actor {
     IdleSweep,
     GuardSweep,
-    PartnerEvent { event_id: OpaqueId },
-    Onboarding { execution: String },
-    Operator { name: String },
+    PartnerEvent {
+        #[serde(alias = "event_id")]
+        event_id: OpaqueId,
+    },
+    Onboarding {
+        execution: String,
+    },
+    Operator {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,4 +54,34 @@ pub struct AuditRecord {
     pub workspace_id: Option<WorkspaceId>,
     pub reason: String,
     pub outcome: AuditOutcome,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_actor_is_written_in_camel_case_and_read_in_either() {
+        let actor = Actor::PartnerEvent {
+            event_id: OpaqueId::parse("evt-1").unwrap(),
+        };
+        let written = serde_json::to_value(&actor).unwrap();
+        assert_eq!(
+            written,
+            json!({"kind": "PARTNER_EVENT", "eventId": "evt-1"})
+        );
+        // A record stored before the change still reads.
+        let stored: Actor =
+            serde_json::from_value(json!({"kind": "PARTNER_EVENT", "event_id": "evt-1"})).unwrap();
+        assert_eq!(stored, actor);
+        assert_eq!(serde_json::from_value::<Actor>(written).unwrap(), actor);
+        assert_eq!(
+            serde_json::to_value(Actor::Operator {
+                name: "golden-image".into()
+            })
+            .unwrap(),
+            json!({"kind": "OPERATOR", "name": "golden-image"})
+        );
+    }
 }
