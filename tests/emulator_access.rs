@@ -11,7 +11,7 @@ use steward_shared::config::AccessSettings;
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::{ExternalId, RegionName, RoleArn, TenantId, WorkspaceId};
-use steward_shared::model::{PowerPolicy, RunningMode, WorkspaceRecord, WorkspaceState};
+use steward_shared::model::{FirstSeen, PowerPolicy, RunningMode, WorkspaceRecord, WorkspaceState};
 use steward_shared::reconcile::{Drift, Observation, reconcile};
 use workspaces_core_emulator::seed::{BulkAccount, BulkSeed};
 use workspaces_core_emulator::{Emulator, EmulatorConfig, EmulatorHandle, SeedKind};
@@ -200,15 +200,15 @@ async fn the_services_forced_stop_is_seen_as_drift() {
         user_name: observed.user_name.clone(),
         available_since: Some(now),
         version: 1,
-        ..WorkspaceRecord::new(
-            t.id.clone(),
-            id.clone(),
-            t.region.clone(),
-            observed.directory_id.clone().unwrap(),
-            RunningMode::Manual,
-            observed.state,
-            now,
-        )
+        ..WorkspaceRecord::new(FirstSeen {
+            tenant_id: t.id.clone(),
+            workspace_id: id.clone(),
+            region: t.region.clone(),
+            directory_id: observed.directory_id.clone().unwrap(),
+            running_mode: RunningMode::Manual,
+            state: observed.state,
+            at: now,
+        })
     };
 
     // 48 hours and a few minutes later the service has stopped it on its own.

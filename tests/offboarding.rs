@@ -9,7 +9,9 @@ use steward_local::sandbox::{Sandbox, SandboxOptions, drive};
 use steward_local::wiring::bulk_tenant;
 use steward_shared::aws::TenantAccess;
 use steward_shared::ids::{DirectoryId, WorkspaceId};
-use steward_shared::model::{RunningMode, Tenant, TenantStatus, WorkspaceRecord, WorkspaceState};
+use steward_shared::model::{
+    FirstSeen, RunningMode, Tenant, TenantStatus, WorkspaceRecord, WorkspaceState,
+};
 use steward_shared::store::{AuditStore, PageRequest, TenantStore, WorkspaceStore, collect_all};
 use workspaces_core_emulator::limits::FaultRule;
 use workspaces_core_emulator::seed::{BulkAccount, BulkSeed};
@@ -39,15 +41,15 @@ async fn setup() -> (Sandbox, BulkAccount, Tenant) {
         .await
         .unwrap();
     for id in sb.control().workspace_ids(&a.account_id, &a.region) {
-        let r = WorkspaceRecord::new(
-            t.tenant_id.clone(),
-            WorkspaceId::parse(id).unwrap(),
-            t.regions[0].clone(),
-            DirectoryId::parse(a.directory_id.as_str()).unwrap(),
-            RunningMode::Manual,
-            WorkspaceState::Available,
-            now,
-        );
+        let r = WorkspaceRecord::new(FirstSeen {
+            tenant_id: t.tenant_id.clone(),
+            workspace_id: WorkspaceId::parse(id).unwrap(),
+            region: t.regions[0].clone(),
+            directory_id: DirectoryId::parse(a.directory_id.as_str()).unwrap(),
+            running_mode: RunningMode::Manual,
+            state: WorkspaceState::Available,
+            at: now,
+        });
         sb.deps.store.create_workspace(&r).await.unwrap();
     }
     (sb, a, t)

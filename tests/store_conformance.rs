@@ -8,8 +8,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, Utc};
 use steward_shared::ids::{DirectoryId, OpaqueId, RegionName, TenantId, WorkspaceId};
 use steward_shared::model::{
-    Actor, AuditOutcome, AuditRecord, Month, NewTenant, OnboardingStep, RunningMode, StepRecord,
-    StepStatus, Tenant, TenantStatus, WorkspaceRecord, WorkspaceState,
+    Actor, AuditOutcome, AuditRecord, FirstSeen, Month, NewTenant, OnboardingStep, RunningMode,
+    StepRecord, StepStatus, Tenant, TenantStatus, WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::store::schema::TTL_ATTRIBUTE;
 use steward_shared::store::{
@@ -41,15 +41,15 @@ fn workspace(tenant: &str, n: u32, mode: RunningMode, state: WorkspaceState) -> 
         workspace_name: Some(format!("desktop{n}")),
         user_name: Some("[UNDEFINED]".into()),
         available_since: (state == WorkspaceState::Available).then(t0),
-        ..WorkspaceRecord::new(
-            TenantId::parse(tenant).unwrap(),
-            WorkspaceId::parse(format!("ws-{n:08x}")).unwrap(),
-            RegionName::parse("us-east-1").unwrap(),
-            DirectoryId::parse("d-1234567890").unwrap(),
-            mode,
+        ..WorkspaceRecord::new(FirstSeen {
+            tenant_id: TenantId::parse(tenant).unwrap(),
+            workspace_id: WorkspaceId::parse(format!("ws-{n:08x}")).unwrap(),
+            region: RegionName::parse("us-east-1").unwrap(),
+            directory_id: DirectoryId::parse("d-1234567890").unwrap(),
+            running_mode: mode,
             state,
-            t0(),
-        )
+            at: t0(),
+        })
     }
 }
 

@@ -15,19 +15,19 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 use steward_shared::events::{PartnerEvent, PartnerEventKind};
 use steward_shared::ids::{DirectoryId, OpaqueId, RegionName, TenantId, WorkspaceId};
-use steward_shared::model::{RunningMode, WorkspaceRecord, WorkspaceState};
+use steward_shared::model::{FirstSeen, RunningMode, WorkspaceRecord, WorkspaceState};
 use steward_shared::power::{SessionChange, apply_session};
 
 fn record(now: chrono::DateTime<Utc>) -> Option<WorkspaceRecord> {
-    let mut r = WorkspaceRecord::new(
-        TenantId::parse("acme").ok()?,
-        WorkspaceId::parse("ws-abcd1234").ok()?,
-        RegionName::parse("us-east-1").ok()?,
-        DirectoryId::parse("d-1234567890").ok()?,
-        RunningMode::Manual,
-        WorkspaceState::Available,
-        now,
-    );
+    let mut r = WorkspaceRecord::new(FirstSeen {
+        tenant_id: TenantId::parse("acme").ok()?,
+        workspace_id: WorkspaceId::parse("ws-abcd1234").ok()?,
+        region: RegionName::parse("us-east-1").ok()?,
+        directory_id: DirectoryId::parse("d-1234567890").ok()?,
+        running_mode: RunningMode::Manual,
+        state: WorkspaceState::Available,
+        at: now,
+    });
     for i in 0..36 {
         let sid = OpaqueId::parse(format!("old-{i}")).ok()?;
         let at = now - Duration::minutes(200 - i);

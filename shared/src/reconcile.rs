@@ -416,6 +416,7 @@ pub fn usage_until(before: &WorkspaceRecord, until: Timestamp) -> Vec<UsageDelta
 mod tests {
     use super::*;
     use crate::ids::{DirectoryId, RegionName, TenantId, WorkspaceId};
+    use crate::model::FirstSeen;
     use crate::model::{StewardAction, StewardCall};
 
     fn t(minutes: i64) -> Timestamp {
@@ -429,15 +430,15 @@ mod tests {
         WorkspaceRecord {
             created_at: t(0),
             version: 1,
-            ..WorkspaceRecord::new(
-                TenantId::parse("acme").unwrap(),
-                WorkspaceId::parse("ws-abcd1234").unwrap(),
-                RegionName::parse("us-east-1").unwrap(),
-                DirectoryId::parse("d-1234567890").unwrap(),
-                RunningMode::Manual,
+            ..WorkspaceRecord::new(FirstSeen {
+                tenant_id: TenantId::parse("acme").unwrap(),
+                workspace_id: WorkspaceId::parse("ws-abcd1234").unwrap(),
+                region: RegionName::parse("us-east-1").unwrap(),
+                directory_id: DirectoryId::parse("d-1234567890").unwrap(),
+                running_mode: RunningMode::Manual,
                 state,
-                t(observed),
-            )
+                at: t(observed),
+            })
         }
     }
 

@@ -14,7 +14,7 @@ use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::{DirectoryId, TenantId, WorkspaceId};
 use steward_shared::model::{
-    AuditRecord, RunningMode, Tenant, Timestamp, WorkspaceRecord, WorkspaceState,
+    AuditRecord, FirstSeen, RunningMode, Tenant, Timestamp, WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::store::{
     AuditStore, DynamoStore, PageRequest, TenantStore, WorkspaceStore, collect_all,
@@ -110,15 +110,15 @@ pub async fn world_with(spec: Spec) -> World {
             } else {
                 WorkspaceState::Available
             };
-            let r = WorkspaceRecord::new(
-                t.tenant_id.clone(),
-                WorkspaceId::parse(id).unwrap(),
-                t.regions[0].clone(),
-                DirectoryId::parse(a.directory_id.as_str()).unwrap(),
-                RunningMode::Manual,
+            let r = WorkspaceRecord::new(FirstSeen {
+                tenant_id: t.tenant_id.clone(),
+                workspace_id: WorkspaceId::parse(id).unwrap(),
+                region: t.regions[0].clone(),
+                directory_id: DirectoryId::parse(a.directory_id.as_str()).unwrap(),
+                running_mode: RunningMode::Manual,
                 state,
-                now,
-            );
+                at: now,
+            });
             deps.store.create_workspace(&r).await.unwrap();
         }
         tenants.push(t);

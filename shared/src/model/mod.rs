@@ -37,7 +37,8 @@ pub use tenant::{
 };
 pub use usage::{Month, UsageRecord};
 pub use workspace::{
-    AvailableSinceSource, EndedSession, RunningMode, Session, WorkspaceRecord, WorkspaceState,
+    AvailableSinceSource, EndedSession, FirstSeen, RunningMode, Session, WorkspaceRecord,
+    WorkspaceState,
 };
 
 pub type Timestamp = DateTime<Utc>;

@@ -186,17 +186,31 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// What Steward knows of a desktop when it starts tracking it: whose it is, where, its
+/// running mode, and the state it was seen in `at`.
+#[derive(Debug, Clone)]
+pub struct FirstSeen {
+    pub tenant_id: TenantId,
+    pub workspace_id: WorkspaceId,
+    pub region: RegionName,
+    pub directory_id: DirectoryId,
+    pub running_mode: RunningMode,
+    pub state: WorkspaceState,
+    pub at: Timestamp,
+}
+
 impl WorkspaceRecord {
-    /// A newly tracked desktop, as last seen in `state` at `now`; nothing else known yet.
-    pub fn new(
-        tenant_id: TenantId,
-        workspace_id: WorkspaceId,
-        region: RegionName,
-        directory_id: DirectoryId,
-        running_mode: RunningMode,
-        state: WorkspaceState,
-        now: Timestamp,
-    ) -> Self {
+    /// A newly tracked desktop, as first seen; nothing else known yet.
+    pub fn new(seen: FirstSeen) -> Self {
+        let FirstSeen {
+            tenant_id,
+            workspace_id,
+            region,
+            directory_id,
+            running_mode,
+            state,
+            at: now,
+        } = seen;
         Self {
             tenant_id,
             workspace_id,
@@ -238,15 +252,15 @@ mod tests {
     #[test]
     fn sweep_membership() {
         let now = Utc::now();
-        let mut w = WorkspaceRecord::new(
-            TenantId::parse("acme").unwrap(),
-            WorkspaceId::parse("ws-abcd1234").unwrap(),
-            RegionName::parse("us-east-1").unwrap(),
-            DirectoryId::parse("d-1234567890").unwrap(),
-            RunningMode::Manual,
-            WorkspaceState::Available,
-            now,
-        );
+        let mut w = WorkspaceRecord::new(FirstSeen {
+            tenant_id: TenantId::parse("acme").unwrap(),
+            workspace_id: WorkspaceId::parse("ws-abcd1234").unwrap(),
+            region: RegionName::parse("us-east-1").unwrap(),
+            directory_id: DirectoryId::parse("d-1234567890").unwrap(),
+            running_mode: RunningMode::Manual,
+            state: WorkspaceState::Available,
+            at: now,
+        });
         assert!(w.needs_sweep());
         w.state = WorkspaceState::Starting;
         assert!(w.needs_sweep());
@@ -271,15 +285,15 @@ mod tests {
     #[test]
     fn records_of_the_earlier_shape_keep_their_last_call() {
         let now = Utc::now();
-        let w = WorkspaceRecord::new(
-            TenantId::parse("acme").unwrap(),
-            WorkspaceId::parse("ws-abcd1234").unwrap(),
-            RegionName::parse("us-east-1").unwrap(),
-            DirectoryId::parse("d-1234567890").unwrap(),
-            RunningMode::Manual,
-            WorkspaceState::Stopping,
-            now,
-        );
+        let w = WorkspaceRecord::new(FirstSeen {
+            tenant_id: TenantId::parse("acme").unwrap(),
+            workspace_id: WorkspaceId::parse("ws-abcd1234").unwrap(),
+            region: RegionName::parse("us-east-1").unwrap(),
+            directory_id: DirectoryId::parse("d-1234567890").unwrap(),
+            running_mode: RunningMode::Manual,
+            state: WorkspaceState::Stopping,
+            at: now,
+        });
         let mut v = serde_json::to_value(&w).unwrap();
         v["last_power_call"] = serde_json::json!({"action": "STOP", "at": now});
         let back: WorkspaceRecord = serde_json::from_value(v).unwrap();

@@ -17,7 +17,7 @@ use steward_shared::lifecycle::{
     StateDetail, TargetState, TerminateDetail, byop_running_mode,
 };
 use steward_shared::model::{
-    RunningMode, StewardAction as A, Timestamp, WorkspaceRecord, WorkspaceState as S,
+    FirstSeen, RunningMode, StewardAction as A, Timestamp, WorkspaceRecord, WorkspaceState as S,
 };
 use steward_shared::store::WorkspaceStore;
 use steward_shared::validate::{Problem, ValidationError};
@@ -104,15 +104,15 @@ pub(super) async fn migrate(cx: &Context<'_>, d: &MigrateDetail) -> Result<Done,
     let target = WorkspacesGateway::new(c.workspaces())
         .migrate(&d.workspace_id, &d.bundle_id)
         .await?;
-    let mut new = WorkspaceRecord::new(
-        cx.tenant.tenant_id.clone(),
-        target.clone(),
-        desk.record.region.clone(),
-        desk.record.directory_id.clone(),
-        desk.record.running_mode,
-        S::Pending,
-        cx.deps.now(),
-    );
+    let mut new = WorkspaceRecord::new(FirstSeen {
+        tenant_id: cx.tenant.tenant_id.clone(),
+        workspace_id: target.clone(),
+        region: desk.record.region.clone(),
+        directory_id: desk.record.directory_id.clone(),
+        running_mode: desk.record.running_mode,
+        state: S::Pending,
+        at: cx.deps.now(),
+    });
     new.bundle_id = Some(d.bundle_id.clone());
     new.user_name = desk.record.user_name.clone();
     new.workspace_name = desk.record.workspace_name.clone();
@@ -267,15 +267,15 @@ impl Provisioned<'_> {
         id: &WorkspaceId,
         asked: &NewWorkspace,
     ) -> Result<(), NotDone> {
-        let mut r = WorkspaceRecord::new(
-            cx.tenant.tenant_id.clone(),
-            id.clone(),
-            self.region.clone(),
-            self.detail.directory_id.clone(),
-            RunningMode::Manual,
-            S::Pending,
-            self.at,
-        );
+        let mut r = WorkspaceRecord::new(FirstSeen {
+            tenant_id: cx.tenant.tenant_id.clone(),
+            workspace_id: id.clone(),
+            region: self.region.clone(),
+            directory_id: self.detail.directory_id.clone(),
+            running_mode: RunningMode::Manual,
+            state: S::Pending,
+            at: self.at,
+        });
         r.bundle_id = Some(self.detail.bundle_id.clone());
         r.user_name = Some(asked.user_name.clone());
         r.workspace_name = asked.workspace_name.clone();

@@ -11,7 +11,8 @@ use steward_shared::gateway::workspaces::{
 };
 use steward_shared::ids::{BundleId, DirectoryId, WorkspaceId};
 use steward_shared::model::{
-    OnboardingStep as S, RunningMode, StepStatus, Timestamp, WorkspaceRecord, WorkspaceState,
+    FirstSeen, OnboardingStep as S, RunningMode, StepStatus, Timestamp, WorkspaceRecord,
+    WorkspaceState,
 };
 use steward_shared::reconcile::{Observation, reconcile};
 use steward_shared::store::{StoreError, WorkspaceStore};
@@ -206,15 +207,15 @@ async fn register_workspace(
             ),
         )
     })?;
-    let mut record = WorkspaceRecord::new(
-        ctx.tenant.tenant_id.clone(),
-        seen.workspace_id.clone(),
-        ctx.input.request.region.clone(),
-        dir.clone(),
-        seen.running_mode.unwrap_or(RunningMode::Manual),
-        seen.state,
-        ctx.deps.now(),
-    );
+    let mut record = WorkspaceRecord::new(FirstSeen {
+        tenant_id: ctx.tenant.tenant_id.clone(),
+        workspace_id: seen.workspace_id.clone(),
+        region: ctx.input.request.region.clone(),
+        directory_id: dir.clone(),
+        running_mode: seen.running_mode.unwrap_or(RunningMode::Manual),
+        state: seen.state,
+        at: ctx.deps.now(),
+    });
     record.bundle_id = seen.bundle_id;
     record.workspace_name = seen.workspace_name;
     record.user_name = seen.user_name.filter(|u| u != UNDEFINED_USER);

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use steward_shared::ids::{DirectoryId, OpaqueId, WorkspaceId};
 use steward_shared::model::{
-    AvailableSinceSource, RunningMode, Session, Tenant, WorkspaceRecord, WorkspaceState,
+    AvailableSinceSource, FirstSeen, RunningMode, Session, Tenant, WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::store::schema::create_table;
 use steward_shared::store::{DynamoStore, TenantStore, WorkspaceStore};
@@ -91,19 +91,20 @@ pub(super) async fn seed(
         let first_stopped = ids.len().saturating_sub(stopped_per_tenant(cfg));
         for (i, id) in ids.iter().enumerate() {
             let stopped = i >= first_stopped;
-            let mut r = WorkspaceRecord::new(
-                tenant.tenant_id.clone(),
-                WorkspaceId::parse(id.as_str()).map_err(setup("workspace id"))?,
-                tenant.regions[0].clone(),
-                DirectoryId::parse(a.directory_id.as_str()).map_err(setup("directory"))?,
-                RunningMode::Manual,
-                if stopped {
+            let mut r = WorkspaceRecord::new(FirstSeen {
+                tenant_id: tenant.tenant_id.clone(),
+                workspace_id: WorkspaceId::parse(id.as_str()).map_err(setup("workspace id"))?,
+                region: tenant.regions[0].clone(),
+                directory_id: DirectoryId::parse(a.directory_id.as_str())
+                    .map_err(setup("directory"))?,
+                running_mode: RunningMode::Manual,
+                state: if stopped {
                     WorkspaceState::Stopped
                 } else {
                     WorkspaceState::Available
                 },
-                now - chrono::Duration::minutes(3),
-            );
+                at: now - chrono::Duration::minutes(3),
+            });
             if stopped {
                 // Stopped by Steward's idle sweep a while ago, as the registry shows it.
                 r.last_activity_at = Some(now - chrono::Duration::hours(2));
