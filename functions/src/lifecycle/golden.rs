@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use steward_shared::Error;
-use steward_shared::aws::{TenantAccess, TenantClients};
+use steward_shared::aws::TenantClients;
 use steward_shared::error::names;
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::{
@@ -115,16 +115,6 @@ async fn tenant(deps: &Deps, id: &TenantId) -> Result<Tenant, Error> {
     Ok(t)
 }
 
-async fn clients(deps: &Deps, t: &Tenant) -> Result<TenantClients, Error> {
-    let region = t.regions.first().ok_or_else(|| {
-        Error::refused(
-            names::TENANT_STATE,
-            format!("tenant {} has no Region", t.tenant_id),
-        )
-    })?;
-    Ok(deps.clients.for_tenant(TenantAccess::new(t, region)).await)
-}
-
 async fn owned(c: &TenantClients, t: &Tenant, id: &str) -> Result<(), Error> {
     if WorkspacesGateway::new(c.workspaces())
         .carries_partner_tag(id, &t.partner_tag)
@@ -182,7 +172,7 @@ pub async fn create_image(event: Value, deps: &Deps) -> Result<Value, Error> {
         ));
     }
     let t = tenant(deps, &input.tenant_id).await?;
-    let c = clients(deps, &t).await?;
+    let c = super::home_clients(deps, &t).await?;
     owned(&c, &t, input.bundle_id.as_str()).await?;
     let gateway = WorkspacesGateway::new(c.workspaces());
     for i in gateway.images().await? {
@@ -249,7 +239,7 @@ struct ImageRef {
 pub async fn image_status(event: Value, deps: &Deps) -> Result<Value, Error> {
     let input: WithImage = parse_input(event)?;
     let t = tenant(deps, &input.request.tenant_id).await?;
-    let c = clients(deps, &t).await?;
+    let c = super::home_clients(deps, &t).await?;
     // An image the service no longer returns (or gives no state) has failed.
     let state = WorkspacesGateway::new(c.workspaces())
         .image(&input.image.image_id)
@@ -264,7 +254,7 @@ pub async fn update_bundle(event: Value, deps: &Deps) -> Result<Value, Error> {
     let input: WithImage = parse_input(event)?;
     let r = &input.request;
     let t = tenant(deps, &r.tenant_id).await?;
-    let c = clients(deps, &t).await?;
+    let c = super::home_clients(deps, &t).await?;
     let image = &input.image.image_id;
     let gateway = WorkspacesGateway::new(c.workspaces());
     let target = match &r.new_bundle {
@@ -336,7 +326,7 @@ pub async fn rollout_wave(event: Value, deps: &Deps) -> Result<Value, Error> {
     let wave = r.wave_size.unwrap_or(5).clamp(1, 25);
     let now = deps.now();
     let (busy, free) = candidates(deps, &t, r, &progress, now).await?;
-    let c = clients(deps, &t).await?;
+    let c = super::home_clients(deps, &t).await?;
     let rollout = Rollout {
         deps,
         tenant: &t,

@@ -15,7 +15,12 @@ pub mod golden;
 pub mod offboarding;
 
 use futures::FutureExt;
+use steward_shared::Error;
+use steward_shared::aws::{TenantAccess, TenantClients};
+use steward_shared::error::names;
+use steward_shared::model::Tenant;
 
+use crate::deps::Deps;
 use crate::input::parses;
 use crate::routes::Route;
 
@@ -101,4 +106,16 @@ pub fn routes() -> Vec<Route> {
             samples: &["events/golden-image/rollout-wave.json"],
         },
     ]
+}
+
+/// The tenant's clients in its home Region (its first), for the golden image and
+/// offboarding workflows, which act there.
+async fn home_clients(deps: &Deps, t: &Tenant) -> Result<TenantClients, Error> {
+    let region = t.regions.first().ok_or_else(|| {
+        Error::refused(
+            names::TENANT_STATE,
+            format!("tenant {} has no Region", t.tenant_id),
+        )
+    })?;
+    Ok(deps.clients.for_tenant(TenantAccess::new(t, region)).await)
 }

@@ -161,16 +161,6 @@ pub async fn start(event: Value, deps: &Deps) -> Result<Value, Error> {
     Ok(json!({"done": false}))
 }
 
-async fn clients(deps: &Deps, t: &Tenant) -> Result<TenantClients, Error> {
-    let region = t.regions.first().ok_or_else(|| {
-        Error::refused(
-            names::TENANT_STATE,
-            format!("tenant {} has no Region", t.tenant_id),
-        )
-    })?;
-    Ok(deps.clients.for_tenant(TenantAccess::new(t, region)).await)
-}
-
 /// `lifecycle.offboard_terminate`'s answer: what is left, and what this call did.
 #[derive(Debug, Default, Serialize)]
 struct Terminated {
@@ -335,7 +325,7 @@ fn gone(e: &steward_shared::aws::AwsError) -> bool {
 
 pub async fn delete_resources(event: Value, deps: &Deps) -> Result<Value, Error> {
     let (_, t) = offboarding_tenant(deps, event).await?;
-    let c = clients(deps, &t).await?;
+    let c = super::home_clients(deps, &t).await?;
     let w = WorkspacesGateway::new(c.workspaces());
     let mut bundles_deleted = Vec::new();
     for b in w.bundles().await? {
@@ -385,7 +375,7 @@ pub async fn delete_resources(event: Value, deps: &Deps) -> Result<Value, Error>
 
 pub async fn deregister_directories(event: Value, deps: &Deps) -> Result<Value, Error> {
     let (_, t) = offboarding_tenant(deps, event).await?;
-    let c = clients(deps, &t).await?;
+    let c = super::home_clients(deps, &t).await?;
     let w = WorkspacesGateway::new(c.workspaces());
     let mut deregistered = Vec::new();
     for d in w.directories().await? {
