@@ -11,7 +11,10 @@
 //! - [`clock`]: [`ExecutionClock`], the virtual time executions run on.
 //! - [`engine`]: [`Runner`], [`Execution`], [`TaskInvoker`]; [`invoker`]: [`FnInvoker`].
 //! - [`history`]: the [`HistoryEvent`]s of an execution.
+//! - [`api`]: the Step Functions service API (awsJson1_0) in front of runners:
+//!   [`api::StepFunctionsApi`].
 
+pub mod api;
 pub mod choice;
 pub mod clock;
 pub mod definition;

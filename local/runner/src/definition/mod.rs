@@ -27,6 +27,8 @@ pub struct StateMachine {
     pub comment: Option<String>,
     pub timeout_seconds: Option<u64>,
     pub(crate) root: Arc<Block>,
+    /// The ASL document it was loaded from (DescribeStateMachine answers it).
+    pub(crate) source: Arc<Value>,
 }
 
 /// One scope of states: the top level, a Map's ItemProcessor or a Parallel branch.
@@ -187,6 +189,7 @@ impl StateMachine {
             comment: top.string("Comment")?.map(str::to_string),
             timeout_seconds,
             root: Arc::new(root),
+            source: Arc::new(definition.clone()),
         })
     }
 
@@ -197,5 +200,10 @@ impl StateMachine {
 
     pub fn start_at(&self) -> &str {
         &self.root.start_at
+    }
+
+    /// The ASL definition as loaded.
+    pub fn definition(&self) -> &Value {
+        &self.source
     }
 }
