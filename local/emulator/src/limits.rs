@@ -2,34 +2,33 @@
 
 use super::error::ApiError;
 use super::options::RateLimitOptions;
+use super::service_clock::Millis;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-use std::time::Instant;
 
 #[derive(Debug)]
 struct Bucket {
     tokens: f64,
-    last: Instant,
+    last: Millis,
 }
 
-/// Token buckets per (account, region), refilled on real time.
+/// Token buckets per (account, region), refilled on the service clock: real time plus
+/// every advance. A test that moves the clock five minutes has let five minutes of calls'
+/// worth of tokens back in, as the service would have; compressing a day of calls into
+/// seconds does not throttle calls the service would have spread over that day.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
     buckets: HashMap<(String, String), Bucket>,
 }
 
 impl RateLimiter {
-    /// Takes one token; false = throttle.
-    pub fn try_acquire(&mut self, account: &str, region: &str, o: &RateLimitOptions) -> bool {
-        self.try_acquire_at(account, region, o, Instant::now())
-    }
-
-    fn try_acquire_at(
+    /// Takes one token at service time `now` (milliseconds); false = throttle.
+    pub fn try_acquire(
         &mut self,
         account: &str,
         region: &str,
         o: &RateLimitOptions,
-        now: Instant,
+        now: Millis,
     ) -> bool {
         if !o.enabled {
             return true;
@@ -41,7 +40,7 @@ impl RateLimiter {
                 tokens: o.capacity,
                 last: now,
             });
-        let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
+        let elapsed = (now - b.last).max(0) as f64 / 1000.0;
         b.tokens = (b.tokens + elapsed * o.refill_per_second).min(o.capacity);
         b.last = now;
         if b.tokens >= 1.0 {
@@ -237,24 +236,26 @@ impl Counters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn bucket_allows_a_burst_of_five_then_refills_two_per_second() {
         let mut l = RateLimiter::default();
         let o = RateLimitOptions::default();
-        let t0 = Instant::now();
+        let t0: Millis = 1_795_000_000_000;
         for _ in 0..5 {
-            assert!(l.try_acquire_at("a", "r", &o, t0));
+            assert!(l.try_acquire("a", "r", &o, t0));
         }
-        assert!(!l.try_acquire_at("a", "r", &o, t0));
-        assert!(
-            l.try_acquire_at("b", "r", &o, t0),
-            "buckets are per account"
-        );
-        let t1 = t0 + Duration::from_millis(500);
-        assert!(l.try_acquire_at("a", "r", &o, t1));
-        assert!(!l.try_acquire_at("a", "r", &o, t1));
+        assert!(!l.try_acquire("a", "r", &o, t0));
+        assert!(l.try_acquire("b", "r", &o, t0), "buckets are per account");
+        let t1 = t0 + 500;
+        assert!(l.try_acquire("a", "r", &o, t1));
+        assert!(!l.try_acquire("a", "r", &o, t1));
+        // An advance of the service clock refills the bucket (to its capacity, no more).
+        let t2 = t1 + 5 * 60 * 1000;
+        for _ in 0..5 {
+            assert!(l.try_acquire("a", "r", &o, t2));
+        }
+        assert!(!l.try_acquire("a", "r", &o, t2));
     }
 
     #[test]

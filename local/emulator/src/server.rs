@@ -141,10 +141,12 @@ fn handle(s: &Shared, headers: &HeaderMap, body: &[u8], request_id: &str) -> (Re
     };
 
     if proto == Proto::Json
-        && !s
-            .limiter
-            .lock()
-            .try_acquire(&caller.account, &caller.region, &opts.rate_limit)
+        && !s.limiter.lock().try_acquire(
+            &caller.account,
+            &caller.region,
+            &opts.rate_limit,
+            s.clock.now_ms(),
+        )
     {
         s.counters
             .lock()
