@@ -149,11 +149,24 @@ async fn eventbridge_operations_answer_their_shapes() {
         ok(&m, &e("DeleteEventBus"), json!({"Name": "steward"})).await,
         json!({})
     );
-    let test = json!({"EventPattern": pattern, "Event": json!({"id": "1", "account": "1", "source": "steward.partner", "time": "t", "region": "r", "detail-type": "x", "detail": {}}).to_string()});
-    assert_eq!(
-        ok(&m, &e("TestEventPattern"), test).await,
-        json!({"Result": true})
-    );
+}
+
+#[tokio::test]
+async fn test_event_pattern_answers_the_match() {
+    let m = messaging();
+    let pattern = r#"{"source":["steward.partner"]}"#;
+    let event = |source: &str| {
+        json!({"id": "1", "account": "1", "source": source, "time": "t", "region": "r",
+               "detail-type": "x", "detail": {}})
+        .to_string()
+    };
+    for (source, matched) in [("steward.partner", true), ("steward", false)] {
+        let test = json!({"EventPattern": pattern, "Event": event(source)});
+        assert_eq!(
+            ok(&m, "AWSEvents.TestEventPattern", test).await,
+            json!({"Result": matched})
+        );
+    }
 }
 
 #[tokio::test]
