@@ -6,6 +6,8 @@
 //! - [`sandbox`]: the pieces assembled, and the clocks coupled (its module docs say how).
 //! - [`demo`], [`day`], [`demo_lifecycle`]: `steward-local demo` and its scenarios;
 //!   [`narrator`]: the demo telling its timeline as it happens and what it waits for.
+//! - [`serve`]: `steward-local serve`, the template's stack on one endpoint behind the AWS
+//!   APIs (EventBridge, Step Functions, Lambda, SQS).
 //! - [`bench`]: `steward-local bench emulator` and `bench sweep`.
 //! - [`dynamo`], [`wiring`], [`event_sink`]: the embedded table, handlers wired to local
 //!   servers, a loopback PutEvents sink (also used by the integration tests).
@@ -18,4 +20,5 @@ pub mod dynamo;
 pub mod event_sink;
 pub mod narrator;
 pub mod sandbox;
+pub mod serve;
 pub mod wiring;

@@ -7,6 +7,7 @@ use steward_local::bench::emulator::{self as bench_emulator, BenchConfig};
 use steward_local::bench::sweep::{self as bench_sweep, SweepBenchConfig};
 use steward_local::demo::{self, DemoOptions};
 use steward_local::narrator::{Narrator, Style};
+use steward_local::serve::{self, ServeOptions};
 use workspaces_core_emulator::cli::{self as emulator_cli, ServeArgs};
 
 /// mimalloc, as the Lambda binary uses: glibc's allocator spent a third of a sweep's CPU
@@ -54,6 +55,21 @@ enum Command {
     /// Run the WorkSpaces Core / STS / EC2 emulator on one loopback endpoint (the same
     /// flags as the `workspaces-core-emulator` binary).
     Emulator(ServeArgs),
+    /// Run everything template.yaml declares on one loopback endpoint, behind the AWS APIs
+    /// (EventBridge, Step Functions, Lambda, SQS; WorkSpaces, STS, EC2 and DynamoDB beside
+    /// them): point the AWS CLI or any SDK at it with AWS_ENDPOINT_URL. Prints
+    /// `listening on http://ADDR` once ready; Ctrl-C stops it cleanly.
+    Serve {
+        #[command(flatten)]
+        emulator: ServeArgs,
+        /// Keep Steward's table in this SQLite file (default: memory). The emulator's
+        /// accounts start from their seed on every start.
+        #[arg(long, value_name = "FILE")]
+        state: Option<String>,
+        /// The table name.
+        #[arg(long, default_value = "steward")]
+        table: String,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -165,6 +181,31 @@ fn demo_narrator(json: bool) -> Narrator {
     }
 }
 
+/// `serve`: the ready line on stdout once it answers, then serve until Ctrl-C or SIGTERM.
+async fn serve_until_stopped(
+    emulator: ServeArgs,
+    state: Option<String>,
+    table: String,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let handle = serve::start(ServeOptions {
+        listen: emulator.listen,
+        state_file: state,
+        table,
+        seed: emulator.seed.into(),
+        emulator: emulator.options()?,
+        start_time: emulator.start_time,
+        ..ServeOptions::default()
+    })
+    .await?;
+    println!("listening on {}", handle.endpoint_url());
+    std::io::Write::flush(&mut std::io::stdout())?;
+    serve::until_signal().await;
+    eprintln!("stopping: finishing running invocations, closing the table");
+    handle.shutdown().await;
+    eprintln!("stopped");
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Demo {
@@ -197,6 +238,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Emulator(args) => Ok(emulator_cli::serve(args).await?),
+        Command::Serve {
+            emulator,
+            state,
+            table,
+        } => serve_until_stopped(emulator, state, table).await,
         Command::Bench {
             what:
                 BenchWhat::Emulator {
