@@ -40,10 +40,15 @@ fn missing_tools() -> Vec<&'static str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_readme_aws_cli_flow_runs_against_serve() {
     let blocks = readme_blocks();
-    assert_eq!(blocks.len(), 2, "the serve command, then the partner's flow");
+    assert_eq!(
+        blocks.len(),
+        2,
+        "the serve command, then the partner's flow"
+    );
     let endpoint = "http://127.0.0.1:4566";
     assert!(
-        blocks[0].starts_with("cargo run --release -p steward-local -- serve --listen 127.0.0.1:4566"),
+        blocks[0]
+            .starts_with("cargo run --release -p steward-local -- serve --listen 127.0.0.1:4566"),
         "{}",
         blocks[0]
     );
@@ -93,7 +98,12 @@ async fn the_readme_aws_cli_flow_runs_against_serve() {
     assert_eq!(step("Onboarding Awaiting Customer Input"), 4, "{stdout}");
     assert_eq!(step("Onboarding Succeeded"), 1, "{stdout}");
     assert!(lines.contains(&"SUCCEEDED"), "{stdout}");
-    for t in ["Desktop Stopping", "Desktop Stopped", "Desktop Starting", "Desktop Available"] {
+    for t in [
+        "Desktop Stopping",
+        "Desktop Stopped",
+        "Desktop Starting",
+        "Desktop Available",
+    ] {
         assert!(step(t) >= 1, "{t}: {stdout}");
     }
     // It ends as the README shows: the idle stop of one desktop, the guard's warning about
@@ -107,7 +117,11 @@ async fn the_readme_aws_cli_flow_runs_against_serve() {
         .collect();
     assert_eq!(
         tail,
-        ["Desktop Stopping", "Desktop Stopped", "Desktop Guard Warning"],
+        [
+            "Desktop Stopping",
+            "Desktop Stopped",
+            "Desktop Guard Warning"
+        ],
         "{stdout}"
     );
 }

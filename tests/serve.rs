@@ -9,6 +9,8 @@
 //! - [`each_template_rule_routes_exactly_its_detail_types`]: every rule of `template.yaml`,
 //!   through `PutEvents`; a malformed partner event ends in the template's DLQ with its
 //!   reason.
+//! - [`unknown_operations_are_named_by_each_protocol`]: every service's unknown operation, a
+//!   missing function, a payload that is not JSON, a clock told nonsense: named errors.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -205,22 +207,46 @@ impl Partner {
     }
 }
 
-/// One HTTP/1.1 POST with a JSON body (the control API is plain JSON, not an AWS API).
-async fn control_post(endpoint: &str, path: &str, body: &Value) -> Value {
+/// One HTTP/1.1 request; the answer's status code and body.
+async fn raw(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = endpoint.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let body = body.to_string();
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).await.expect("read");
-    let (head, json) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    serde_json::from_str(json).expect("a JSON answer")
+    let (head, rest) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status code");
+    (status, rest.to_owned())
+}
+
+/// A POST with a JSON body to the control API (plain JSON, not an AWS API).
+async fn control_post(endpoint: &str, path: &str, body: &Value) -> Value {
+    let (status, answer) = raw(
+        endpoint,
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        &body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    serde_json::from_str(&answer).expect("a JSON answer")
 }
 
 fn of_type<'a>(events: &'a [Value], detail_type: &str) -> Vec<&'a Value> {
@@ -558,5 +584,86 @@ async fn each_template_rule_routes_exactly_its_detail_types() {
         );
         assert_eq!(r["requestPayload"]["detail"], json!({"probe": true}));
     }
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_operations_are_named_by_each_protocol() {
+    let (handle, p) = start().await;
+    let json = |t: &'static str| {
+        [
+            ("X-Amz-Target", t),
+            ("Content-Type", "application/x-amz-json-1.1"),
+        ]
+    };
+    for (target, code) in [
+        ("AWSEvents.Frobnicate", "UnknownOperationException"),
+        (
+            "AmazonSQS.Frobnicate",
+            "com.amazonaws.sqs#UnknownOperationException",
+        ),
+        ("AWSStepFunctions.Frobnicate", "UnknownOperationException"),
+        (
+            "DynamoDB_20120810.Frobnicate",
+            "com.amazon.coral.service#UnknownOperationException",
+        ),
+        ("WorkspacesService.Frobnicate", "UnknownOperationException"),
+    ] {
+        let (status, body) = raw(&p.endpoint, "POST", "/", &json(target), "{}").await;
+        let body: Value = serde_json::from_str(&body).expect("a JSON error");
+        assert_eq!(
+            (status, body["__type"].as_str()),
+            (400, Some(code)),
+            "{target}"
+        );
+    }
+    // Lambda (restJson1): an API it does not serve, a function that does not exist, a
+    // payload that is not JSON.
+    let (status, _) = raw(&p.endpoint, "GET", "/2016-08-19/account-settings/", &[], "").await;
+    assert_eq!(status, 404);
+    let (status, body) = raw(
+        &p.endpoint,
+        "POST",
+        "/2015-03-31/functions/NoSuchFunction/invocations",
+        &[],
+        "{}",
+    )
+    .await;
+    assert_eq!(
+        (status, body.contains("Function not found")),
+        (404, true),
+        "{body}"
+    );
+    let (status, body) = raw(
+        &p.endpoint,
+        "POST",
+        "/2015-03-31/functions/QueryFunction/invocations",
+        &[],
+        "{not json",
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    // The clock refuses nonsense by field, and never moves back.
+    let (status, body) = raw(
+        &p.endpoint,
+        "POST",
+        "/_emulator/clock/advance",
+        &[],
+        r#"{"hours": "x"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (400, r#"{"error":"hours must be a non-negative number"}"#)
+    );
+    let (status, _) = raw(
+        &p.endpoint,
+        "POST",
+        "/_emulator/clock/set",
+        &[],
+        r#"{"time": "2020-01-01T00:00:00Z"}"#,
+    )
+    .await;
+    assert_eq!(status, 400);
     handle.shutdown().await;
 }

@@ -76,7 +76,25 @@ async fn by_protocol(
         return plain(r.status, r.content_type, r.body);
     }
     if target.starts_with("DynamoDB_20120810.") {
-        return forward(&state, &state.dynamo_url, method, &uri, &headers, body).await;
+        let answer = forward(&state, &state.dynamo_url, method, &uri, &headers, body).await;
+        // dynoxide answers an operation it does not know with a bare 404; DynamoDB's shape:
+        if answer.status() == StatusCode::NOT_FOUND {
+            return json_error(
+                "application/x-amz-json-1.0",
+                "com.amazon.coral.service#UnknownOperationException",
+                "the operation is not one this DynamoDB endpoint serves",
+            );
+        }
+        return answer;
+    }
+    // The REST APIs put a version date first in the path; of those only Lambda's
+    // `/2015-03-31/functions` routes are served (above).
+    if target.is_empty() && uri.path().starts_with("/20") {
+        return super::lambda_api::error(
+            StatusCode::NOT_FOUND,
+            "UnknownOperationException",
+            "the operation is not one this endpoint serves",
+        );
     }
     forward(&state, &state.emulator_url, method, &uri, &headers, body).await
 }
