@@ -148,33 +148,16 @@ impl Deliveries {
                         SqsError::QueueDoesNotExist => TargetErrorCode::ResourceNotFound,
                         _ => TargetErrorCode::InvalidParameter,
                     };
-                    let error = TargetError {
-                        code,
-                        message: e.to_string(),
-                    };
-                    self.fail(
-                        &delivery,
-                        event,
-                        Failed {
-                            error,
-                            retry_attempts: 0,
-                        },
-                    );
+                    self.fail_without_retry(&delivery, event, code, e.to_string());
                 }
             }
             Some(TargetKind::Lambda) => self.spawn_invoke(delivery, event.clone(), payload),
             None => {
-                let error = TargetError {
-                    code: TargetErrorCode::InvalidParameter,
-                    message: "the target type is not served locally".into(),
-                };
-                self.fail(
+                self.fail_without_retry(
                     &delivery,
                     event,
-                    Failed {
-                        error,
-                        retry_attempts: 0,
-                    },
+                    TargetErrorCode::InvalidParameter,
+                    "the target type is not served locally".into(),
                 );
             }
         }
@@ -233,6 +216,25 @@ impl Deliveries {
                 }
             }
         }
+    }
+
+    /// A failure no retry can mend (the target is missing or not served).
+    fn fail_without_retry(
+        &self,
+        delivery: &Delivery,
+        event: &Value,
+        code: TargetErrorCode,
+        message: String,
+    ) {
+        let error = TargetError { code, message };
+        self.fail(
+            delivery,
+            event,
+            Failed {
+                error,
+                retry_attempts: 0,
+            },
+        );
     }
 
     fn fail(&self, delivery: &Delivery, event: &Value, failed: Failed) {
