@@ -9,8 +9,9 @@
 //!   schedule's input and run to their end before time moves on. A day advanced in one
 //!   call is a day of sweeps, each seeing its own time, in seconds.
 //! - [`Schedules::catch_up`] (a few times a second): real time, or an execution's Wait
-//!   state, moved the clock past due instants; those executions start now, one per missed
-//!   instant, as EventBridge would have started them (late).
+//!   state, moved the clock past due instants; each such schedule starts one execution now
+//!   (late), however many of its instants were passed: onboarding's polling jumps hours, and
+//!   dozens of sweeps at the same instant would all see the same time.
 
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -71,32 +72,48 @@ impl Schedules {
 
     /// Starts the executions due at or before `now`, one per due instant, and returns
     /// their ARNs.
-    async fn fire_due(&self, entries: &mut [Entry], now: DateTime<Utc>) -> Vec<String> {
+    fn fire_due(&self, entries: &mut [Entry], now: DateTime<Utc>) -> Vec<String> {
         let mut started = Vec::new();
         for entry in entries.iter_mut() {
             while entry.next_due <= now {
-                match self.sfn.start_execution(
-                    &entry.machine_arn,
-                    None,
-                    entry.schedule.input.clone(),
-                ) {
-                    Ok(s) => started.push(s.execution_arn),
-                    Err(e) => tracing::error!(schedule = %entry.schedule.name, error = %e,
-                        "the scheduled execution did not start"),
-                }
-                self.fired.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                started.extend(self.start(entry));
                 entry.next_due += entry.schedule.every;
             }
         }
         started
     }
 
-    /// Starts what real time or a Wait state made due (see the module docs).
+    /// Starts what real time or a Wait state made due (see the module docs): one execution
+    /// per schedule, however many of its instants were passed — they would all see the same
+    /// time, so more would only repeat the first one's work.
     pub async fn catch_up(&self) {
         let mut entries = self.entries.lock().await;
         self.clocks.sync();
         let now = self.control.now();
-        self.fire_due(&mut entries, now).await;
+        for entry in entries.iter_mut().filter(|e| e.next_due <= now) {
+            let mut passed = 0u32;
+            while entry.next_due <= now {
+                entry.next_due += entry.schedule.every;
+                passed += 1;
+            }
+            tracing::debug!(schedule = %entry.schedule.name, passed, "started late, once");
+            self.start(entry);
+        }
+    }
+
+    fn start(&self, entry: &Entry) -> Option<String> {
+        self.fired.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match self
+            .sfn
+            .start_execution(&entry.machine_arn, None, entry.schedule.input.clone())
+        {
+            Ok(s) => Some(s.execution_arn),
+            Err(e) => {
+                tracing::error!(schedule = %entry.schedule.name, error = %e,
+                    "the scheduled execution did not start");
+                None
+            }
+        }
     }
 
     /// Moves the emulator's clock to `to`, stopping at each due instant to run what is due
@@ -111,7 +128,7 @@ impl Schedules {
             .filter(|next| *next <= to)
         {
             self.set_time(next);
-            let arns = self.fire_due(&mut entries, self.control.now()).await;
+            let arns = self.fire_due(&mut entries, self.control.now());
             started += arns.len();
             for arn in arns {
                 if tokio::time::timeout(EXECUTION_LIMIT, self.sfn.wait(&arn))
@@ -133,5 +150,64 @@ impl Schedules {
             tracing::error!(error = %e, "could not move the emulator's clock");
         }
         self.clocks.sync();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use stepfunctions_runner::api::{MachineSpec, MachineType};
+    use stepfunctions_runner::{FnInvoker, RunnerConfig, StateMachine};
+    use workspaces_core_emulator::{Emulator, EmulatorConfig, SeedKind};
+
+    #[tokio::test]
+    async fn advancing_steps_every_instant_and_a_jump_starts_each_schedule_once() {
+        let start: DateTime<Utc> = "2026-11-23T08:00:00Z".parse().unwrap();
+        let emu = Emulator::start(EmulatorConfig {
+            seed: SeedKind::None,
+            start_time: Some(start),
+            ..EmulatorConfig::default()
+        })
+        .await
+        .unwrap();
+        let control = emu.control().clone();
+        let clocks = Clocks::new(control.clone());
+        let factory = clocks.clone();
+        let sfn = StepFunctionsApi::new(
+            "us-east-1",
+            "111122223333",
+            Arc::new(move || factory.new_clock()),
+        );
+        let machine = StateMachine::from_definition(&serde_json::json!({
+            "StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}
+        }))
+        .unwrap();
+        let arn = sfn.add_state_machine(MachineSpec {
+            name: "sweep".into(),
+            machine,
+            invoker: Arc::new(FnInvoker::new()),
+            machine_type: MachineType::Standard,
+            config: RunnerConfig::default(),
+        });
+        let every5 = Schedule {
+            name: "Idle".into(),
+            every: chrono::Duration::minutes(5),
+            input: serde_json::json!({"kind": "IDLE"}),
+        };
+        let schedules = Schedules::new(vec![(arn, every5)], sfn.clone(), control.clone(), clocks);
+        // 20 minutes stepped: the instants at 5, 10, 15 and 20 minutes, each at its time.
+        let started = schedules
+            .advance_to(control.now() + chrono::Duration::minutes(20))
+            .await;
+        assert_eq!((started, schedules.fired()), (4, 4));
+        assert!(sfn.running().is_empty(), "each ran to its end");
+        // A jump of an hour past six more instants (an execution's Wait state): one start.
+        control.advance_seconds(3600.0).unwrap();
+        schedules.catch_up().await;
+        assert_eq!(schedules.fired(), 5);
+        schedules.catch_up().await;
+        assert_eq!(schedules.fired(), 5, "nothing more is due");
+        emu.shutdown().await;
     }
 }
