@@ -67,21 +67,29 @@ impl Clocks {
     }
 }
 
+/// For the serve modules' tests: an empty emulator whose clock starts at `start`.
+#[cfg(test)]
+pub(super) async fn empty_emulator_at(
+    start: chrono::DateTime<chrono::Utc>,
+) -> workspaces_core_emulator::EmulatorHandle {
+    use workspaces_core_emulator::{Emulator, EmulatorConfig, SeedKind};
+    Emulator::start(EmulatorConfig {
+        seed: SeedKind::None,
+        start_time: Some(start),
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("the emulator starts")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use workspaces_core_emulator::{Emulator, EmulatorConfig, SeedKind};
 
     #[tokio::test]
     async fn a_jump_moves_the_emulator_and_sync_moves_the_others() {
         let start: chrono::DateTime<chrono::Utc> = "2026-11-23T08:00:00Z".parse().unwrap();
-        let emu = Emulator::start(EmulatorConfig {
-            seed: SeedKind::None,
-            start_time: Some(start),
-            ..EmulatorConfig::default()
-        })
-        .await
-        .unwrap();
+        let emu = empty_emulator_at(start).await;
         let clocks = Clocks::new(emu.control().clone());
         let a = clocks.new_clock();
         let b = clocks.new_clock();

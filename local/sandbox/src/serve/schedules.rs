@@ -159,18 +159,11 @@ mod tests {
     use std::sync::Arc;
     use stepfunctions_runner::api::{MachineSpec, MachineType};
     use stepfunctions_runner::{FnInvoker, RunnerConfig, StateMachine};
-    use workspaces_core_emulator::{Emulator, EmulatorConfig, SeedKind};
 
     #[tokio::test]
     async fn advancing_steps_every_instant_and_a_jump_starts_each_schedule_once() {
         let start: DateTime<Utc> = "2026-11-23T08:00:00Z".parse().unwrap();
-        let emu = Emulator::start(EmulatorConfig {
-            seed: SeedKind::None,
-            start_time: Some(start),
-            ..EmulatorConfig::default()
-        })
-        .await
-        .unwrap();
+        let emu = crate::serve::clocks::empty_emulator_at(start).await;
         let control = emu.control().clone();
         let clocks = Clocks::new(control.clone());
         let factory = clocks.clone();
