@@ -199,6 +199,7 @@ async fn serve_until_stopped(
     .await?;
     println!("listening on {}", handle.endpoint_url());
     std::io::Write::flush(&mut std::io::stdout())?;
+    eprintln!("{}", handle.summary());
     serve::until_signal().await;
     eprintln!("stopping: finishing running invocations, closing the table");
     handle.shutdown().await;

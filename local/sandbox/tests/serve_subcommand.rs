@@ -83,6 +83,13 @@ async fn serve_prints_its_endpoint_stops_on_ctrl_c_and_keeps_its_state() {
     let (status, stderr) = interrupt(first);
     assert!(status.success(), "exit status {status:?}; stderr: {stderr}");
     assert!(stderr.contains("stopped"), "{stderr}");
+    // What the template gave, said once on stderr.
+    assert!(
+        stderr.contains("serving 30 functions, 2 rules on steward-partner, 4 state machines")
+            && stderr.contains("steward-power-sweep every 5 min, steward-power-sweep every 15 min")
+            && stderr.contains("queues: PowerPartnerEventsDLQ"),
+        "{stderr}"
+    );
 
     let second = serve(&state);
     let client = table(&second.endpoint).await;

@@ -129,6 +129,7 @@ pub struct ServeHandle {
     stop_server: tokio::sync::watch::Sender<bool>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     ticker: tokio::task::JoinHandle<()>,
+    summary: String,
 }
 
 /// How often real time is checked against the schedules and the execution clocks.
@@ -146,6 +147,11 @@ impl ServeHandle {
     }
     pub fn state(&self) -> &ServeState {
         &self.state
+    }
+
+    /// One line of what the template gave: functions, rules, machines, schedules, queues.
+    pub fn summary(&self) -> &str {
+        &self.summary
     }
 
     /// Stops the schedules, lets running asynchronous invocations finish (at most 10 s;
@@ -214,6 +220,7 @@ pub async fn start(mut opts: ServeOptions) -> Result<ServeHandle, ServeError> {
         table: opts.table.clone(),
     };
     let stack = Stack::load(&opts.template, &ctx)?;
+    let summary = summary(&stack);
     let clock: functions::Clock = {
         let control = control.clone();
         Arc::new(move || control.now())
@@ -284,7 +291,32 @@ pub async fn start(mut opts: ServeOptions) -> Result<ServeHandle, ServeError> {
         stop_server,
         server,
         ticker,
+        summary,
     })
+}
+
+fn summary(stack: &Stack) -> String {
+    let names = |v: Vec<&str>| v.join(", ");
+    let rules: usize = stack.functions.iter().map(|f| f.rules.len()).sum();
+    let schedules: Vec<String> = stack
+        .machines
+        .iter()
+        .flat_map(|m| {
+            m.schedules
+                .iter()
+                .map(move |s| format!("{} every {} min", m.name, s.every.num_minutes()))
+        })
+        .collect();
+    format!(
+        "serving {} functions, {} rules on {}, {} state machines ({}), schedules: {}; queues: {}",
+        stack.functions.len(),
+        rules,
+        names(stack.buses.iter().map(|b| b.name.as_str()).collect()),
+        stack.machines.len(),
+        names(stack.machines.iter().map(|m| m.name.as_str()).collect()),
+        schedules.join(", "),
+        names(stack.queues.iter().map(|q| q.name.as_str()).collect()),
+    )
 }
 
 /// Returns on Ctrl-C (SIGINT) or SIGTERM.
