@@ -312,7 +312,6 @@ pub fn unmark_stopping(written: &WorkspaceRecord, before: &WorkspaceRecord) -> W
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{DirectoryId, RegionName, TenantId, WorkspaceId};
     use crate::model::FirstSeen;
     use chrono::DateTime;
 
@@ -327,15 +326,7 @@ mod tests {
         WorkspaceRecord {
             available_since: Some(t(0)),
             version: 1,
-            ..WorkspaceRecord::new(FirstSeen {
-                tenant_id: TenantId::parse("acme").unwrap(),
-                workspace_id: WorkspaceId::parse("ws-abcd1234").unwrap(),
-                region: RegionName::parse("us-east-1").unwrap(),
-                directory_id: DirectoryId::parse("d-1234567890").unwrap(),
-                running_mode: RunningMode::Manual,
-                state: WorkspaceState::Available,
-                at: t(0),
-            })
+            ..WorkspaceRecord::new(FirstSeen::sample(WorkspaceState::Available, t(0)))
         }
     }
 

@@ -415,7 +415,6 @@ pub fn usage_until(before: &WorkspaceRecord, until: Timestamp) -> Vec<UsageDelta
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{DirectoryId, RegionName, TenantId, WorkspaceId};
     use crate::model::FirstSeen;
     use crate::model::{StewardAction, StewardCall};
 
@@ -430,15 +429,7 @@ mod tests {
         WorkspaceRecord {
             created_at: t(0),
             version: 1,
-            ..WorkspaceRecord::new(FirstSeen {
-                tenant_id: TenantId::parse("acme").unwrap(),
-                workspace_id: WorkspaceId::parse("ws-abcd1234").unwrap(),
-                region: RegionName::parse("us-east-1").unwrap(),
-                directory_id: DirectoryId::parse("d-1234567890").unwrap(),
-                running_mode: RunningMode::Manual,
-                state,
-                at: t(observed),
-            })
+            ..WorkspaceRecord::new(FirstSeen::sample(state, t(observed)))
         }
     }
 

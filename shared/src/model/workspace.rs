@@ -199,6 +199,22 @@ pub struct FirstSeen {
     pub at: Timestamp,
 }
 
+#[cfg(test)]
+impl FirstSeen {
+    /// The desktop the crate's unit tests use: acme's MANUAL `ws-abcd1234` in us-east-1.
+    pub(crate) fn sample(state: WorkspaceState, at: Timestamp) -> Self {
+        Self {
+            tenant_id: TenantId::parse("acme").expect("a tenant id"),
+            workspace_id: WorkspaceId::parse("ws-abcd1234").expect("a workspace id"),
+            region: RegionName::parse("us-east-1").expect("a Region"),
+            directory_id: DirectoryId::parse("d-1234567890").expect("a directory id"),
+            running_mode: RunningMode::Manual,
+            state,
+            at,
+        }
+    }
+}
+
 impl WorkspaceRecord {
     /// A newly tracked desktop, as first seen; nothing else known yet.
     pub fn new(seen: FirstSeen) -> Self {
@@ -252,15 +268,7 @@ mod tests {
     #[test]
     fn sweep_membership() {
         let now = Utc::now();
-        let mut w = WorkspaceRecord::new(FirstSeen {
-            tenant_id: TenantId::parse("acme").unwrap(),
-            workspace_id: WorkspaceId::parse("ws-abcd1234").unwrap(),
-            region: RegionName::parse("us-east-1").unwrap(),
-            directory_id: DirectoryId::parse("d-1234567890").unwrap(),
-            running_mode: RunningMode::Manual,
-            state: WorkspaceState::Available,
-            at: now,
-        });
+        let mut w = WorkspaceRecord::new(FirstSeen::sample(WorkspaceState::Available, now));
         assert!(w.needs_sweep());
         w.state = WorkspaceState::Starting;
         assert!(w.needs_sweep());
@@ -285,15 +293,7 @@ mod tests {
     #[test]
     fn records_of_the_earlier_shape_keep_their_last_call() {
         let now = Utc::now();
-        let w = WorkspaceRecord::new(FirstSeen {
-            tenant_id: TenantId::parse("acme").unwrap(),
-            workspace_id: WorkspaceId::parse("ws-abcd1234").unwrap(),
-            region: RegionName::parse("us-east-1").unwrap(),
-            directory_id: DirectoryId::parse("d-1234567890").unwrap(),
-            running_mode: RunningMode::Manual,
-            state: WorkspaceState::Stopping,
-            at: now,
-        });
+        let w = WorkspaceRecord::new(FirstSeen::sample(WorkspaceState::Stopping, now));
         let mut v = serde_json::to_value(&w).unwrap();
         v["last_power_call"] = serde_json::json!({"action": "STOP", "at": now});
         let back: WorkspaceRecord = serde_json::from_value(v).unwrap();
