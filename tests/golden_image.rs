@@ -5,12 +5,10 @@
 use serde_json::{Value, json};
 use stepfunctions_runner::ExecutionResult;
 use steward_local::sandbox::{Sandbox, SandboxOptions, drive};
-use steward_local::wiring::bulk_tenant;
+use steward_local::wiring::{bulk_desktop, bulk_tenant};
 use steward_shared::aws::TenantAccess;
-use steward_shared::ids::{BundleId, DirectoryId, WorkspaceId};
-use steward_shared::model::{
-    FirstSeen, RunningMode, Session, Tenant, WorkspaceRecord, WorkspaceState,
-};
+use steward_shared::ids::{BundleId, WorkspaceId};
+use steward_shared::model::{Session, Tenant, WorkspaceState};
 use steward_shared::store::{TenantStore, WorkspaceStore};
 use workspaces_core_emulator::limits::FaultRule;
 use workspaces_core_emulator::seed::{BulkAccount, BulkSeed};
@@ -40,15 +38,7 @@ async fn setup(first: u64) -> (Sandbox, BulkAccount, Tenant, Vec<String>) {
     let mut ids = sb.control().workspace_ids(&a.account_id, &a.region);
     ids.sort();
     for id in &ids {
-        let mut r = WorkspaceRecord::new(FirstSeen {
-            tenant_id: t.tenant_id.clone(),
-            workspace_id: WorkspaceId::parse(id.as_str()).unwrap(),
-            region: t.regions[0].clone(),
-            directory_id: DirectoryId::parse(a.directory_id.as_str()).unwrap(),
-            running_mode: RunningMode::Manual,
-            state: WorkspaceState::Available,
-            at: now,
-        });
+        let mut r = bulk_desktop(&t, &a, id, WorkspaceState::Available, now).unwrap();
         r.bundle_id = Some(BundleId::parse(a.bundle_id.as_str()).unwrap());
         sb.deps.store.create_workspace(&r).await.unwrap();
     }

@@ -6,12 +6,9 @@
 use serde_json::{Value, json};
 use stepfunctions_runner::ExecutionResult;
 use steward_local::sandbox::{Sandbox, SandboxOptions, drive};
-use steward_local::wiring::bulk_tenant;
+use steward_local::wiring::{bulk_desktop, bulk_tenant};
 use steward_shared::aws::TenantAccess;
-use steward_shared::ids::{DirectoryId, WorkspaceId};
-use steward_shared::model::{
-    FirstSeen, RunningMode, Tenant, TenantStatus, WorkspaceRecord, WorkspaceState,
-};
+use steward_shared::model::{Tenant, TenantStatus, WorkspaceState};
 use steward_shared::store::{AuditStore, PageRequest, TenantStore, WorkspaceStore, collect_all};
 use workspaces_core_emulator::limits::FaultRule;
 use workspaces_core_emulator::seed::{BulkAccount, BulkSeed};
@@ -41,15 +38,7 @@ async fn setup() -> (Sandbox, BulkAccount, Tenant) {
         .await
         .unwrap();
     for id in sb.control().workspace_ids(&a.account_id, &a.region) {
-        let r = WorkspaceRecord::new(FirstSeen {
-            tenant_id: t.tenant_id.clone(),
-            workspace_id: WorkspaceId::parse(id).unwrap(),
-            region: t.regions[0].clone(),
-            directory_id: DirectoryId::parse(a.directory_id.as_str()).unwrap(),
-            running_mode: RunningMode::Manual,
-            state: WorkspaceState::Available,
-            at: now,
-        });
+        let r = bulk_desktop(&t, &a, &id, WorkspaceState::Available, now).unwrap();
         sb.deps.store.create_workspace(&r).await.unwrap();
     }
     (sb, a, t)

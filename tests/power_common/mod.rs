@@ -7,15 +7,13 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use steward_functions::Deps;
 use steward_local::event_sink::EventSink;
-use steward_local::wiring::{bulk_tenant, local_deps};
+use steward_local::wiring::{bulk_desktop, bulk_tenant, local_deps};
 use steward_shared::aws::TenantAccess;
 use steward_shared::clock::SharedClock;
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::WorkspacesGateway;
-use steward_shared::ids::{DirectoryId, TenantId, WorkspaceId};
-use steward_shared::model::{
-    AuditRecord, FirstSeen, RunningMode, Tenant, Timestamp, WorkspaceRecord, WorkspaceState,
-};
+use steward_shared::ids::{TenantId, WorkspaceId};
+use steward_shared::model::{AuditRecord, Tenant, Timestamp, WorkspaceRecord, WorkspaceState};
 use steward_shared::store::{
     AuditStore, DynamoStore, PageRequest, TenantStore, WorkspaceStore, collect_all,
 };
@@ -110,15 +108,7 @@ pub async fn world_with(spec: Spec) -> World {
             } else {
                 WorkspaceState::Available
             };
-            let r = WorkspaceRecord::new(FirstSeen {
-                tenant_id: t.tenant_id.clone(),
-                workspace_id: WorkspaceId::parse(id).unwrap(),
-                region: t.regions[0].clone(),
-                directory_id: DirectoryId::parse(a.directory_id.as_str()).unwrap(),
-                running_mode: RunningMode::Manual,
-                state,
-                at: now,
-            });
+            let r = bulk_desktop(&t, a, &id, state, now).unwrap();
             deps.store.create_workspace(&r).await.unwrap();
         }
         tenants.push(t);

@@ -12,8 +12,13 @@ use steward_functions::Deps;
 use steward_shared::aws::{ClientFactory, retry_config};
 use steward_shared::clock::SharedClock;
 use steward_shared::config::{AccessSettings, Config};
-use steward_shared::ids::{AccountId, ExternalId, RegionName, RoleArn, TenantId};
-use steward_shared::model::{PartnerTag, PowerPolicy, Tenant, TenantStatus};
+use steward_shared::ids::{
+    AccountId, DirectoryId, ExternalId, RegionName, RoleArn, TenantId, WorkspaceId,
+};
+use steward_shared::model::{
+    FirstSeen, PartnerTag, PowerPolicy, RunningMode, Tenant, TenantStatus, WorkspaceRecord,
+    WorkspaceState,
+};
 use steward_shared::store::DynamoStore;
 use workspaces_core_emulator::seed::BulkAccount;
 
@@ -94,4 +99,24 @@ pub fn bulk_tenant(a: &BulkAccount, now: chrono::DateTime<Utc>) -> Result<Tenant
         updated_at: now,
         version: 0,
     })
+}
+
+/// The registry record of one desktop of a bulk-seeded account, first seen `at` in `state`
+/// (MANUAL, in the account's directory and the tenant's first Region).
+pub fn bulk_desktop(
+    tenant: &Tenant,
+    a: &BulkAccount,
+    workspace_id: &str,
+    state: WorkspaceState,
+    at: chrono::DateTime<Utc>,
+) -> Result<WorkspaceRecord, SetupError> {
+    Ok(WorkspaceRecord::new(FirstSeen {
+        tenant_id: tenant.tenant_id.clone(),
+        workspace_id: WorkspaceId::parse(workspace_id).map_err(setup("workspace id"))?,
+        region: tenant.regions[0].clone(),
+        directory_id: DirectoryId::parse(a.directory_id.as_str()).map_err(setup("directory"))?,
+        running_mode: RunningMode::Manual,
+        state,
+        at,
+    }))
 }

@@ -7,10 +7,8 @@ use std::time::Instant;
 use chrono::Utc;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use steward_shared::ids::{DirectoryId, OpaqueId, WorkspaceId};
-use steward_shared::model::{
-    AvailableSinceSource, FirstSeen, RunningMode, Session, Tenant, WorkspaceRecord, WorkspaceState,
-};
+use steward_shared::ids::OpaqueId;
+use steward_shared::model::{AvailableSinceSource, Session, Tenant, WorkspaceState};
 use steward_shared::store::schema::create_table;
 use steward_shared::store::{DynamoStore, TenantStore, WorkspaceStore};
 use workspaces_core_emulator::seed::BulkSeed;
@@ -18,7 +16,7 @@ use workspaces_core_emulator::{Emulator, EmulatorConfig, EmulatorHandle, SeedKin
 
 use super::{SweepBenchConfig, stopped_per_tenant};
 use crate::dynamo::{EmbeddedDynamo, local_client};
-use crate::wiring::{SetupError, bulk_tenant, setup};
+use crate::wiring::{SetupError, bulk_desktop, bulk_tenant, setup};
 
 /// What the services side seeded, as the sweeping side needs it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -91,20 +89,12 @@ pub(super) async fn seed(
         let first_stopped = ids.len().saturating_sub(stopped_per_tenant(cfg));
         for (i, id) in ids.iter().enumerate() {
             let stopped = i >= first_stopped;
-            let mut r = WorkspaceRecord::new(FirstSeen {
-                tenant_id: tenant.tenant_id.clone(),
-                workspace_id: WorkspaceId::parse(id.as_str()).map_err(setup("workspace id"))?,
-                region: tenant.regions[0].clone(),
-                directory_id: DirectoryId::parse(a.directory_id.as_str())
-                    .map_err(setup("directory"))?,
-                running_mode: RunningMode::Manual,
-                state: if stopped {
-                    WorkspaceState::Stopped
-                } else {
-                    WorkspaceState::Available
-                },
-                at: now - chrono::Duration::minutes(3),
-            });
+            let state = if stopped {
+                WorkspaceState::Stopped
+            } else {
+                WorkspaceState::Available
+            };
+            let mut r = bulk_desktop(&tenant, a, id, state, now - chrono::Duration::minutes(3))?;
             if stopped {
                 // Stopped by Steward's idle sweep a while ago, as the registry shows it.
                 r.last_activity_at = Some(now - chrono::Duration::hours(2));
