@@ -11,7 +11,8 @@ use steward_shared::config::AccessSettings;
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::{ExternalId, RegionName, RoleArn, TenantId, WorkspaceId};
-use steward_shared::model::{FirstSeen, PowerPolicy, RunningMode, WorkspaceRecord, WorkspaceState};
+use steward_shared::model::{
+    Connection,FirstSeen, PowerPolicy, RunningMode, WorkspaceRecord, WorkspaceState};
 use steward_shared::reconcile::{Drift, Observation, reconcile};
 use workspaces_core_emulator::seed::{BulkAccount, BulkSeed};
 use workspaces_core_emulator::{Emulator, EmulatorConfig, EmulatorHandle, SeedKind};
@@ -68,16 +69,17 @@ fn settings() -> AccessSettings {
 
 struct Tenant {
     id: TenantId,
-    role: RoleArn,
-    external_id: ExternalId,
+    connection: Connection,
     region: RegionName,
 }
 
 fn tenant(a: &BulkAccount, external_id: &str) -> Tenant {
     Tenant {
         id: TenantId::parse(format!("tenant-{}", a.account_id)).unwrap(),
-        role: RoleArn::parse(a.role_arn.as_str()).unwrap(),
-        external_id: ExternalId::parse(external_id).unwrap(),
+        connection: Connection::AssumeRole {
+            role_arn: RoleArn::parse(a.role_arn.as_str()).unwrap(),
+            external_id: ExternalId::parse(external_id).unwrap(),
+        },
         region: RegionName::parse(a.region.as_str()).unwrap(),
     }
 }
@@ -85,8 +87,7 @@ fn tenant(a: &BulkAccount, external_id: &str) -> Tenant {
 fn access(t: &Tenant) -> TenantAccess<'_> {
     TenantAccess {
         tenant_id: &t.id,
-        role_arn: &t.role,
-        external_id: &t.external_id,
+        connection: &t.connection,
         region: &t.region,
     }
 }

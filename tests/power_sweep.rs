@@ -14,7 +14,7 @@ use steward_functions::power::fanout::{TenantOutcome, sweep_one, sweep_tenants};
 use steward_functions::power::partner_events::process;
 use steward_functions::power::sweep::SweepOptions;
 use steward_shared::ids::ExternalId;
-use steward_shared::model::{Actor, AuditOutcome, Month, WorkspaceState};
+use steward_shared::model::{Actor, AuditOutcome, Connection, Month, Tenant, WorkspaceState};
 use steward_shared::store::{TenantStore, UsageStore};
 use workspaces_core_emulator::limits::{FaultEffect, FaultRule};
 
@@ -269,7 +269,7 @@ async fn faults_throttling_and_a_denying_tenant_do_not_stop_the_others() {
     // its role refuses Steward (AccessDenied).
     let w = world(4, 30, 30).await;
     let mut denied = w.tenant(3).await;
-    denied.external_id = ExternalId::parse("not-the-right-external-id").unwrap();
+    wrong_external_id(&mut denied);
     w.deps.store.update_tenant(&denied).await.unwrap();
     for i in 0..4 {
         sweep(&w, i, SweepKind::Idle).await;
@@ -355,7 +355,7 @@ async fn the_sweep_state_machine_from_template_yaml_fans_out_and_survives_a_fail
 
     let w = world(3, 4, 4).await;
     let mut denied = w.tenant(2).await;
-    denied.external_id = ExternalId::parse("not-the-right-external-id").unwrap();
+    wrong_external_id(&mut denied);
     w.deps.store.update_tenant(&denied).await.unwrap();
     for i in 0..3 {
         sweep(&w, i, SweepKind::Idle).await;
@@ -423,5 +423,12 @@ async fn the_sweep_state_machine_from_template_yaml_fans_out_and_survives_a_fail
     }
     for ws in power_common::registered_ids(&w.emu, &w.accounts[2]) {
         assert_eq!(w.state(2, &ws), "AVAILABLE");
+    }
+}
+
+/// Gives a tenant's record an ExternalId its role refuses.
+fn wrong_external_id(t: &mut Tenant) {
+    if let Connection::AssumeRole { external_id, .. } = &mut t.connection {
+        *external_id = ExternalId::parse("not-the-right-external-id").unwrap();
     }
 }

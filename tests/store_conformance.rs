@@ -98,8 +98,32 @@ async fn tenant_lifecycle_and_versions(s: TestStore) {
     );
     // The ExternalId round-trips (it is needed to assume the role) but never prints.
     let got = st.get_tenant(&t.tenant_id).await.unwrap().unwrap();
-    assert_eq!(got.external_id.expose(), "steward-demo-external-id");
+    let steward_shared::model::Connection::AssumeRole { external_id, .. } = &got.connection else {
+        panic!("a role tenant read back as {}", got.connection.kind());
+    };
+    assert_eq!(external_id.expose(), "steward-demo-external-id");
     assert!(!format!("{got:?}").contains("steward-demo-external-id"));
+    assert_eq!(got, v2);
+
+    // An access-key tenant (and its encryption and tag settings) round-trips too.
+    let new: NewTenant = serde_json::from_value(serde_json::json!({
+        "tenant_id": "selfmanaged",
+        "account_id": "123456789012",
+        "regions": ["us-east-1", "eu-central-1"],
+        "credentials_secret_arn":
+            "arn:aws:secretsmanager:us-east-1:999988887777:secret:steward/selfmanaged-AbCdEf",
+        "encryption": {"volumeEncryptionKey": "alias/selfmanaged-desktops"},
+        "tag_management": true,
+    }))
+    .unwrap();
+    let keyed = st
+        .create_tenant(&Tenant::register(new, t0()).unwrap())
+        .await
+        .unwrap();
+    let back = st.get_tenant(&keyed.tenant_id).await.unwrap().unwrap();
+    assert_eq!(back, keyed);
+    assert_eq!(back.connection.kind(), "ACCESS_KEY");
+    assert!(back.tag_management);
 }
 
 async fn concurrent_writers_exactly_one_wins(s: TestStore) {

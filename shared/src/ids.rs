@@ -105,6 +105,64 @@ id_type!(
     OpaqueId, "id", validate::opaque_id
 );
 
+id_type!(
+    /// A KMS key for desktop volumes: key id, `alias/<name>`, or the ARN of either.
+    KmsKeyRef, "volume_encryption_key", validate::kms_key
+);
+
+/// The ARN of a Secrets Manager secret holding an access-key tenant's key pair, remembered
+/// with the account it lives in (the partner's: Steward reads it as itself).
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SecretArn {
+    arn: String,
+    account: AccountId,
+}
+
+impl SecretArn {
+    pub fn parse(value: impl Into<String>) -> Result<Self, ValidationError> {
+        let arn = value.into();
+        let account = AccountId::parse_at(
+            "credentials_secret_arn",
+            validate::secret_arn("credentials_secret_arn", &arn)?,
+        )?;
+        Ok(Self { arn, account })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.arn
+    }
+
+    pub fn account(&self) -> &AccountId {
+        &self.account
+    }
+}
+
+impl TryFrom<String> for SecretArn {
+    type Error = ValidationError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(value)
+    }
+}
+
+impl From<SecretArn> for String {
+    fn from(value: SecretArn) -> String {
+        value.arn
+    }
+}
+
+impl fmt::Display for SecretArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.arn)
+    }
+}
+
+impl fmt::Debug for SecretArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.arn, f)
+    }
+}
+
 /// An IAM role ARN, remembered with the account it lives in.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -221,6 +279,31 @@ mod tests {
             RoleArn::parse("arn:aws:iam::123:role/x").unwrap_err().field,
             "role_arn"
         );
+    }
+
+    #[test]
+    fn secret_arns_and_kms_keys() {
+        let s = SecretArn::parse(
+            "arn:aws:secretsmanager:us-east-1:999988887777:secret:steward/acme-AbCdEf",
+        )
+        .unwrap();
+        assert_eq!(s.account().as_str(), "999988887777");
+        let e = SecretArn::parse("arn:aws:iam::123456789012:role/x").unwrap_err();
+        assert_eq!(e.field, "credentials_secret_arn");
+        for ok in [
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "alias/workspaces-acme",
+            "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:123456789012:alias/workspaces-acme",
+            "mrk-1234abcd12ab34cd56ef1234567890ab",
+        ] {
+            assert!(KmsKeyRef::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "key", "alias/", "arn:aws:kms:us-east-1:123:key/x"] {
+            let e = KmsKeyRef::parse(bad).unwrap_err();
+            assert_eq!(e.field, "volume_encryption_key");
+            assert!(!e.to_string().contains("arn:aws:kms"), "{e}");
+        }
     }
 
     #[test]

@@ -154,6 +154,17 @@ pattern!(
     r"^arn:aws[a-z-]{0,7}:iam::([0-9]{12}):role/[A-Za-z0-9_+=,.@/-]{1,512}$"
 );
 pattern!(EXTERNAL_ID, r"^[\w+=,.@:/-]*$");
+// Secrets Manager secret ARNs (the service appends `-` and six characters to the name).
+pattern!(
+    SECRET_ARN,
+    r"^arn:aws[a-z-]{0,7}:secretsmanager:[-0-9a-z]{1,31}:([0-9]{12}):secret:[A-Za-z0-9/_+=.@-]{1,512}$"
+);
+// The forms CreateWorkspaces' VolumeEncryptionKey takes: a key id, `alias/<name>`, or the
+// ARN of either.
+pattern!(
+    KMS_KEY,
+    r"^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias/[A-Za-z0-9/_-]{1,250}|arn:aws[a-z-]{0,7}:kms:[-0-9a-z]{1,31}:[0-9]{12}:(?:key/(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})|alias/[A-Za-z0-9/_-]{1,250}))$"
+);
 pattern!(ROLE_SESSION_NAME, r"^[\w+=,.@-]*$");
 // Steward's own identifiers: lower-case, DNS-label-like, safe in keys, names and logs.
 pattern!(TENANT_ID, r"^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$");
@@ -263,6 +274,26 @@ pub fn role_arn<'a>(field: &'static str, v: &'a str) -> Result<&'a str> {
 pub fn external_id(field: &'static str, v: &str) -> Result {
     length(field, v, 2, 1224)?;
     matches(field, v, &EXTERNAL_ID)
+}
+
+/// A Secrets Manager secret ARN; returns the account id it names.
+pub fn secret_arn<'a>(field: &'static str, v: &'a str) -> Result<&'a str> {
+    length(field, v, 20, 2048)?;
+    let caps = SECRET_ARN.re.captures(v).ok_or_else(|| {
+        err(
+            field,
+            Problem::Pattern {
+                expected: "arn:<partition>:secretsmanager:<region>:<12-digit account>:secret:<name>",
+            },
+        )
+    })?;
+    Ok(caps.get(1).map_or("", |m| m.as_str()))
+}
+
+/// A KMS key as CreateWorkspaces' VolumeEncryptionKey takes it: key id, alias or ARN.
+pub fn kms_key(field: &'static str, v: &str) -> Result {
+    length(field, v, 1, 2048)?;
+    matches(field, v, &KMS_KEY)
 }
 
 /// STS RoleSessionName: 2–64 characters of `[\w+=,.@-]`.

@@ -12,6 +12,7 @@ use chrono::Utc;
 use steward_shared::aws::{AwsError, AwsErrorKind, ClientFactory, TenantAccess};
 use steward_shared::config::AccessSettings;
 use steward_shared::ids::{ExternalId, RegionName, RoleArn, TenantId};
+use steward_shared::model::Connection;
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/StewardPartnerAccess";
 
@@ -88,16 +89,17 @@ async fn factory(http: StaticReplayClient, settings: AccessSettings) -> ClientFa
 
 struct Ids {
     tenant: TenantId,
-    role: RoleArn,
-    external_id: ExternalId,
+    connection: Connection,
     region: RegionName,
 }
 
 fn ids(tenant: &str, external_id: &str) -> Ids {
     Ids {
         tenant: TenantId::parse(tenant).unwrap(),
-        role: RoleArn::parse(ROLE).unwrap(),
-        external_id: ExternalId::parse(external_id).unwrap(),
+        connection: Connection::AssumeRole {
+            role_arn: RoleArn::parse(ROLE).unwrap(),
+            external_id: ExternalId::parse(external_id).unwrap(),
+        },
         region: RegionName::parse("us-east-1").unwrap(),
     }
 }
@@ -105,8 +107,7 @@ fn ids(tenant: &str, external_id: &str) -> Ids {
 fn access(i: &Ids) -> TenantAccess<'_> {
     TenantAccess {
         tenant_id: &i.tenant,
-        role_arn: &i.role,
-        external_id: &i.external_id,
+        connection: &i.connection,
         region: &i.region,
     }
 }

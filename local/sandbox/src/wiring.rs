@@ -16,6 +16,7 @@ use steward_shared::ids::{
     AccountId, DirectoryId, ExternalId, RegionName, RoleArn, TenantId, WorkspaceId,
 };
 use steward_shared::model::{
+    Connection,
     FirstSeen, PartnerTag, PowerPolicy, RunningMode, Tenant, TenantStatus, WorkspaceRecord,
     WorkspaceState,
 };
@@ -86,10 +87,14 @@ pub fn bulk_tenant(a: &BulkAccount, now: chrono::DateTime<Utc>) -> Result<Tenant
         tenant_id: TenantId::parse(format!("t-{}", a.account_id)).map_err(&v)?,
         account_id: AccountId::parse(a.account_id.as_str()).map_err(&v)?,
         regions: vec![RegionName::parse(a.region.as_str()).map_err(&v)?],
-        role_arn: RoleArn::parse(a.role_arn.as_str()).map_err(&v)?,
-        external_id: ExternalId::parse(a.external_id.as_str()).map_err(&v)?,
+        connection: Connection::AssumeRole {
+            role_arn: RoleArn::parse(a.role_arn.as_str()).map_err(&v)?,
+            external_id: ExternalId::parse(a.external_id.as_str()).map_err(&v)?,
+        },
         partner_tag: PartnerTag::default(),
         policy: PowerPolicy::default(),
+        encryption: Default::default(),
+        tag_management: false,
         policy_stamps: Default::default(),
         status: TenantStatus::Active,
         last_error: None,

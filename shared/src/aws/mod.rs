@@ -12,6 +12,7 @@
 
 mod errors;
 mod http;
+mod secret_credentials;
 mod sessions;
 
 pub(crate) use errors::chain;

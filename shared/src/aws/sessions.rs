@@ -1,6 +1,7 @@
-//! Per-tenant role sessions: a tenant is reached only through its own role, assumed with
-//! its ExternalId, and [`ClientFactory`] keeps one SDK configuration per tenant and Region
-//! whose identity cache holds the assumed credentials until shortly before they expire.
+//! Per-tenant sessions: a tenant is reached only through its own role, assumed with its
+//! ExternalId — or, for a self-managed (access-key) tenant, through the key pair its secret
+//! holds — and [`ClientFactory`] keeps one SDK configuration per tenant and Region whose
+//! identity cache holds the credentials until shortly before they expire.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,8 +16,9 @@ use aws_smithy_runtime_api::client::http::SharedHttpConnector;
 use super::https_connector;
 use crate::config::AccessSettings;
 use crate::gateway::ec2::Ec2Client;
-use crate::ids::{ExternalId, RegionName, RoleArn, TenantId};
-use crate::model::Tenant;
+use super::secret_credentials::SecretKeyPair;
+use crate::ids::{RegionName, TenantId};
+use crate::model::{Connection, Tenant};
 use crate::validate;
 
 /// The session name Steward uses in a tenant's account: `steward-<tenant>`, so CloudTrail
@@ -32,8 +34,7 @@ pub fn session_name(tenant: &TenantId) -> String {
 #[derive(Clone, Copy)]
 pub struct TenantAccess<'a> {
     pub tenant_id: &'a TenantId,
-    pub role_arn: &'a RoleArn,
-    pub external_id: &'a ExternalId,
+    pub connection: &'a Connection,
     pub region: &'a RegionName,
 }
 
@@ -41,8 +42,7 @@ impl<'a> TenantAccess<'a> {
     pub fn new(tenant: &'a Tenant, region: &'a RegionName) -> Self {
         Self {
             tenant_id: &tenant.tenant_id,
-            role_arn: &tenant.role_arn,
-            external_id: &tenant.external_id,
+            connection: &tenant.connection,
             region,
         }
     }
@@ -52,7 +52,7 @@ impl fmt::Debug for TenantAccess<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantAccess")
             .field("tenant_id", self.tenant_id)
-            .field("role_arn", self.role_arn)
+            .field("connection", &self.connection.kind())
             .field("region", self.region)
             .finish_non_exhaustive()
     }
@@ -93,8 +93,7 @@ impl TenantClients {
 }
 
 struct CacheEntry {
-    role_arn: RoleArn,
-    external_id: ExternalId,
+    connection: Connection,
     clients: TenantClients,
     used: std::time::Instant,
 }
@@ -134,19 +133,33 @@ impl ClientFactory {
         if let Some(hit) = self.cached(&key, access) {
             return hit;
         }
-        let provider = AssumeRoleProvider::builder(access.role_arn.as_str())
-            .external_id(access.external_id.expose())
-            .session_name(session_name(access.tenant_id))
-            .session_length(self.settings.session_duration)
-            .region(Region::new(access.region.to_string()))
-            .configure(&self.base)
-            .build()
-            .await;
+        let provider = match access.connection {
+            Connection::AssumeRole {
+                role_arn,
+                external_id,
+            } => SharedCredentialsProvider::new(
+                AssumeRoleProvider::builder(role_arn.as_str())
+                    .external_id(external_id.expose())
+                    .session_name(session_name(access.tenant_id))
+                    .session_length(self.settings.session_duration)
+                    .region(Region::new(access.region.to_string()))
+                    .configure(&self.base)
+                    .build()
+                    .await,
+            ),
+            Connection::AccessKey {
+                credentials_secret_arn,
+            } => SharedCredentialsProvider::new(SecretKeyPair::new(
+                &self.base,
+                credentials_secret_arn.clone(),
+                &self.settings,
+            )),
+        };
         let config = self
             .base
             .to_builder()
             .region(Region::new(access.region.to_string()))
-            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .credentials_provider(provider)
             .identity_cache(
                 IdentityCache::lazy()
                     .buffer_time(self.settings.refresh_buffer)
@@ -172,8 +185,7 @@ impl ClientFactory {
         cache.insert(
             key,
             CacheEntry {
-                role_arn: access.role_arn.clone(),
-                external_id: access.external_id.clone(),
+                connection: access.connection.clone(),
                 clients: clients.clone(),
                 used: std::time::Instant::now(),
             },
@@ -189,8 +201,8 @@ impl ClientFactory {
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         cache
             .get_mut(key)
-            // A tenant whose role or ExternalId changed gets a new session.
-            .filter(|e| &e.role_arn == access.role_arn && &e.external_id == access.external_id)
+            // A tenant whose role, ExternalId or secret changed gets a new session.
+            .filter(|e| &e.connection == access.connection)
             .map(|e| {
                 e.used = std::time::Instant::now();
                 e.clients.clone()

@@ -8,6 +8,7 @@
 //! - `policy`: the tenant's power policy and the stamps that order policy changes.
 //! - `workspace`: the desktop record, the service's states and modes, user sessions.
 //! - `calls`: the calls Steward makes on a desktop and the states each one explains.
+//! - `encryption`: how desktops are encrypted at rest.
 //! - `steps`: onboarding step records.
 //! - `audit`: audit records.
 //! - `usage`: usage-ledger records and the calendar month they are kept by.
@@ -17,6 +18,7 @@
 
 mod audit;
 mod calls;
+mod encryption;
 mod policy;
 mod steps;
 mod tenant;
@@ -28,12 +30,13 @@ use serde::{Deserialize, Serialize};
 
 pub use audit::{Actor, AuditOutcome, AuditRecord};
 pub use calls::{StewardAction, StewardCall};
+pub use encryption::{VolumeEncryption, VolumeEncryptionRequest};
 pub use policy::{
     DEFAULT_SERVICE_FORCED_STOP_MINUTES, GuardHardLimitAction, PolicyStamp, PowerPolicy,
 };
 pub use steps::{OnboardingStep, StepRecord, StepStatus};
 pub use tenant::{
-    ImageOperation, NewTenant, PartnerTag, PendingImage, SWEEP_INDEX_VERSION, Tenant, TenantStatus,
+    Connection, ConnectionFields, ImageOperation, NewTenant, PartnerTag, PendingImage, SWEEP_INDEX_VERSION, Tenant, TenantStatus,
 };
 pub use usage::{Month, UsageRecord};
 pub use workspace::{

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ErrorRecord, PolicyStamp, PowerPolicy, Timestamp};
-use crate::ids::{AccountId, ExternalId, ImageId, RegionName, RoleArn, TenantId, WorkspaceId};
+use super::{ErrorRecord, PolicyStamp, PowerPolicy, Timestamp, VolumeEncryption};
+use crate::ids::{
+    AccountId, ExternalId, ImageId, RegionName, RoleArn, SecretArn, TenantId, WorkspaceId,
+};
 use crate::validate::{self, Problem, ValidationError};
 
 /// The tag every resource Steward creates carries, and the only resources it will touch.
@@ -51,18 +53,115 @@ pub enum TenantStatus {
     Offboarded,
 }
 
+/// How Steward reaches a tenant's account — the two ways the partner guide names.
+///
+/// Stored flat on the tenant record (`role_arn` + `external_id`, or
+/// `credentials_secret_arn`), so records written before access-key tenants existed read
+/// as [`Connection::AssumeRole`] unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ConnectionFields", into = "ConnectionFields")]
+pub enum Connection {
+    /// The guide's preferred way: Steward assumes the customer's role with a per-tenant
+    /// ExternalId.
+    AssumeRole {
+        role_arn: RoleArn,
+        external_id: ExternalId,
+    },
+    /// "Secret and access keys for self-managed solutions": an IAM user's key pair, kept
+    /// in Secrets Manager in the partner's account. The record holds only the secret's
+    /// ARN; the keys are read (and cached briefly) when a session is built, never stored
+    /// or logged.
+    AccessKey { credentials_secret_arn: SecretArn },
+}
+
+/// A connection's stored (and registration) form: the fields of one of the two ways.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ConnectionFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<RoleArn>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<ExternalId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret_arn: Option<SecretArn>,
+}
+
+impl TryFrom<ConnectionFields> for Connection {
+    type Error = ValidationError;
+    fn try_from(f: ConnectionFields) -> Result<Self, Self::Error> {
+        match (f.role_arn, f.external_id, f.credentials_secret_arn) {
+            (Some(role_arn), Some(external_id), None) => Ok(Connection::AssumeRole {
+                role_arn,
+                external_id,
+            }),
+            (None, None, Some(credentials_secret_arn)) => Ok(Connection::AccessKey {
+                credentials_secret_arn,
+            }),
+            (None, None, None) => Err(ValidationError::new(
+                "role_arn",
+                Problem::Inconsistent(
+                    "a tenant needs roleArn and externalId, or credentialsSecretArn".into(),
+                ),
+            )),
+            (Some(_), None, None) => Err(ValidationError::new("external_id", Problem::Missing)),
+            (None, Some(_), None) => Err(ValidationError::new("role_arn", Problem::Missing)),
+            (_, _, Some(_)) => Err(ValidationError::new(
+                "credentials_secret_arn",
+                Problem::Inconsistent(
+                    "give either a role (roleArn, externalId) or credentialsSecretArn, not both"
+                        .into(),
+                ),
+            )),
+        }
+    }
+}
+
+impl From<Connection> for ConnectionFields {
+    fn from(c: Connection) -> Self {
+        match c {
+            Connection::AssumeRole {
+                role_arn,
+                external_id,
+            } => Self {
+                role_arn: Some(role_arn),
+                external_id: Some(external_id),
+                credentials_secret_arn: None,
+            },
+            Connection::AccessKey {
+                credentials_secret_arn,
+            } => Self {
+                credentials_secret_arn: Some(credentials_secret_arn),
+                ..Self::default()
+            },
+        }
+    }
+}
+
+impl Connection {
+    /// `"ROLE"` or `"ACCESS_KEY"`: how a tenant is reached, for records and events.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Connection::AssumeRole { .. } => "ROLE",
+            Connection::AccessKey { .. } => "ACCESS_KEY",
+        }
+    }
+}
+
 /// What a partner supplies to register a customer account.
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewTenant {
     pub tenant_id: TenantId,
     pub account_id: AccountId,
     pub regions: Vec<RegionName>,
-    pub role_arn: RoleArn,
-    pub external_id: ExternalId,
+    #[serde(flatten)]
+    pub connection: Connection,
     #[serde(default)]
     pub partner_tag: PartnerTag,
     #[serde(default)]
     pub policy: PowerPolicy,
+    #[serde(default)]
+    pub encryption: VolumeEncryption,
+    #[serde(default)]
+    pub tag_management: bool,
 }
 
 /// A customer account Steward manages.
@@ -71,10 +170,19 @@ pub struct Tenant {
     pub tenant_id: TenantId,
     pub account_id: AccountId,
     pub regions: Vec<RegionName>,
-    pub role_arn: RoleArn,
-    pub external_id: ExternalId,
+    #[serde(flatten)]
+    pub connection: Connection,
     pub partner_tag: PartnerTag,
     pub policy: PowerPolicy,
+    /// How the tenant's desktops are encrypted at rest (records from before this field:
+    /// encrypted with the AWS managed key).
+    #[serde(default)]
+    pub encryption: VolumeEncryption,
+    /// Whether the customer's role grants CreateTags/DeleteTags (its `AllowTagManagement`
+    /// parameter, which the customer chose and the onboarding request states): without it
+    /// the lifecycle tag command is refused by name instead of failing at the service.
+    #[serde(default)]
+    pub tag_management: bool,
     /// Per policy field (camelCase name), the policy event that last set it: a change older
     /// than this is superseded, so policy events converge whatever their arrival order.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -148,12 +256,15 @@ impl ImageOperation {
 impl Tenant {
     /// Checks a registration as a whole and makes the tenant record (status ONBOARDING).
     pub fn register(new: NewTenant, now: Timestamp) -> Result<Self, ValidationError> {
-        if new.role_arn.account() != &new.account_id {
+        if let Connection::AssumeRole { role_arn, .. } = &new.connection
+            && role_arn.account() != &new.account_id
+        {
             return Err(ValidationError::new(
                 "role_arn",
                 Problem::Inconsistent("the role must live in the tenant's account".into()),
             ));
         }
+        new.encryption.validate("encryption")?;
         if new.regions.is_empty() {
             return Err(ValidationError::new("regions", Problem::Missing));
         }
@@ -171,10 +282,11 @@ impl Tenant {
             tenant_id: new.tenant_id,
             account_id: new.account_id,
             regions: new.regions,
-            role_arn: new.role_arn,
-            external_id: new.external_id,
+            connection: new.connection,
             partner_tag: new.partner_tag,
             policy: new.policy,
+            encryption: new.encryption,
+            tag_management: new.tag_management,
             policy_stamps: BTreeMap::new(),
             status: TenantStatus::Onboarding,
             last_error: None,
@@ -210,6 +322,10 @@ mod tests {
         assert_eq!(t.partner_tag, PartnerTag::default());
         assert_eq!(t.policy, PowerPolicy::default());
 
+        assert!(!t.tag_management);
+        assert_eq!(t.encryption, VolumeEncryption::default());
+        assert_eq!(t.connection.kind(), "ROLE");
+
         let mut n = new_tenant();
         n.account_id = AccountId::parse("210987654321").unwrap();
         let e = Tenant::register(n, Utc::now()).unwrap_err();
@@ -238,6 +354,47 @@ mod tests {
             (e.field.as_ref(), e.problem.code()),
             ("partner_tag", "Reserved")
         );
+    }
+
+    #[test]
+    fn access_key_tenants_and_the_stored_form() {
+        let secret = "arn:aws:secretsmanager:us-east-1:999988887777:secret:steward/acme-AbCdEf";
+        let n: NewTenant = serde_json::from_value(serde_json::json!({
+            "tenant_id": "acme",
+            "account_id": "123456789012",
+            "regions": ["us-east-1"],
+            "credentials_secret_arn": secret,
+        }))
+        .unwrap();
+        let t = Tenant::register(n, Utc::now()).unwrap();
+        assert_eq!(t.connection.kind(), "ACCESS_KEY");
+        let stored = serde_json::to_value(&t).unwrap();
+        assert_eq!(stored["credentials_secret_arn"], secret);
+        assert!(stored.get("role_arn").is_none() && stored.get("connection").is_none());
+        assert_eq!(serde_json::from_value::<Tenant>(stored).unwrap(), t);
+
+        // A record of a role tenant keeps its flat, pre-existing form.
+        let role = Tenant::register(new_tenant(), Utc::now()).unwrap();
+        let stored = serde_json::to_value(&role).unwrap();
+        assert_eq!(
+            stored["role_arn"],
+            "arn:aws:iam::123456789012:role/StewardPartnerAccess"
+        );
+        assert_eq!(stored["external_id"], "steward-demo-external-id");
+        assert_eq!(serde_json::from_value::<Tenant>(stored).unwrap(), role);
+
+        let both = serde_json::from_value::<NewTenant>(serde_json::json!({
+            "tenant_id": "acme",
+            "account_id": "123456789012",
+            "regions": ["us-east-1"],
+            "role_arn": "arn:aws:iam::123456789012:role/StewardPartnerAccess",
+            "external_id": "steward-demo-external-id",
+            "credentials_secret_arn": secret,
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(both.contains("credentials_secret_arn"), "{both}");
+        assert!(!both.contains("secret:steward"), "{both}");
     }
 
     #[test]

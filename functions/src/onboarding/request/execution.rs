@@ -7,9 +7,10 @@
 
 use serde::{Deserialize, Serialize};
 use steward_shared::ids::{
-    AccountId, BundleId, DirectoryId, Ec2ImageId, ExternalId, RegionName, RoleArn, TenantId,
+    AccountId, BundleId, DirectoryId, Ec2ImageId, ExternalId, RegionName, RoleArn, SecretArn,
+    TenantId,
 };
-use steward_shared::model::{PartnerTag, PowerPolicy};
+use steward_shared::model::{PartnerTag, PowerPolicy, VolumeEncryption};
 use steward_shared::validate::{self, Problem, ValidationError};
 
 /// The guide's default BYOP ingestion process for a regular (non-GPU) bundle.
@@ -32,8 +33,20 @@ pub struct OnboardingRequest {
     pub role_arn: Option<RoleArn>,
     #[serde(default, skip_serializing)]
     pub external_id: Option<ExternalId>,
+    /// An access-key tenant (self-managed): the Secrets Manager secret holding its IAM
+    /// user's key pair, instead of `roleArn` and `externalId`.
+    #[serde(default, skip_serializing)]
+    pub credentials_secret_arn: Option<SecretArn>,
     #[serde(default)]
     pub partner_tag: Option<PartnerTag>,
+    /// Encryption at rest of the desktops (on by default; see [`VolumeEncryption`]).
+    /// Unset on a re-run: the tenant's stored setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<VolumeEncryption>,
+    /// The `AllowTagManagement` parameter the customer chose for the role stack (default
+    /// false). Unset on a re-run: the tenant's stored setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_tag_management: Option<bool>,
     #[serde(default)]
     pub policy: Option<PowerPolicy>,
     /// BYOL (Windows client OS, DEDICATED tenancy, imported image) or not (SHARED tenancy,
@@ -302,6 +315,9 @@ impl OnboardingRequest {
         }
         if let Some(p) = &self.policy {
             p.validate()?;
+        }
+        if let Some(e) = &self.encryption {
+            e.validate("encryption")?;
         }
         Ok(())
     }

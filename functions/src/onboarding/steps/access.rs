@@ -3,7 +3,9 @@
 use serde_json::{Value, json};
 use steward_shared::Error;
 use steward_shared::error::names;
-use steward_shared::model::{NewTenant, OnboardingStep, StepStatus, Tenant, TenantStatus};
+use steward_shared::model::{
+    Connection, ConnectionFields, NewTenant, OnboardingStep, StepStatus, Tenant, TenantStatus,
+};
 use steward_shared::store::{StoreError, TenantStore};
 use steward_shared::validate::{Problem, ValidationError};
 
@@ -64,14 +66,38 @@ async fn check_role(ctx: &Ctx<'_>) -> Result<Value, Error> {
     Ok(serde_json::to_value(&ctx.input.request).unwrap_or(Value::Null))
 }
 
-/// A tenant seen for the first time: registered from the request, which must then name its
-/// role and ExternalId.
+/// The connection the request names, if it names one (`None`: none of its fields given).
+fn requested_connection(req: &OnboardingRequest) -> Result<Option<Connection>, ValidationError> {
+    let fields = ConnectionFields {
+        role_arn: req.role_arn.clone(),
+        external_id: req.external_id.clone(),
+        credentials_secret_arn: req.credentials_secret_arn.clone(),
+    };
+    if fields.role_arn.is_none()
+        && fields.external_id.is_none()
+        && fields.credentials_secret_arn.is_none()
+    {
+        return Ok(None);
+    }
+    Connection::try_from(fields).map(Some).map_err(|e| {
+        let field = match e.field.as_ref() {
+            "external_id" => "externalId",
+            "credentials_secret_arn" => "credentialsSecretArn",
+            _ => "roleArn",
+        };
+        e.at(field)
+    })
+}
+
+/// A tenant seen for the first time: registered from the request, which must then name how
+/// to reach it (a role and ExternalId, or an access-key secret).
 async fn register_tenant(deps: &Deps, req: &OnboardingRequest) -> Result<Tenant, Error> {
-    let (Some(role_arn), Some(external_id)) = (req.role_arn.clone(), req.external_id.clone())
-    else {
+    let Some(connection) = requested_connection(req)? else {
         return Err(ValidationError::new(
             "roleArn",
-            Problem::Inconsistent("a new tenant needs roleArn and externalId".into()),
+            Problem::Inconsistent(
+                "a new tenant needs roleArn and externalId, or credentialsSecretArn".into(),
+            ),
         )
         .into());
     };
@@ -79,10 +105,11 @@ async fn register_tenant(deps: &Deps, req: &OnboardingRequest) -> Result<Tenant,
         tenant_id: req.tenant_id.clone(),
         account_id: req.account_id.clone(),
         regions: vec![req.region.clone()],
-        role_arn,
-        external_id,
+        connection,
         partner_tag: req.partner_tag.clone().unwrap_or_default(),
         policy: req.policy.clone().unwrap_or_default(),
+        encryption: req.encryption.clone().unwrap_or_default(),
+        tag_management: req.allow_tag_management.unwrap_or(false),
     };
     let tenant = Tenant::register(new, deps.now())?;
     match deps.store.create_tenant(&tenant).await {
@@ -128,17 +155,23 @@ async fn adopt_tenant(
         ));
     }
     let mut changed = false;
-    if let Some(role) = &req.role_arn
-        && *role != tenant.role_arn
+    if let Some(connection) = requested_connection(req)?
+        && connection != tenant.connection
     {
-        tenant.role_arn = role.clone();
+        tenant.connection = connection;
+        deps.clients.forget(&tenant.tenant_id);
         changed = true;
     }
-    if let Some(ext) = &req.external_id
-        && *ext != tenant.external_id
+    if let Some(encryption) = &req.encryption
+        && *encryption != tenant.encryption
     {
-        tenant.external_id = ext.clone();
-        deps.clients.forget(&tenant.tenant_id);
+        tenant.encryption = encryption.clone();
+        changed = true;
+    }
+    if let Some(allow) = req.allow_tag_management
+        && allow != tenant.tag_management
+    {
+        tenant.tag_management = allow;
         changed = true;
     }
     if !tenant.regions.contains(&req.region) {
