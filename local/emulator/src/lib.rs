@@ -18,6 +18,7 @@
 
 pub mod cli;
 mod control;
+pub mod directory_service;
 pub mod ec2;
 pub mod error;
 pub mod eventbridge;
@@ -25,6 +26,7 @@ pub mod identity;
 pub mod limits;
 pub mod model;
 pub mod options;
+pub mod paging;
 pub mod policy;
 pub mod protocol;
 pub mod seed;
@@ -32,6 +34,7 @@ mod server;
 pub mod service_clock;
 pub mod sts;
 pub mod ws;
+pub mod zones;
 
 use chrono::{DateTime, Utc};
 use limits::{Count, Counters, FaultRule, Faults, RateLimiter};

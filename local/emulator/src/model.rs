@@ -110,22 +110,16 @@ pub struct Ami {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone)]
-pub struct DsDirectory {
-    pub id: String,
-    pub name: String,
-    pub alias: String,
-    pub directory_type: String,
-    pub dns_ips: Vec<String>,
-    pub subnet_ids: Vec<String>,
-    pub active: bool,
-    pub customer_user_name: String,
-}
+pub use super::directory_service::{DsDirectory, DsSize, DsStage, DsType};
 
 #[derive(Debug, Clone)]
 pub struct Subnet {
     pub id: String,
+    pub vpc_id: String,
+    /// The Availability Zone's name (`us-east-1a`).
     pub az: String,
+    /// The zone's id (`use1-az6`), the same zone in every account (see `ec2::zone_id`).
+    pub az_id: String,
     pub cidr: String,
 }
 

@@ -6,7 +6,7 @@ use super::identity::{self, Caller, Principal};
 use super::model::Timing;
 use super::policy::TagPolicy;
 use super::protocol::parse_form;
-use super::{Shared, control, ec2, sts, ws};
+use super::{Shared, control, directory_service, ec2, sts, ws};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -19,17 +19,27 @@ pub fn router(shared: Arc<Shared>) -> Router {
     control::routes().fallback(aws).with_state(shared)
 }
 
+/// The service a request is for, which fixes its protocol: awsJson1_1 (WorkSpaces,
+/// Directory Service), awsQuery (STS) or ec2Query (EC2).
 #[derive(Clone, Copy, PartialEq, Debug)]
 enum Proto {
-    Json,
+    Ws,
+    Ds,
     Sts,
     Ec2,
 }
 
+impl Proto {
+    fn is_json(self) -> bool {
+        matches!(self, Proto::Ws | Proto::Ds)
+    }
+}
+
 fn respond(proto: Proto, status: u16, body: String, request_id: &str) -> Response {
-    let ct = match proto {
-        Proto::Json => "application/x-amz-json-1.1",
-        _ => "text/xml",
+    let ct = if proto.is_json() {
+        "application/x-amz-json-1.1"
+    } else {
+        "text/xml"
     };
     let mut r = (
         StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -46,7 +56,7 @@ fn respond(proto: Proto, status: u16, body: String, request_id: &str) -> Respons
 
 fn render_error(proto: Proto, e: &ApiError, request_id: &str) -> Response {
     let body = match proto {
-        Proto::Json => {
+        Proto::Ws | Proto::Ds => {
             let mut m = serde_json::Map::new();
             m.insert("__type".into(), e.code.clone().into());
             m.insert("message".into(), e.message.clone().into());
@@ -102,7 +112,8 @@ impl Proto {
     /// The service name counters and fault rules use (`Service.Operation`).
     fn service(self) -> &'static str {
         match self {
-            Proto::Json => "WorkSpaces",
+            Proto::Ws => "WorkSpaces",
+            Proto::Ds => "DirectoryService",
             Proto::Sts => "STS",
             Proto::Ec2 => "EC2",
         }
@@ -140,7 +151,7 @@ fn handle(s: &Shared, headers: &HeaderMap, body: &[u8], request_id: &str) -> (Re
         }
     };
 
-    if proto == Proto::Json
+    if proto == Proto::Ws
         && !s.limiter.lock().try_acquire(
             &caller.account,
             &caller.region,
@@ -165,34 +176,15 @@ fn handle(s: &Shared, headers: &HeaderMap, body: &[u8], request_id: &str) -> (Re
         return (render_error(proto, &e, request_id), latency);
     }
 
-    let result = match proto {
-        Proto::Json => {
-            let ctx = ws::Ctx {
-                caller: &caller,
-                now,
-                opts: &opts,
-                timing: Timing::from_options(&opts),
-                tokens: &s.tokens,
-                policy,
-                resource_error: hit.resource_error.clone(),
-            };
-            workspaces_call(s, &ctx, &call.op, body)
-        }
-        Proto::Sts => {
-            let form = call.form.unwrap_or_default();
-            let r = if call.op == "AssumeRole" {
-                sts::assume_role(&caller, &mut s.world.write(), &form, now)
-            } else {
-                Ok(sts::get_caller_identity(&caller))
-            };
-            r.map(|x| sts::wrap_success(&call.op, &x, request_id))
-        }
-        Proto::Ec2 => {
-            let form = call.form.unwrap_or_default();
-            ec2::describe_images(&caller, &s.world.read(), &form, &s.tokens)
-                .map(|x| ec2::wrap_success(&x, request_id))
-        }
+    let run = Run {
+        caller: &caller,
+        now,
+        opts: &opts,
+        policy,
+        resource_error: hit.resource_error.clone(),
+        request_id,
     };
+    let result = run_call(s, &run, call, body);
     s.counters
         .lock()
         .record(&caller.account, &op_name, result.is_ok(), false);
@@ -203,30 +195,101 @@ fn handle(s: &Shared, headers: &HeaderMap, body: &[u8], request_id: &str) -> (Re
     (response, latency)
 }
 
-/// The service and operation: a WorkSpaces `X-Amz-Target`, or a query protocol's form
-/// `Action` (STS or EC2). An unknown one is refused in that service's error shape.
+/// What a call needs to run once it is admitted.
+struct Run<'a> {
+    caller: &'a Caller,
+    now: super::service_clock::Millis,
+    opts: &'a super::options::Options,
+    policy: Option<TagPolicy>,
+    resource_error: Option<(String, String)>,
+    request_id: &'a str,
+}
+
+/// Runs the operation of an admitted call; the output is the response body.
+fn run_call(s: &Shared, r: &Run, call: Call, body: &[u8]) -> Result<String, ApiError> {
+    let form = call.form.unwrap_or_default();
+    match call.proto {
+        Proto::Ws => {
+            let ctx = ws::Ctx {
+                caller: r.caller,
+                now: r.now,
+                opts: r.opts,
+                timing: Timing::from_options(r.opts),
+                tokens: &s.tokens,
+                policy: r.policy.clone(),
+                resource_error: r.resource_error.clone(),
+            };
+            json_body(body).and_then(|v| ws::dispatch(&call.op, &ctx, &s.world, &v))
+        }
+        Proto::Ds => json_body(body)
+            .and_then(|v| {
+                directory_service::describe_directories(
+                    r.caller,
+                    &s.world.read(),
+                    r.opts,
+                    &s.tokens,
+                    &v,
+                )
+            })
+            .map(|v| v.to_string()),
+        Proto::Sts => {
+            let out = if call.op == "AssumeRole" {
+                sts::assume_role(r.caller, &mut s.world.write(), &form, r.now)
+            } else {
+                Ok(sts::get_caller_identity(r.caller))
+            };
+            out.map(|x| sts::wrap_success(&call.op, &x, r.request_id))
+        }
+        Proto::Ec2 => ec2::describe_images(r.caller, &s.world.read(), &form, &s.tokens)
+            .map(|x| ec2::wrap_success(&x, r.request_id)),
+    }
+}
+
+/// The awsJson1_1 services an `X-Amz-Target` prefix names, with the operations served.
+const JSON_SERVICES: &[(&str, Proto, &[&str])] = &[(
+    directory_service::TARGET_PREFIX,
+    Proto::Ds,
+    directory_service::OPERATIONS,
+)];
+
+/// The service and operation: an awsJson1_1 `X-Amz-Target` (WorkSpaces, Directory Service),
+/// or a query protocol's form `Action` (STS or EC2). An unknown one is refused in that
+/// service's error shape.
 fn recognise(
     target: Option<&str>,
     scope: Option<&identity::SigV4Scope>,
     body: &[u8],
 ) -> Result<Call, (Proto, ApiError)> {
     if let Some(t) = target {
-        let op = t
-            .strip_prefix("WorkspacesService.")
-            .unwrap_or(t)
-            .to_string();
-        if !t.starts_with("WorkspacesService.") || !ws::is_known(&op) {
+        let unknown = || {
             let e = ApiError::new(
                 "UnknownOperationException",
                 format!("Unknown operation {t}"),
             );
-            return Err((Proto::Json, e));
+            (Proto::Ws, e)
+        };
+        if let Some(op) = t.strip_prefix("WorkspacesService.") {
+            if !ws::is_known(op) {
+                return Err(unknown());
+            }
+            return Ok(Call {
+                proto: Proto::Ws,
+                op: op.to_string(),
+                form: None,
+            });
         }
-        return Ok(Call {
-            proto: Proto::Json,
-            op,
-            form: None,
-        });
+        return JSON_SERVICES
+            .iter()
+            .find_map(|(prefix, proto, ops)| {
+                t.strip_prefix(prefix)
+                    .filter(|op| ops.contains(op))
+                    .map(|op| Call {
+                        proto: *proto,
+                        op: op.to_string(),
+                        form: None,
+                    })
+            })
+            .ok_or_else(unknown);
     }
     let form = parse_form(body);
     let action = form.get("Action").cloned().unwrap_or_default();
@@ -280,7 +343,7 @@ fn authenticate(
         // Each service names an unknown key its own way.
         if e.code == "UnrecognizedClientException" {
             e.code = match proto {
-                Proto::Json => e.code,
+                Proto::Ws | Proto::Ds => e.code,
                 Proto::Sts => "InvalidClientTokenId".into(),
                 Proto::Ec2 => "AuthFailure".into(),
             };
@@ -289,19 +352,17 @@ fn authenticate(
     })
 }
 
-/// A WorkSpaces call: its JSON body (empty = null), then the operation.
-fn workspaces_call(s: &Shared, ctx: &ws::Ctx, op: &str, body: &[u8]) -> Result<String, ApiError> {
-    let value = if body.iter().all(|b| b.is_ascii_whitespace()) {
-        Ok(serde_json::Value::Null)
-    } else {
-        serde_json::from_slice::<serde_json::Value>(body).map_err(|e| {
-            ApiError::new(
-                "SerializationException",
-                format!("Could not parse the request body: {e}"),
-            )
-        })
-    };
-    value.and_then(|v| ws::dispatch(op, ctx, &s.world, &v))
+/// An awsJson1_1 request's body (empty = null).
+fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::from_slice::<serde_json::Value>(body).map_err(|e| {
+        ApiError::new(
+            "SerializationException",
+            format!("Could not parse the request body: {e}"),
+        )
+    })
 }
 
 /// EventBridge PutEvents: kept for the control API; counted under the caller's account.
@@ -329,7 +390,7 @@ fn put_events(
             s.counters
                 .lock()
                 .record("unauthenticated", "EventBridge.PutEvents", false, false);
-            return render_error(Proto::Json, &e, request_id);
+            return render_error(Proto::Ws, &e, request_id);
         }
     };
     let result = super::eventbridge::put_events(body, s.clock.now());
@@ -339,9 +400,9 @@ fn put_events(
     match result {
         Ok((body, captured)) => {
             s.events.lock().extend(captured);
-            respond(Proto::Json, 200, body, request_id)
+            respond(Proto::Ws, 200, body, request_id)
         }
-        Err(e) => render_error(Proto::Json, &e, request_id),
+        Err(e) => render_error(Proto::Ws, &e, request_id),
     }
 }
 

@@ -166,7 +166,7 @@ pub fn register_directory(ctx: &Ctx, w: &mut World, body: &Value) -> ApiResult<V
         .get(dir_id)
         .cloned()
         .ok_or_else(|| ApiError::not_found("directory", dir_id))?;
-    if !ds.active {
+    if !ds.active() {
         return Err(ApiError::bad_state(format!(
             "The directory {dir_id} is not Active in AWS Directory Service."
         )));

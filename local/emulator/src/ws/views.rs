@@ -188,7 +188,7 @@ pub fn directory(d: &WsDirectory, state: &str) -> Value {
         .v("DnsIpAddresses", Some(json!(d.ds.dns_ips)))
         .s("CustomerUserName", Some(d.ds.customer_user_name.as_str()))
         .s("IamRoleId", Some(d.iam_role_id.as_str()))
-        .s("DirectoryType", Some(d.ds.directory_type.as_str()))
+        .s("DirectoryType", Some(d.ds.directory_type.workspaces_name()))
         .s("WorkspaceSecurityGroupId", Some(d.workspace_security_group_id.as_str()))
         .s("State", Some(state))
         .v("WorkspaceCreationProperties", Some(creation))

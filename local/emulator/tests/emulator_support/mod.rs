@@ -2,6 +2,8 @@
 //! clients pointed at it, assume the customer role, onboard a tenant.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
 use aws_sdk_workspaces::types::{
