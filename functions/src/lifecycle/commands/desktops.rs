@@ -17,7 +17,8 @@ use steward_shared::lifecycle::{
     StateDetail, TargetState, TerminateDetail, byop_running_mode,
 };
 use steward_shared::model::{
-    FirstSeen, RunningMode, StewardAction as A, Timestamp, WorkspaceRecord, WorkspaceState as S,
+    FirstSeen, RunningMode, StewardAction as A, Timestamp, VolumeEncryption,
+    VolumeEncryptionRequest, WorkspaceRecord, WorkspaceState as S,
 };
 use steward_shared::store::WorkspaceStore;
 use steward_shared::validate::{Problem, ValidationError};
@@ -191,9 +192,11 @@ pub(super) async fn modify_state(cx: &Context<'_>, d: &StateDetail) -> Result<Do
     ))
 }
 
-/// New desktops in a partner-tagged directory on a partner-tagged bundle; each one the
-/// service accepted is registered (PENDING, manual running mode).
+/// New desktops in a partner-tagged directory on a partner-tagged bundle, their volumes
+/// encrypted as the command says or else as the tenant's onboarding recorded (on by
+/// default); each one the service accepted is registered (PENDING, manual running mode).
 pub(super) async fn provision(cx: &Context<'_>, d: &ProvisionDetail) -> Result<Done, NotDone> {
+    let encryption = d.encryption.as_ref().unwrap_or(&cx.tenant.encryption);
     let region = cx.region(d.region.as_ref())?;
     let c = cx.clients(&region).await;
     cx.owned(&c, d.directory_id.as_str()).await?;
@@ -212,10 +215,15 @@ pub(super) async fn provision(cx: &Context<'_>, d: &ProvisionDetail) -> Result<D
             bundle: &d.bundle_id,
             tag: &cx.tenant.partner_tag,
             desktops: &new,
+            encryption: encryption.request(),
         })
         .await?;
     let mut done = Done {
-        summary: format!("{} desktop(s) requested", new.len()),
+        summary: format!(
+            "{} desktop(s) requested, {}",
+            new.len(),
+            encrypted(encryption)
+        ),
         ..Done::default()
     };
     let provisioned = Provisioned {
@@ -282,5 +290,19 @@ impl Provisioned<'_> {
         r.last_call = Some(cx.call(A::Create));
         cx.deps.store.create_workspace(&r).await?;
         Ok(())
+    }
+}
+
+/// How the summary tells a provision's volume encryption (the key is the customer's own
+/// name for it, not a secret).
+fn encrypted(e: &VolumeEncryption) -> String {
+    match e.request() {
+        VolumeEncryptionRequest::Encrypted { key: Some(k) } => {
+            format!("volumes encrypted with {}", k.as_str())
+        }
+        VolumeEncryptionRequest::Encrypted { key: None } => {
+            "volumes encrypted with the AWS managed key".into()
+        }
+        VolumeEncryptionRequest::Unencrypted => "volumes unencrypted (allowUnencrypted)".into(),
     }
 }

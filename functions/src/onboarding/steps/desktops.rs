@@ -130,6 +130,7 @@ async fn create_missing(
                 bundle,
                 tag: &ctx.tenant.partner_tag,
                 desktops: chunk,
+                encryption: ctx.tenant.encryption.request(),
             })
             .await?;
         for (item, outcome) in chunk.iter().zip(outcomes) {

@@ -12,7 +12,7 @@ use crate::aws::AwsError;
 use crate::gateway::ItemOutcome;
 use crate::ids::{BundleId, DirectoryId, WorkspaceId};
 use crate::lifecycle::TargetState;
-use crate::model::{PartnerTag, RunningMode, Timestamp, WorkspaceState};
+use crate::model::{PartnerTag, RunningMode, Timestamp, VolumeEncryptionRequest, WorkspaceState};
 
 /// A desktop as the service reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,30 @@ pub struct Observed {
     pub user_volume_gib: Option<i32>,
     /// The service's error code for a desktop that failed (creation, rebuild…).
     pub error_code: Option<String>,
+    /// Volume encryption as the service reports it; `None` when it reports neither flag
+    /// nor a key (an unencrypted desktop, as the service omits false flags).
+    pub encryption: Option<DesktopEncryption>,
+}
+
+/// A desktop's `RootVolumeEncryptionEnabled`, `UserVolumeEncryptionEnabled` and
+/// `VolumeEncryptionKey`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DesktopEncryption {
+    pub root: bool,
+    pub user: bool,
+    /// The KMS key (alias or ARN) as the service wrote it.
+    pub key: Option<String>,
+}
+
+impl DesktopEncryption {
+    fn of(w: &ws::Workspace) -> Option<Self> {
+        let e = Self {
+            root: w.root_volume_encryption_enabled().unwrap_or(false),
+            user: w.user_volume_encryption_enabled().unwrap_or(false),
+            key: w.volume_encryption_key().map(str::to_owned),
+        };
+        (e.root || e.user || e.key.is_some()).then_some(e)
+    }
 }
 
 /// A desktop the service returned in a shape Steward cannot read (an id that does not
@@ -86,6 +110,7 @@ fn observe(w: &ws::Workspace) -> Result<Observed, Unreadable> {
         root_volume_gib: p.and_then(|p| p.root_volume_size_gib()),
         user_volume_gib: p.and_then(|p| p.user_volume_size_gib()),
         error_code: w.error_code().map(str::to_owned),
+        encryption: DesktopEncryption::of(w),
     })
 }
 
@@ -137,12 +162,29 @@ pub struct NewWorkspace {
 }
 
 /// What CreateWorkspaces makes: at most [`BATCH`] desktops (one call) in `directory` from
-/// `bundle`, MANUAL, each with the partner tag.
+/// `bundle`, MANUAL, each with the partner tag and the tenant's volume encryption.
 pub struct CreateWorkspacesSpec<'a> {
     pub directory: &'a DirectoryId,
     pub bundle: &'a BundleId,
     pub tag: &'a PartnerTag,
     pub desktops: &'a [NewWorkspace],
+    /// Both volumes encrypted (with the key, or the AWS managed one), or neither flag sent.
+    pub encryption: VolumeEncryptionRequest,
+}
+
+/// A desktop request with `encryption`'s members set: both flags (and the key when one is
+/// given), or none of them.
+fn encrypted(
+    request: ws::builders::WorkspaceRequestBuilder,
+    encryption: &VolumeEncryptionRequest,
+) -> ws::builders::WorkspaceRequestBuilder {
+    match encryption {
+        VolumeEncryptionRequest::Encrypted { key } => request
+            .root_volume_encryption_enabled(true)
+            .user_volume_encryption_enabled(true)
+            .set_volume_encryption_key(key.as_ref().map(|k| k.as_str().to_owned())),
+        VolumeEncryptionRequest::Unencrypted => request,
+    }
 }
 
 /// The outcome of one item of CreateWorkspaces.
@@ -259,18 +301,19 @@ impl WorkspacesGateway<'_> {
         const OP: &str = "CreateWorkspaces";
         let mut requests = Vec::with_capacity(spec.desktops.len());
         for item in spec.desktops {
+            let request = ws::WorkspaceRequest::builder()
+                .directory_id(spec.directory.as_str())
+                .bundle_id(spec.bundle.as_str())
+                .user_name(&item.user_name)
+                .set_workspace_name(item.workspace_name.clone())
+                .workspace_properties(
+                    ws::WorkspaceProperties::builder()
+                        .running_mode(ws::RunningMode::Manual)
+                        .build(),
+                )
+                .tags(super::tags::partner_tag(spec.tag, OP)?);
             requests.push(
-                ws::WorkspaceRequest::builder()
-                    .directory_id(spec.directory.as_str())
-                    .bundle_id(spec.bundle.as_str())
-                    .user_name(&item.user_name)
-                    .set_workspace_name(item.workspace_name.clone())
-                    .workspace_properties(
-                        ws::WorkspaceProperties::builder()
-                            .running_mode(ws::RunningMode::Manual)
-                            .build(),
-                    )
-                    .tags(super::tags::partner_tag(spec.tag, OP)?)
+                encrypted(request, &spec.encryption)
                     .build()
                     .map_err(|e| unbuildable(OP, e))?,
             );

@@ -26,8 +26,8 @@ pub mod tags;
 pub use account::{Account, AccountModification, ModificationState, TenancySupport};
 pub use bundles::{Bundle, BundleOwner, BundleSpec, BundleState};
 pub use desktops::{
-    ConnectionState, ConnectionStatus, CreateWorkspacesSpec, Created, Described, ListedDesktop,
-    NewWorkspace, Observed, PropertyChanges, Snapshots, Unreadable,
+    ConnectionState, ConnectionStatus, CreateWorkspacesSpec, Created, Described, DesktopEncryption,
+    ListedDesktop, NewWorkspace, Observed, PropertyChanges, Snapshots, Unreadable,
 };
 pub use directories::{Directory, DirectoryState, DirectoryType, RegisterSpec, Tenancy};
 pub use images::{CopyImageSpec, CreateImageSpec, Image, ImageState, ImageTenancy, ImportSpec};
