@@ -51,6 +51,46 @@ async fn tags(c: &aws_sdk_workspaces::Client, id: &str) -> Vec<(String, String)>
         .collect()
 }
 
+/// The tenant's customer role grants tag edits (its `AllowTagManagement` parameter, as
+/// onboarding records it); the bulk tenant's does not.
+async fn grant_tag_management(w: &World) {
+    let mut t = w.tenant(0).await;
+    t.tag_management = true;
+    w.deps.store.update_tenant(&t).await.unwrap();
+}
+
+/// Each desktop's root and user volume encryption flags and key, as DescribeWorkspaces
+/// reports them.
+async fn encryption(
+    c: &aws_sdk_workspaces::Client,
+    ids: &[Value],
+) -> Vec<(Option<bool>, Option<bool>, Option<String>)> {
+    let ids: Vec<String> = ids
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let out = c
+        .describe_workspaces()
+        .set_workspace_ids(Some(ids.clone()))
+        .send()
+        .await
+        .unwrap();
+    ids.iter()
+        .map(|id| {
+            let w = out
+                .workspaces()
+                .iter()
+                .find(|w| w.workspace_id() == Some(id.as_str()))
+                .unwrap();
+            (
+                w.root_volume_encryption_enabled(),
+                w.user_volume_encryption_enabled(),
+                w.volume_encryption_key().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
 fn tid(w: &World) -> TenantId {
     w.tenants[0].tenant_id.clone()
 }
@@ -379,7 +419,13 @@ async fn image_bundle_directory_tag_and_provision_commands() {
         .unwrap();
     assert_eq!(b.bundles()[0].image_id(), Some(image.as_str()));
 
-    // Tags on the bundle: set and remove others, never the partner tag.
+    // Tags on the bundle: set and remove others, never the partner tag (the tenant's role
+    // grants tag edits): one CreateTags and one DeleteTags.
+    grant_tag_management(&w).await;
+    let (create_tags, delete_tags) = (
+        w.calls(0, "WorkSpaces.CreateTags"),
+        w.calls(0, "WorkSpaces.DeleteTags"),
+    );
     cmd(
         &w,
         "tags-1",
@@ -396,6 +442,13 @@ async fn image_bundle_directory_tag_and_provision_commands() {
     )
     .await
     .unwrap();
+    assert_eq!(
+        (
+            w.calls(0, "WorkSpaces.CreateTags") - create_tags,
+            w.calls(0, "WorkSpaces.DeleteTags") - delete_tags
+        ),
+        (1, 1)
+    );
     let bt = tags(&c, &a.bundle_id).await;
     assert!(bt.contains(&("CostCenter".into(), "42".into())));
     assert!(!bt.iter().any(|(k, _)| k == "Team"));
@@ -469,6 +522,53 @@ async fn image_bundle_directory_tag_and_provision_commands() {
             .await
             .contains(&(t.partner_tag.key.clone(), t.partner_tag.value.clone()))
     );
+    // Encrypted as the tenant's onboarding recorded (the default: both volumes, the AWS
+    // managed key), as one CreateWorkspaces call.
+    assert_eq!(w.calls(0, "WorkSpaces.CreateWorkspaces"), 1);
+    assert_eq!(
+        encryption(&c, r["created"].as_array().unwrap()).await,
+        [
+            (Some(true), Some(true), None),
+            (Some(true), Some(true), None)
+        ]
+    );
+    assert_eq!(r["created"].as_array().unwrap().len(), 2, "{r}");
+    // The command's own encryption wins: the customer's key.
+    let r = cmd(
+        &w,
+        "prov-2",
+        detail_types::PROVISION,
+        json!({"directoryId": a.directory_id, "bundleId": a.bundle_id,
+               "desktops": [{"userName": "newuser3"}],
+               "encryption": {"volumeEncryptionKey": "alias/acme-desktops"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r["result"], "succeeded", "{r}");
+    assert_eq!(
+        encryption(&c, r["created"].as_array().unwrap()).await,
+        [(
+            Some(true),
+            Some(true),
+            Some("alias/acme-desktops".to_owned())
+        )]
+    );
+    assert_eq!(w.records(0).await.len(), 5);
+    // Off without allowUnencrypted: refused by name before any call.
+    let creates = w.calls(0, "WorkSpaces.CreateWorkspaces");
+    assert_eq!(
+        refused(
+            &w,
+            "prov-3",
+            detail_types::PROVISION,
+            json!({"directoryId": a.directory_id, "bundleId": a.bundle_id,
+                   "desktops": [{"userName": "newuser4"}], "encryption": {"enabled": false}}),
+        )
+        .await,
+        "InvalidField"
+    );
+    assert_eq!(w.calls(0, "WorkSpaces.CreateWorkspaces"), creates);
+    assert_eq!(w.records(0).await.len(), 5);
 
     // Delete an unused partner bundle.
     let spare = WorkspacesGateway::new(&c)
@@ -545,6 +645,44 @@ async fn refused_commands_are_named_recorded_and_call_nothing() {
     let a = &w.accounts[0];
     let t = w.tenant(0).await;
     let base = mutations(&w);
+
+    // The tenant's customer role does not grant tag edits (the default): a tag change is
+    // refused by name before any call (not even DescribeTags), recorded, and told by one
+    // Partner Event Rejected event.
+    let (described, published) = (
+        w.calls(0, "WorkSpaces.DescribeTags"),
+        w.sink.captured().len(),
+    );
+    assert_eq!(
+        refused(
+            &w,
+            "r0",
+            detail_types::TAGS,
+            json!({"resourceId": a.bundle_id, "set": {"CostCenter": "42"}}),
+        )
+        .await,
+        "TagManagementNotGranted"
+    );
+    assert_eq!(w.calls(0, "WorkSpaces.DescribeTags"), described);
+    let out = w.sink.captured();
+    assert_eq!(out.len(), published + 1, "one event");
+    let e = &out[published];
+    assert_eq!(e["DetailType"], "Partner Event Rejected");
+    assert_eq!(
+        e["Detail"]["reason"],
+        format!(
+            "TagManagementNotGranted: tenant {}'s customer role does not grant tag changes (AllowTagManagement is false)",
+            t.tenant_id
+        )
+    );
+    assert_eq!(
+        e["Detail"]["outcome"],
+        json!({"status": "FAILED",
+               "error": {"name": "Steward.EventRejected", "message": "TagManagementNotGranted"}})
+    );
+    power_common::assert_follows_schema(e);
+    // Granted, the same change passes this check and the partner tag's is next.
+    grant_tag_management(&w).await;
 
     let cases: Vec<(&str, &str, Value, &str)> = vec![
         (

@@ -47,6 +47,11 @@ pub enum Rejection {
     /// An image, bundle or directory without the partner tag (or a region not the tenant's).
     #[error("{0} is not one of the tenant's resources")]
     ResourceNotOwned(String),
+    /// A tag change for a tenant whose customer role does not grant tag edits (the
+    /// customer role's `AllowTagManagement` parameter, recorded at onboarding; off by
+    /// default, as the partner guide's tag guidelines ask).
+    #[error("tenant {0}'s customer role does not grant tag changes (AllowTagManagement is false)")]
+    TagManagementNotGranted(String),
 }
 
 impl Rejection {
@@ -67,6 +72,7 @@ impl Rejection {
             Rejection::RunningModeNotAllowed(_) => "RunningModeNotAllowed",
             Rejection::PartnerTagProtected(_) => "PartnerTagProtected",
             Rejection::ResourceNotOwned(_) => "ResourceNotOwned",
+            Rejection::TagManagementNotGranted(_) => "TagManagementNotGranted",
         }
     }
 }

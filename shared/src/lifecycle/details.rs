@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{
     AccountId, BundleId, DirectoryId, ImageId, OpaqueId, RegionName, TenantId, WorkspaceId,
 };
-use crate::model::Timestamp;
+use crate::model::{Timestamp, VolumeEncryption};
 
 /// The `detail-type` of each lifecycle command.
 pub mod detail_types {
@@ -144,6 +144,10 @@ pub struct ProvisionDetail {
     pub desktops: Vec<NewDesktop>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<RegionName>,
+    /// The new desktops' volume encryption; unset: the tenant's (recorded at onboarding).
+    /// Turning it off takes `enabled: false` and `allowUnencrypted: true` together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<VolumeEncryption>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -62,6 +62,9 @@ fn check_provision(c: &ProvisionDetail) -> Result<(), Rejection> {
             validate::workspace_name("detail.desktops.workspaceName", w)?;
         }
     }
+    if let Some(e) = &c.encryption {
+        e.validate("detail.encryption")?;
+    }
     Ok(())
 }
 
@@ -167,6 +170,7 @@ impl LifecycleEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::VolumeEncryption;
     use serde_json::json;
 
     const SOURCE: &str = "steward.partner";
@@ -275,5 +279,59 @@ mod tests {
             ),
             "ConfirmationRequired"
         );
+    }
+
+    #[test]
+    fn provision_encryption_is_optional_and_checked() {
+        let desktops = json!([{"userName": "alice"}]);
+        let provision = |encryption: Value| {
+            let mut d = json!({"directoryId": "d-1234567890", "bundleId": "wsb-0123456789",
+                               "desktops": desktops});
+            if !encryption.is_null() {
+                d["encryption"] = encryption;
+            }
+            LifecycleEvent::parse(&envelope(detail_types::PROVISION, d), SOURCE, now())
+        };
+        let encryption = |e: Result<LifecycleEvent, Rejection>| match e.unwrap().command {
+            Command::Provision(p) => p.encryption,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(encryption(provision(Value::Null)), None);
+        assert_eq!(
+            encryption(provision(
+                json!({"volumeEncryptionKey": "alias/acme-desktops"})
+            )),
+            Some(VolumeEncryption {
+                enabled: true,
+                volume_encryption_key: Some(
+                    crate::ids::KmsKeyRef::parse("alias/acme-desktops").unwrap()
+                ),
+                allow_unencrypted: false,
+            })
+        );
+        assert_eq!(
+            encryption(provision(
+                json!({"enabled": false, "allowUnencrypted": true})
+            )),
+            Some(VolumeEncryption {
+                enabled: false,
+                volume_encryption_key: None,
+                allow_unencrypted: true,
+            })
+        );
+        // Off without the consent: refused by name, the field named.
+        match provision(json!({"enabled": false})).unwrap_err() {
+            Rejection::InvalidField(e) => {
+                assert_eq!(
+                    (e.field.as_ref(), e.problem.code()),
+                    ("detail.encryption", "Inconsistent")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // A malformed key is a malformed detail that does not quote it back.
+        let e = provision(json!({"volumeEncryptionKey": "not a key"})).unwrap_err();
+        assert_eq!(e.reason(), "MalformedDetail");
+        assert!(!e.to_string().contains("not a key"), "{e}");
     }
 }

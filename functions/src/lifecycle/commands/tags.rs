@@ -1,5 +1,11 @@
 //! Tags on a desktop, image, bundle or directory: set and removed, the partner tag left
 //! alone (it is what makes a resource the tenant's).
+//!
+//! Only for a tenant whose customer role grants tag edits (`tag_management`, the role's
+//! `AllowTagManagement` parameter recorded at onboarding): the partner guide says a partner
+//! should not modify or delete tags, so the default role denies CreateTags/DeleteTags, and
+//! the command is refused by name (`TagManagementNotGranted`) before any call rather than
+//! left to fail at the service with an access error.
 
 use steward_shared::events::Rejection;
 use steward_shared::gateway::workspaces::{Tag, WorkspacesGateway};
@@ -11,6 +17,9 @@ use super::context::Context;
 use super::outcome::{Done, NotDone};
 
 pub(super) async fn update(cx: &Context<'_>, d: &TagsDetail) -> Result<Done, NotDone> {
+    if !cx.tenant.tag_management {
+        return Err(Rejection::TagManagementNotGranted(cx.tenant.tenant_id.to_string()).into());
+    }
     check_tag_changes(&cx.tenant.partner_tag, &d.set, &d.remove)?;
     let region = region(cx, d).await?;
     let c = cx.clients(&region).await;
