@@ -22,6 +22,7 @@ pub mod directory_service;
 pub mod ec2;
 pub mod error;
 pub mod eventbridge;
+pub mod iam;
 pub mod identity;
 pub mod limits;
 pub mod model;

@@ -29,6 +29,8 @@ pub struct Account {
     pub byol_eligible: bool,
     /// Whether the `workspaces_DefaultRole` IAM role exists.
     pub has_default_role: bool,
+    /// When the account's IAM roles were created (IAM GetRole's `CreateDate`).
+    pub iam_created_ms: Millis,
     pub workspace_quota: usize,
     pub roles: BTreeMap<String, Role>,
     pub regions: BTreeMap<String, RegionState>,
@@ -41,6 +43,7 @@ impl Account {
             byop_enabled: false,
             byol_eligible: false,
             has_default_role: true,
+            iam_created_ms: 0,
             workspace_quota: 1000,
             roles: BTreeMap::new(),
             regions: BTreeMap::new(),

@@ -6,7 +6,7 @@ use super::identity::{self, Caller, Principal};
 use super::model::Timing;
 use super::policy::TagPolicy;
 use super::protocol::parse_form;
-use super::{Shared, control, directory_service, ec2, sts, ws};
+use super::{Shared, control, directory_service, ec2, iam, sts, ws};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -26,6 +26,7 @@ enum Proto {
     Ws,
     Ds,
     Sts,
+    Iam,
     Ec2,
 }
 
@@ -69,6 +70,7 @@ fn render_error(proto: Proto, e: &ApiError, request_id: &str) -> Response {
             serde_json::Value::Object(m).to_string()
         }
         Proto::Sts => sts::error_xml(e, request_id),
+        Proto::Iam => iam::error_xml(e, request_id),
         Proto::Ec2 => ec2::error_xml(e, request_id),
     };
     respond(proto, e.status, body, request_id)
@@ -115,6 +117,7 @@ impl Proto {
             Proto::Ws => "WorkSpaces",
             Proto::Ds => "DirectoryService",
             Proto::Sts => "STS",
+            Proto::Iam => "IAM",
             Proto::Ec2 => "EC2",
         }
     }
@@ -240,6 +243,8 @@ fn run_call(s: &Shared, r: &Run, call: Call, body: &[u8]) -> Result<String, ApiE
             };
             out.map(|x| sts::wrap_success(&call.op, &x, r.request_id))
         }
+        Proto::Iam => iam::get_role(r.caller, &s.world.read(), &form)
+            .map(|x| iam::wrap_success(&call.op, &x, r.request_id)),
         Proto::Ec2 => ec2::describe_images(r.caller, &s.world.read(), &form, &s.tokens)
             .map(|x| ec2::wrap_success(&x, r.request_id)),
     }
@@ -253,7 +258,7 @@ const JSON_SERVICES: &[(&str, Proto, &[&str])] = &[(
 )];
 
 /// The service and operation: an awsJson1_1 `X-Amz-Target` (WorkSpaces, Directory Service),
-/// or a query protocol's form `Action` (STS or EC2). An unknown one is refused in that
+/// or a query protocol's form `Action` (STS, IAM or EC2). An unknown one is refused in that
 /// service's error shape.
 fn recognise(
     target: Option<&str>,
@@ -295,12 +300,13 @@ fn recognise(
     let action = form.get("Action").cloned().unwrap_or_default();
     let proto = match action.as_str() {
         "AssumeRole" | "GetCallerIdentity" => Proto::Sts,
+        "GetRole" => Proto::Iam,
         "DescribeImages" => Proto::Ec2,
         _ => {
-            let proto = if scope.is_some_and(|sc| sc.service == "sts") {
-                Proto::Sts
-            } else {
-                Proto::Ec2
+            let proto = match scope.map(|sc| sc.service.as_str()) {
+                Some("sts") => Proto::Sts,
+                Some("iam") => Proto::Iam,
+                _ => Proto::Ec2,
             };
             let e = ApiError::new(
                 "InvalidAction",
@@ -344,7 +350,7 @@ fn authenticate(
         if e.code == "UnrecognizedClientException" {
             e.code = match proto {
                 Proto::Ws | Proto::Ds => e.code,
-                Proto::Sts => "InvalidClientTokenId".into(),
+                Proto::Sts | Proto::Iam => "InvalidClientTokenId".into(),
                 Proto::Ec2 => "AuthFailure".into(),
             };
         }

@@ -118,6 +118,7 @@ pub fn seed_account(w: &mut World, s: &AccountSeed, now: Millis) {
     account.byop_enabled = s.byop_enabled;
     account.byol_eligible = s.byol_eligible;
     account.has_default_role = s.has_default_role;
+    account.iam_created_ms = now - 60 * 86_400_000;
     account.workspace_quota = s.workspace_quota;
     let suffix = &s.account_id[s.account_id.len().saturating_sub(6)..];
     account.roles.insert(
