@@ -122,10 +122,29 @@ async fn interrupted_offboarding_resumes_and_a_second_run_calls_nothing() {
         .calls(&a.account_id, "WorkSpaces.TerminateWorkspaces");
     assert_eq!(terminates, 1, "4 desktops, one batch");
 
-    // Resumed: the same input again, converging without repeating the terminations.
+    // Resumed: the same input again, converging without repeating the terminations. The
+    // directory is deregistered once and shows DEREGISTERING for the emulator's 120 s:
+    // the task runs at 0, 60 and 120 s (two Waits) and the tenant is OFFBOARDED once
+    // DescribeWorkspaceDirectories no longer lists it.
     sb.control().clear_faults();
+    let described = sb
+        .control()
+        .calls(&a.account_id, "WorkSpaces.DescribeWorkspaceDirectories");
     let r = run(&sb, "resumed", input.clone()).await;
-    assert!(matches!(r, ExecutionResult::Succeeded { .. }), "{r:?}");
+    let ExecutionResult::Succeeded { output } = &r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(output["polls"]["directories"], json!({"n": 2}));
+    assert_eq!(
+        output["directories"],
+        json!({"deregistered": [], "waiting": [], "remaining": 0})
+    );
+    assert_eq!(
+        sb.control()
+            .calls(&a.account_id, "WorkSpaces.DescribeWorkspaceDirectories")
+            - described,
+        3
+    );
     assert_eq!(status(&sb, &t).await, TenantStatus::Offboarded);
     assert_eq!(
         sb.control()
@@ -152,12 +171,7 @@ async fn interrupted_offboarding_resumes_and_a_second_run_calls_nothing() {
         .send()
         .await
         .unwrap();
-    assert!(
-        dirs.directories()
-            .iter()
-            .all(|d| d.state().map(|s| s.as_str()) != Some("REGISTERED")),
-        "the directory is deregistered"
-    );
+    assert!(dirs.directories().is_empty(), "the directory is gone");
     assert_eq!(
         sb.control()
             .calls(&a.account_id, "WorkSpaces.DeregisterWorkspaceDirectory"),
@@ -178,6 +192,18 @@ async fn interrupted_offboarding_resumes_and_a_second_run_calls_nothing() {
     ] {
         assert!(actions.contains(&want), "{want} in {actions:?}");
     }
+    let deregistered: Vec<&str> = audit
+        .iter()
+        .filter(|a| a.action == "offboard_deregister")
+        .map(|a| a.reason.as_str())
+        .collect();
+    assert_eq!(
+        deregistered,
+        [format!(
+            "deregistered directories [\"{} (us-east-1)\"]",
+            a.directory_id
+        )]
+    );
 
     // A second run on the OFFBOARDED tenant: success, and not one call.
     let before = calls(&sb, &a.account_id);
@@ -188,5 +214,62 @@ async fn interrupted_offboarding_resumes_and_a_second_run_calls_nothing() {
         before,
         "a second run makes no call"
     );
+    sb.shutdown().await;
+}
+
+/// A directory that never leaves DEREGISTERING: the execution fails by name after its 60
+/// polls (61 calls, an hour of Waits), the tenant stays OFFBOARDING; once the service drops
+/// the directory, another execution with the same input completes without a second
+/// deregistration.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offboarding_waits_for_the_directory_and_gives_up_by_name() {
+    let (sb, a, t) = setup().await;
+    sb.control()
+        .update_options(|o| o.durations.directory_deregister = 10.0 * 3600.0);
+    let input = json!({"tenantId": t.tenant_id, "confirm": "OFFBOARD"});
+    let r = run(&sb, "never-gone", input.clone()).await;
+    assert!(
+        matches!(&r, ExecutionResult::Failed { error, cause }
+            if error == "Steward.PollTimeout" && cause.contains("still listed")),
+        "{r:?}"
+    );
+    assert_eq!(status(&sb, &t).await, TenantStatus::Offboarding);
+    let calls = |op: &str| sb.control().calls(&a.account_id, op);
+    assert_eq!(calls("WorkSpaces.DescribeWorkspaceDirectories"), 61);
+    assert_eq!(calls("WorkSpaces.DeregisterWorkspaceDirectory"), 1);
+    let c = sb
+        .deps
+        .clients
+        .for_tenant(TenantAccess::new(&t, &t.regions[0]))
+        .await
+        .workspaces()
+        .clone();
+    let directory = a.directory_id.clone();
+    let listed = |c: aws_sdk_workspaces::Client| {
+        let directory = directory.clone();
+        async move {
+            c.describe_workspace_directories()
+                .directory_ids(directory.as_str())
+                .send()
+                .await
+                .unwrap()
+                .directories()
+                .iter()
+                .map(|d| d.state().map(|s| s.as_str().to_owned()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(c.clone()).await, [Some("DEREGISTERING".to_owned())]);
+
+    // Ten hours on, the service has dropped it: a new execution completes at once.
+    sb.control().advance_seconds(10.0 * 3600.0).unwrap();
+    let r = run(&sb, "resumed", input).await;
+    let ExecutionResult::Succeeded { output } = &r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(output["polls"]["directories"], json!({"n": 0}));
+    assert_eq!(status(&sb, &t).await, TenantStatus::Offboarded);
+    assert_eq!(calls("WorkSpaces.DeregisterWorkspaceDirectory"), 1);
+    assert!(listed(c).await.is_empty());
     sb.shutdown().await;
 }
