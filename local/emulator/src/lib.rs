@@ -33,6 +33,7 @@ pub mod protocol;
 pub mod seed;
 mod server;
 pub mod service_clock;
+pub mod service_quotas;
 pub mod sts;
 pub mod ws;
 pub mod zones;

@@ -9,6 +9,9 @@ use super::service_clock::Millis;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub const PARTNER_ACCOUNT: &str = "111122223333";
+/// The WorkSpaces quota Service Quotas reports when a seed says nothing: high enough that
+/// no test or benchmark notices it.
+pub const DEFAULT_SERVICE_QUOTA: f64 = 10_000.0;
 
 pub type Tags = Vec<(String, String)>;
 
@@ -31,7 +34,12 @@ pub struct Account {
     pub has_default_role: bool,
     /// When the account's IAM roles were created (IAM GetRole's `CreateDate`).
     pub iam_created_ms: Millis,
+    /// WorkSpaces per account and Region that CreateWorkspaces allows.
     pub workspace_quota: usize,
+    /// The WorkSpaces quota Service Quotas reports (not enforced).
+    pub service_quota_value: f64,
+    /// Service Quotas' GetServiceQuota is denied in this account.
+    pub quota_read_denied: bool,
     pub roles: BTreeMap<String, Role>,
     pub regions: BTreeMap<String, RegionState>,
 }
@@ -45,6 +53,8 @@ impl Account {
             has_default_role: true,
             iam_created_ms: 0,
             workspace_quota: 1000,
+            service_quota_value: DEFAULT_SERVICE_QUOTA,
+            quota_read_denied: false,
             roles: BTreeMap::new(),
             regions: BTreeMap::new(),
         }

@@ -33,6 +33,18 @@ pub struct Options {
     pub default_page_size: usize,
     /// ExpiredTokenException answers with this HTTP status [U].
     pub expired_token_status: u16,
+    /// The Service Quotas code of the WorkSpaces-per-account quota [U: AWS's real code is
+    /// unconfirmed; this default is a placeholder of the right shape].
+    pub workspaces_quota_code: String,
+    /// Availability Zone ids WorkSpaces does not support: RegisterWorkspaceDirectory refuses
+    /// a subnet in one (OperationNotSupportedException) [U: the real list is AWS's, per
+    /// Region]. Default: the `c` zone of each common Region (`use1-az3` in us-east-1), where
+    /// the seeded `subnet-0a1b2c3d4e5f60003` is.
+    pub unsupported_az_ids: Vec<String>,
+    /// The key a WorkSpace's volumes are encrypted with when CreateWorkspaces enables
+    /// encryption without a `VolumeEncryptionKey`: the AWS managed key [U: how
+    /// DescribeWorkspaces names it].
+    pub default_volume_encryption_key: String,
 }
 
 impl Default for Options {
@@ -52,6 +64,9 @@ impl Default for Options {
             directory_quota: 50,
             default_page_size: 25,
             expired_token_status: 400,
+            workspaces_quota_code: "L-34278094".into(),
+            unsupported_az_ids: super::zones::default_unsupported(),
+            default_volume_encryption_key: "alias/aws/workspaces".into(),
         }
     }
 }

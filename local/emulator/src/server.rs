@@ -6,7 +6,7 @@ use super::identity::{self, Caller, Principal};
 use super::model::Timing;
 use super::policy::TagPolicy;
 use super::protocol::parse_form;
-use super::{Shared, control, directory_service, ec2, iam, sts, ws};
+use super::{Shared, control, directory_service, ec2, iam, service_quotas, sts, ws};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -25,6 +25,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
 enum Proto {
     Ws,
     Ds,
+    Quotas,
     Sts,
     Iam,
     Ec2,
@@ -32,7 +33,7 @@ enum Proto {
 
 impl Proto {
     fn is_json(self) -> bool {
-        matches!(self, Proto::Ws | Proto::Ds)
+        matches!(self, Proto::Ws | Proto::Ds | Proto::Quotas)
     }
 }
 
@@ -57,7 +58,7 @@ fn respond(proto: Proto, status: u16, body: String, request_id: &str) -> Respons
 
 fn render_error(proto: Proto, e: &ApiError, request_id: &str) -> Response {
     let body = match proto {
-        Proto::Ws | Proto::Ds => {
+        Proto::Ws | Proto::Ds | Proto::Quotas => {
             let mut m = serde_json::Map::new();
             m.insert("__type".into(), e.code.clone().into());
             m.insert("message".into(), e.message.clone().into());
@@ -116,6 +117,7 @@ impl Proto {
         match self {
             Proto::Ws => "WorkSpaces",
             Proto::Ds => "DirectoryService",
+            Proto::Quotas => "ServiceQuotas",
             Proto::Sts => "STS",
             Proto::Iam => "IAM",
             Proto::Ec2 => "EC2",
@@ -235,6 +237,9 @@ fn run_call(s: &Shared, r: &Run, call: Call, body: &[u8]) -> Result<String, ApiE
                 )
             })
             .map(|v| v.to_string()),
+        Proto::Quotas => json_body(body)
+            .and_then(|v| service_quotas::get_service_quota(r.caller, &s.world.read(), r.opts, &v))
+            .map(|v| v.to_string()),
         Proto::Sts => {
             let out = if call.op == "AssumeRole" {
                 sts::assume_role(r.caller, &mut s.world.write(), &form, r.now)
@@ -245,19 +250,34 @@ fn run_call(s: &Shared, r: &Run, call: Call, body: &[u8]) -> Result<String, ApiE
         }
         Proto::Iam => iam::get_role(r.caller, &s.world.read(), &form)
             .map(|x| iam::wrap_success(&call.op, &x, r.request_id)),
-        Proto::Ec2 => ec2::describe_images(r.caller, &s.world.read(), &form, &s.tokens)
-            .map(|x| ec2::wrap_success(&x, r.request_id)),
+        Proto::Ec2 => {
+            let w = s.world.read();
+            let out = if call.op == "DescribeSubnets" {
+                ec2::describe_subnets(r.caller, &w, &form, &s.tokens, r.opts)
+            } else {
+                ec2::describe_images(r.caller, &w, &form, &s.tokens, r.opts)
+            };
+            out.map(|x| ec2::wrap_success(&call.op, &x, r.request_id))
+        }
     }
 }
 
 /// The awsJson1_1 services an `X-Amz-Target` prefix names, with the operations served.
-const JSON_SERVICES: &[(&str, Proto, &[&str])] = &[(
-    directory_service::TARGET_PREFIX,
-    Proto::Ds,
-    directory_service::OPERATIONS,
-)];
+const JSON_SERVICES: &[(&str, Proto, &[&str])] = &[
+    (
+        directory_service::TARGET_PREFIX,
+        Proto::Ds,
+        directory_service::OPERATIONS,
+    ),
+    (
+        service_quotas::TARGET_PREFIX,
+        Proto::Quotas,
+        service_quotas::OPERATIONS,
+    ),
+];
 
-/// The service and operation: an awsJson1_1 `X-Amz-Target` (WorkSpaces, Directory Service),
+/// The service and operation: an awsJson1_1 `X-Amz-Target` (WorkSpaces, Directory Service,
+/// Service Quotas),
 /// or a query protocol's form `Action` (STS, IAM or EC2). An unknown one is refused in that
 /// service's error shape.
 fn recognise(
@@ -301,7 +321,7 @@ fn recognise(
     let proto = match action.as_str() {
         "AssumeRole" | "GetCallerIdentity" => Proto::Sts,
         "GetRole" => Proto::Iam,
-        "DescribeImages" => Proto::Ec2,
+        "DescribeImages" | "DescribeSubnets" => Proto::Ec2,
         _ => {
             let proto = match scope.map(|sc| sc.service.as_str()) {
                 Some("sts") => Proto::Sts,
@@ -349,7 +369,7 @@ fn authenticate(
         // Each service names an unknown key its own way.
         if e.code == "UnrecognizedClientException" {
             e.code = match proto {
-                Proto::Ws | Proto::Ds => e.code,
+                Proto::Ws | Proto::Ds | Proto::Quotas => e.code,
                 Proto::Sts | Proto::Iam => "InvalidClientTokenId".into(),
                 Proto::Ec2 => "AuthFailure".into(),
             };

@@ -55,6 +55,10 @@ pub struct AccountSeed {
     pub byol_enabled: bool,
     pub has_default_role: bool,
     pub workspace_quota: usize,
+    /// The WorkSpaces quota Service Quotas reports for the account (not enforced).
+    pub service_quota_value: f64,
+    /// Service Quotas' GetServiceQuota answers AccessDeniedException in the account.
+    pub quota_read_denied: bool,
     /// Seed the standard AMIs, two unregistered directories, subnets and the partner security group.
     pub standard_resources: bool,
 }
@@ -74,6 +78,8 @@ impl Default for AccountSeed {
             byol_enabled: false,
             has_default_role: true,
             workspace_quota: 1000,
+            service_quota_value: DEFAULT_SERVICE_QUOTA,
+            quota_read_denied: false,
             standard_resources: true,
         }
     }
@@ -120,6 +126,8 @@ pub fn seed_account(w: &mut World, s: &AccountSeed, now: Millis) {
     account.has_default_role = s.has_default_role;
     account.iam_created_ms = now - 60 * 86_400_000;
     account.workspace_quota = s.workspace_quota;
+    account.service_quota_value = s.service_quota_value;
+    account.quota_read_denied = s.quota_read_denied;
     let suffix = &s.account_id[s.account_id.len().saturating_sub(6)..];
     account.roles.insert(
         s.role_name.clone(),

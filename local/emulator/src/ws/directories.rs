@@ -190,24 +190,10 @@ pub fn register_directory(ctx: &Ctx, w: &mut World, body: &Value) -> ApiResult<V
         ));
     }
     let subnet_ids: Vec<String> = match subnets {
-        Some(s) if !s.is_empty() => {
-            let mut azs = Vec::new();
-            for id in &s {
-                let sn = rs
-                    .subnets
-                    .get(*id)
-                    .ok_or_else(|| ApiError::invalid(format!("The subnet {id} does not exist.")))?;
-                azs.push(sn.az.clone());
-            }
-            if s.len() != 2 || azs[0] == azs[1] {
-                return Err(ApiError::unsupported(
-                    "Two subnets in different supported Availability Zones are required.",
-                ));
-            }
-            s.into_iter().map(String::from).collect()
-        }
+        Some(s) if !s.is_empty() => s.into_iter().map(String::from).collect(),
         _ => ds.subnet_ids.clone(),
     };
+    check_zones(rs, &subnet_ids, &ctx.opts.unsupported_az_ids)?;
     let d = WsDirectory {
         id: dir_id.to_string(),
         subnet_ids,
@@ -228,6 +214,35 @@ pub fn register_directory(ctx: &Ctx, w: &mut World, body: &Value) -> ApiResult<V
     };
     rs.directories.insert(d.id.clone(), d);
     Ok(json!({"DirectoryId": dir_id, "State": "REGISTERING"}))
+}
+
+/// The subnets a directory is registered with: each must exist, two of them, in two
+/// different Availability Zones, none of them a zone the `unsupported_az_ids` option lists.
+fn check_zones(
+    rs: &crate::model::RegionState,
+    subnet_ids: &[String],
+    unsupported: &[String],
+) -> ApiResult<()> {
+    let mut zones = Vec::with_capacity(subnet_ids.len());
+    for id in subnet_ids {
+        let sn = rs
+            .subnets
+            .get(id)
+            .ok_or_else(|| ApiError::invalid("A subnet in SubnetIds does not exist."))?;
+        if unsupported.contains(&sn.az_id) {
+            return Err(ApiError::unsupported(format!(
+                "A subnet is in Availability Zone {} ({}), which WorkSpaces does not support.",
+                sn.az_id, sn.az
+            )));
+        }
+        zones.push(sn.az_id.as_str());
+    }
+    if zones.len() != 2 || zones[0] == zones[1] {
+        return Err(ApiError::unsupported(
+            "Two subnets in different supported Availability Zones are required.",
+        ));
+    }
+    Ok(())
 }
 
 pub fn deregister_directory(ctx: &Ctx, w: &mut World, body: &Value) -> ApiResult<Value> {

@@ -79,8 +79,8 @@ pub fn workspace_out<'a>(ws: &'a Workspace, p: &Projection, now: Millis) -> Work
         error_code: err.map(|e| e.0.as_str()),
         computer_name: shown.then_some(ws.computer_name.as_str()),
         volume_encryption_key: ws.volume_encryption_key.as_deref(),
-        user_volume_encryption_enabled: ws.user_volume_encryption,
-        root_volume_encryption_enabled: ws.root_volume_encryption,
+        user_volume_encryption_enabled: Some(ws.user_volume_encryption.unwrap_or(false)),
+        root_volume_encryption_enabled: Some(ws.root_volume_encryption.unwrap_or(false)),
         workspace_name: ws.workspace_name.as_deref(),
         workspace_properties: PropsOut {
             running_mode: &ws.props.running_mode,

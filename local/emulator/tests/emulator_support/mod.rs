@@ -81,6 +81,27 @@ pub async fn assume(url: &str) -> Credentials {
     )
 }
 
+/// Credentials of the seeded customer role of another account (same role name and ExternalId).
+pub async fn assume_in(url: &str, account: &str) -> Credentials {
+    let sts = aws_sdk_sts::Client::new(&partner(url).await);
+    let out = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/StewardPartnerAccess"))
+        .role_session_name("steward-test")
+        .external_id(EXTERNAL_ID)
+        .send()
+        .await
+        .expect("assume role");
+    let c = out.credentials().expect("credentials");
+    Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        None,
+        "assumed",
+    )
+}
+
 /// Customer-role SDK config (standard retries, 3 attempts).
 pub async fn customer(url: &str) -> aws_config::SdkConfig {
     config(url, assume(url).await, 3).await

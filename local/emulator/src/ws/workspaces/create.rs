@@ -1,13 +1,13 @@
 //! CreateWorkspaces. Every request is validated first (a malformed one refuses the whole
 //! call), the tag policy is checked for all of them, and the account's quota for their sum;
-//! then each request goes through the service's checks in order — its directory, bundle
-//! and image ([`resolve`]), its running mode ([`running_mode`]), its user or name
-//! ([`check_identity`]) — and is either created, PENDING until `durations.create`, or
-//! listed in `FailedRequests` with the first check it failed.
+//! then each request goes through the service's checks in order — its `VolumeEncryptionKey`'s
+//! form ([`encryption`]), its directory, bundle and image ([`resolve`]), its running mode
+//! ([`running_mode`]), its user or name ([`check_identity`]) — and is either created, PENDING
+//! until `durations.create`, or listed in `FailedRequests` with the first check it failed.
 
 use serde_json::{Value, json};
 
-use super::{PropsIn, new_ip, outcome, parse_props};
+use super::{PropsIn, encryption, new_ip, outcome, parse_props};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{
     RegionState, Workspace, World, WsBundle, WsDirectory, WsImage, WsProps, WsState,
@@ -113,6 +113,12 @@ fn admit(
     r: &CreateRequest,
     core: bool,
 ) -> Result<Admitted, Refusal> {
+    if r.key.is_some_and(|k| !encryption::key_ok(k)) {
+        return Err((
+            "InvalidParameterValuesException",
+            encryption::BAD_KEY.into(),
+        ));
+    }
     let (dir, bundle, image) = resolve(ctx, rs, r)?;
     let running_mode = running_mode(ctx, r, core)?;
     check_identity(ctx, rs, r, core)?;
@@ -288,6 +294,12 @@ fn new_workspace(ctx: &Ctx, rs: &RegionState, r: &CreateRequest, a: Admitted) ->
         id = format!("ws-{}", random_hex(10));
     }
     let bundle = &a.bundle;
+    let (key, root_enc, user_enc) = encryption::settings(
+        r.key,
+        r.root_enc,
+        r.user_enc,
+        &ctx.opts.default_volume_encryption_key,
+    );
     let mut ws = Workspace {
         id,
         directory_id: r.dir.to_string(),
@@ -324,9 +336,9 @@ fn new_workspace(ctx: &Ctx, rs: &RegionState, r: &CreateRequest, a: Admitted) ->
             os: r.props.os.clone(),
         },
         tags: r.tags.clone(),
-        volume_encryption_key: r.key.map(String::from),
-        user_volume_encryption: r.user_enc,
-        root_volume_encryption: r.root_enc,
+        volume_encryption_key: key,
+        user_volume_encryption: Some(user_enc),
+        root_volume_encryption: Some(root_enc),
         created_ms: now,
         modifications: vec![],
         last_connected_ms: None,

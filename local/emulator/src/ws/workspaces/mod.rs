@@ -8,6 +8,7 @@
 
 mod create;
 mod describe;
+mod encryption;
 mod migrate;
 mod power;
 mod properties;

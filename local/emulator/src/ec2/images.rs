@@ -1,76 +1,16 @@
-//! EC2 (ec2Query): DescribeImages.
+//! EC2 DescribeImages: the caller's own AMIs in the Region and public ones, by id, owner
+//! and filters, paged by `MaxResults` or else the `default_page_size` option.
 
-use super::error::{ApiError, ApiResult};
-use super::identity::Caller;
-use super::model::{Ami, World};
-use super::protocol::{PageTokens, pat, xml_escape};
-use super::service_clock::iso8601_millis;
+use super::{dry_run, invalid, list, matches_all, max_results, position};
+use crate::error::ApiResult;
+use crate::identity::Caller;
+use crate::model::{Ami, World};
+use crate::options::Options;
+use crate::paging;
+use crate::protocol::{PageTokens, pat, xml_escape};
+use crate::service_clock::iso8601_millis;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
-
-pub const NS: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
-
-fn invalid(code: &str, msg: impl Into<String>) -> ApiError {
-    ApiError::new(code, msg)
-}
-
-/// `Prefix.N` values in N order.
-fn list(p: &HashMap<String, String>, prefix: &str) -> Vec<String> {
-    let mut v: BTreeMap<u32, String> = BTreeMap::new();
-    for (k, val) in p {
-        if let Some(n) = k
-            .strip_prefix(prefix)
-            .and_then(|r| r.strip_prefix('.'))
-            .and_then(|n| n.parse().ok())
-        {
-            v.insert(n, val.clone());
-        }
-    }
-    v.into_values().collect()
-}
-
-fn filters(p: &HashMap<String, String>) -> Vec<(String, Vec<String>)> {
-    let mut names: BTreeMap<u32, String> = BTreeMap::new();
-    for (k, val) in p {
-        if let Some(rest) = k.strip_prefix("Filter.")
-            && let Some((n, "Name")) = rest.split_once('.')
-            && let Ok(n) = n.parse()
-        {
-            names.insert(n, val.clone());
-        }
-    }
-    names
-        .into_iter()
-        .map(|(n, name)| (name, list(p, &format!("Filter.{n}.Value"))))
-        .collect()
-}
-
-/// `*` and `?` wildcards, as EC2 filters accept.
-pub fn wildcard(pattern: &str, s: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = s.chars().collect();
-    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
-    while j < t.len() {
-        if i < p.len() && (p[i] == '?' || p[i] == t[j]) {
-            i += 1;
-            j += 1;
-        } else if i < p.len() && p[i] == '*' {
-            star = Some(i);
-            mark = j;
-            i += 1;
-        } else if let Some(s) = star {
-            i = s + 1;
-            mark += 1;
-            j = mark;
-        } else {
-            return false;
-        }
-    }
-    while i < p.len() && p[i] == '*' {
-        i += 1;
-    }
-    i == p.len()
-}
 
 const FILTERS: &[&str] = &[
     "architecture",
@@ -141,32 +81,20 @@ fn field(a: &Ami, name: &str) -> Vec<String> {
     }
 }
 
-// Long: about 130 lines, on purpose: DescribeImages' parameters are judged in the service's
-// order (ids, owners, filters, paging, then the visible images), which reads best top to
-// bottom.
+/// DescribeImages' parameters are judged in the service's order: ids, owners, filters,
+/// paging, then the visible images. Without `ImageId`s the answer is paged by `MaxResults`
+/// or, when absent, the `default_page_size` option (real EC2 then answers everything at
+/// once; the emulator pages so that a client which ignores `nextToken` is caught).
 pub fn describe_images(
     caller: &Caller,
     w: &World,
     p: &HashMap<String, String>,
     tokens: &PageTokens,
+    opts: &Options,
 ) -> ApiResult<String> {
     let ids = list(p, "ImageId");
     let owners = list(p, "Owner");
-    let fs = filters(p);
-    for (name, values) in &fs {
-        if !FILTERS.contains(&name.as_str()) && !name.starts_with("tag:") {
-            return Err(invalid(
-                "InvalidParameterValue",
-                format!("The filter '{name}' is invalid"),
-            ));
-        }
-        if values.is_empty() {
-            return Err(invalid(
-                "InvalidParameterValue",
-                format!("The filter '{name}' needs at least one value"),
-            ));
-        }
-    }
+    let fs = super::checked_filters(p, FILTERS)?;
     for id in &ids {
         if !pat::ec2_image_id(id) {
             return Err(invalid(
@@ -175,46 +103,16 @@ pub fn describe_images(
             ));
         }
     }
-    let max = match p.get("MaxResults") {
-        None => None,
-        Some(m) => {
-            let n: usize = m.parse().map_err(|_| {
-                invalid(
-                    "InvalidParameterValue",
-                    format!("Invalid value '{m}' for MaxResults"),
-                )
-            })?;
-            if !ids.is_empty() {
-                return Err(invalid(
-                    "InvalidParameterCombination",
-                    "The parameter imageIdsSet cannot be used with the parameter maxResults",
-                ));
-            }
-            if !(5..=1000).contains(&n) {
-                return Err(invalid(
-                    "InvalidParameterValue",
-                    format!(
-                        "Value ( {n} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000."
-                    ),
-                ));
-            }
-            Some(n)
-        }
-    };
-    let scope = format!("DescribeImages|{ids:?}|{owners:?}|{fs:?}|{max:?}");
-    let pos =
-        match p.get("NextToken") {
-            None => None,
-            Some(t) => Some(tokens.open(&scope, t).ok_or_else(|| {
-                invalid("InvalidParameterValue", "The token is invalid or expired.")
-            })?),
-        };
-    if p.get("DryRun").is_some_and(|d| d == "true") {
+    let max = max_results(p)?;
+    if max.is_some() && !ids.is_empty() {
         return Err(invalid(
-            "DryRunOperation",
-            "Request would have succeeded, but DryRun flag is set.",
+            "InvalidParameterCombination",
+            "The parameter imageIdsSet cannot be used with the parameter maxResults",
         ));
     }
+    let scope = format!("DescribeImages|{ids:?}|{owners:?}|{fs:?}|{max:?}");
+    let pos = position(p, tokens, &scope)?;
+    dry_run(p)?;
     // Visible: the caller's own AMIs in the region and public AMIs.
     let mut visible: BTreeMap<&str, &Ami> = BTreeMap::new();
     for a in w.accounts.values() {
@@ -242,33 +140,28 @@ pub fn describe_images(
                 alias => a.owner_alias.as_deref() == Some(alias),
             })
     };
-    let images: Vec<&Ami> = visible
+    let chosen = visible
         .values()
         .copied()
         .filter(|a| ids.is_empty() || ids.contains(&a.id))
         .filter(|a| owner_ok(a))
-        .filter(|a| {
-            fs.iter().all(|(name, values)| {
-                field(a, name)
-                    .iter()
-                    .any(|f| values.iter().any(|v| wildcard(v, f)))
-            })
-        })
-        .filter(|a| pos.as_deref().is_none_or(|p| a.id.as_str() > p))
-        .collect();
-    let take = max.unwrap_or(images.len());
+        .filter(|a| matches_all(&fs, |name| field(a, name)));
+    let size = if ids.is_empty() {
+        paging::page_size(max.map(|m| m as i64), opts.default_page_size, 1000)
+    } else {
+        usize::MAX
+    };
+    let (page, next) = paging::after_key(chosen, |a| &a.id, pos.as_deref(), size);
     let mut xml = String::from("<imagesSet>");
-    for a in images.iter().take(take) {
+    for a in page {
         item(&mut xml, a);
     }
     xml.push_str("</imagesSet>");
-    if images.len() > take
-        && let Some(last) = images.get(take.saturating_sub(1))
-    {
+    if let Some(last) = next {
         let _ = write!(
             xml,
             "<nextToken>{}</nextToken>",
-            tokens.issue(&scope, &last.id)
+            tokens.issue(&scope, &last)
         );
     }
     Ok(xml)
@@ -337,50 +230,4 @@ fn item(xml: &mut String, a: &Ami) {
         xml.push_str("</tagSet>");
     }
     xml.push_str("</item>");
-}
-
-pub fn wrap_success(body: &str, request_id: &str) -> String {
-    format!(
-        "<DescribeImagesResponse xmlns=\"{NS}\"><requestId>{request_id}</requestId>{body}</DescribeImagesResponse>"
-    )
-}
-
-pub fn error_xml(e: &ApiError, request_id: &str) -> String {
-    format!(
-        "<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>",
-        xml_escape(&e.code),
-        xml_escape(&e.message)
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wildcards() {
-        assert!(wildcard("win*", "windows"));
-        assert!(wildcard("h?m", "hvm"));
-        assert!(!wildcard("h?m", "hvvm"));
-        assert!(wildcard("*", ""));
-        assert!(!wildcard("para*", "hvm"));
-    }
-
-    #[test]
-    fn lists_and_filters_keep_their_order() {
-        let p: HashMap<String, String> = [
-            ("Owner.2", "b"),
-            ("Owner.1", "a"),
-            ("Filter.1.Name", "state"),
-            ("Filter.1.Value.1", "available"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        assert_eq!(list(&p, "Owner"), vec!["a", "b"]);
-        assert_eq!(
-            filters(&p),
-            vec![("state".to_string(), vec!["available".to_string()])]
-        );
-    }
 }
