@@ -108,8 +108,9 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// The tenant's clients in its home Region (its first), for the golden image and
-/// offboarding workflows, which act there.
+/// The tenant's clients in its home Region (its first), for the golden image workflow,
+/// which makes its image there (and copies it to the other Regions when asked).
+/// Offboarding acts in every Region.
 async fn home_clients(deps: &Deps, t: &Tenant) -> Result<TenantClients, Error> {
     let region = t.regions.first().ok_or_else(|| {
         Error::refused(

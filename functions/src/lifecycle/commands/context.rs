@@ -9,6 +9,7 @@ use steward_shared::ids::{RegionName, WorkspaceId};
 use steward_shared::lifecycle::{DesktopOp, LifecycleEvent, check_state, region_of};
 use steward_shared::model::{StewardAction, StewardCall, Tenant, WorkspaceRecord, WorkspaceState};
 use steward_shared::store::WorkspaceStore;
+use steward_shared::validate::{Problem, ValidationError};
 
 use super::outcome::NotDone;
 use crate::deps::Deps;
@@ -75,7 +76,9 @@ impl Context<'_> {
     }
 
     /// The desktops, each in the registry and in a state `op` accepts (DescribeWorkspaces
-    /// in the first one's Region).
+    /// in their Region). A tenant may have desktops in several Regions, but one call acts
+    /// in one: desktops of more than one Region in the same command are refused by name
+    /// (`InvalidField` at `detail.workspaceIds`), one command per Region.
     pub(super) async fn desktops(
         &self,
         ids: &[WorkspaceId],
@@ -98,6 +101,15 @@ impl Context<'_> {
         let Some(first) = records.first() else {
             return Ok(Vec::new());
         };
+        if records.iter().any(|r| r.region != first.region) {
+            return Err(Rejection::InvalidField(ValidationError::new(
+                "detail.workspaceIds",
+                Problem::Inconsistent(
+                    "desktops in more than one Region: send one command per Region".into(),
+                ),
+            ))
+            .into());
+        }
         let c = self.clients(&first.region).await;
         let described = WorkspacesGateway::new(c.workspaces()).describe(ids).await?;
         let now = self.deps.now();

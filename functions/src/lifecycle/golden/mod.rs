@@ -9,6 +9,13 @@
 //!
 //! The rollout's progress (`done`, `failed`) travels in the execution's state; each wave
 //! re-reads the registry and the desktops' sessions.
+//!
+//! The image is made in the tenant's home Region (its first). With `copyToOtherRegions`,
+//! the bundle step first copies the AVAILABLE image to each of the tenant's other Regions
+//! ([`copy`]); the bundle update and the rollout stay in the home Region (each Region has
+//! its own bundles: a partner updates those with the copies, once AVAILABLE).
+
+mod copy;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -96,6 +103,10 @@ pub struct GoldenInput {
     /// Failed desktops tolerated before the rollout halts (default 0).
     #[serde(default)]
     pub failure_threshold: Option<usize>,
+    /// Copy the image to each of the tenant's other Regions once it is AVAILABLE
+    /// (CopyWorkspaceImage; default false).
+    #[serde(default)]
+    pub copy_to_other_regions: bool,
 }
 
 fn no_rollout() -> RolloutAction {
@@ -249,13 +260,18 @@ pub async fn image_status(event: Value, deps: &Deps) -> Result<Value, Error> {
     Ok(json!({"state": state}))
 }
 
-/// `lifecycle.golden_update_bundle`: the bundle now on the image (updated, or created).
+/// `lifecycle.golden_update_bundle`: the image copied to the tenant's other Regions when
+/// the input asks (`copies`), then the bundle now on the image (updated, or created).
 pub async fn update_bundle(event: Value, deps: &Deps) -> Result<Value, Error> {
     let input: WithImage = parse_input(event)?;
     let r = &input.request;
     let t = tenant(deps, &r.tenant_id).await?;
     let c = super::home_clients(deps, &t).await?;
     let image = &input.image.image_id;
+    let copies = match (r.copy_to_other_regions, t.regions.first()) {
+        (true, Some(home)) => copy::to_other_regions(deps, &t, r, image, home).await?,
+        _ => Vec::new(),
+    };
     let gateway = WorkspacesGateway::new(c.workspaces());
     let target = match &r.new_bundle {
         None => {
@@ -287,7 +303,7 @@ pub async fn update_bundle(event: Value, deps: &Deps) -> Result<Value, Error> {
         detail_type: IMAGE_READY,
     };
     audit(deps, &t, step).await?;
-    Ok(json!({"bundleId": target}))
+    Ok(json!({"bundleId": target, "copies": copies}))
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
