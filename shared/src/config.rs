@@ -32,6 +32,11 @@ pub struct AccessSettings {
     pub max_attempts: u32,
     /// Back-off base for retries.
     pub initial_backoff: Duration,
+    /// How long an access-key tenant's key pair, once read from its Secrets Manager secret,
+    /// is used before the secret is read again (`STEWARD_SECRET_CACHE_SECONDS`, 0–3600,
+    /// default 300). Long enough that a sweep reads each secret once, short enough that a
+    /// rotated key is picked up within minutes; 0 reads the secret for every session.
+    pub secret_cache: Duration,
 }
 
 impl Default for AccessSettings {
@@ -41,6 +46,7 @@ impl Default for AccessSettings {
             refresh_buffer: Duration::from_secs(120),
             max_attempts: 8,
             initial_backoff: Duration::from_millis(500),
+            secret_cache: Duration::from_secs(300),
         }
     }
 }
@@ -105,6 +111,12 @@ impl Config {
                 10,
                 10_000,
             )?),
+            secret_cache: Duration::from_secs(number(
+                "STEWARD_SECRET_CACHE_SECONDS",
+                defaults.secret_cache.as_secs(),
+                0,
+                3600,
+            )?),
         };
         Ok(Self {
             table_name: required("STEWARD_TABLE_NAME")?,
@@ -146,6 +158,10 @@ mod tests {
         assert_eq!(c.partner_event_source, "steward.partner");
         assert_eq!(c.dedupe_ttl, Duration::from_secs(72 * 3600));
         assert_eq!(c.access, AccessSettings::default());
+        assert_eq!(c.access.secret_cache, Duration::from_secs(300));
+        let mut vars = BASE.to_vec();
+        vars.push(("STEWARD_SECRET_CACHE_SECONDS", "0"));
+        assert_eq!(load(&vars).unwrap().access.secret_cache, Duration::ZERO);
     }
 
     #[test]
@@ -186,5 +202,14 @@ mod tests {
         let mut vars = BASE.to_vec();
         vars.push(("STEWARD_DEDUPE_TTL_HOURS", "1"));
         assert!(load(&vars).is_err());
+        let mut vars = BASE.to_vec();
+        vars.push(("STEWARD_SECRET_CACHE_SECONDS", "3601"));
+        assert_eq!(
+            load(&vars),
+            Err(ConfigError::Invalid {
+                name: "STEWARD_SECRET_CACHE_SECONDS",
+                why: "expected a whole number from 0 to 3600".into()
+            })
+        );
     }
 }

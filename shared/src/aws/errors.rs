@@ -52,7 +52,9 @@ impl AwsErrorKind {
             | "ServiceUnavailable"
             | "ServiceUnavailableException"
             | "InternalError"
-            | "Unavailable" => Self::Transient,
+            | "Unavailable"
+            | "ServiceException"
+            | "InternalServiceError" => Self::Transient,
             "AccessDenied"
             | "AccessDeniedException"
             | "UnauthorizedOperation"
@@ -60,8 +62,18 @@ impl AwsErrorKind {
             | "ExpiredTokenException"
             | "InvalidClientTokenId"
             | "UnrecognizedClientException"
-            | "RegionDisabledException" => Self::AccessDenied,
-            "ResourceNotFoundException" | "InvalidAMIID.NotFound" => Self::NotFound,
+            | "RegionDisabledException"
+            | "AuthFailure"
+            | "SignatureDoesNotMatch"
+            | "IncompleteSignature"
+            | "MissingAuthenticationToken"
+            | "DecryptionFailure" => Self::AccessDenied,
+            "ResourceNotFoundException"
+            | "InvalidAMIID.NotFound"
+            | "InvalidSubnetID.NotFound"
+            | "NoSuchEntity"
+            | "NoSuchResourceException"
+            | "EntityDoesNotExistException" => Self::NotFound,
             "ResourceAlreadyExistsException" => Self::AlreadyExists,
             "InvalidResourceStateException"
             | "OperationInProgressException"
@@ -75,7 +87,14 @@ impl AwsErrorKind {
             | "ValidationException"
             | "ValidationError"
             | "InvalidAMIID.Malformed"
-            | "MalformedPolicyDocument" => Self::InvalidRequest,
+            | "MalformedPolicyDocument"
+            | "InvalidParameterValue"
+            | "InvalidParameterException"
+            | "InvalidRequestException"
+            | "InvalidNextTokenException"
+            | "InvalidInput"
+            | "IllegalArgumentException"
+            | "UnknownOperationException" => Self::InvalidRequest,
             "ResourceLimitExceededException" => Self::LimitExceeded,
             _ => Self::Other,
         }
@@ -213,6 +232,23 @@ mod tests {
         assert_eq!(
             AwsErrorKind::from_code("InternalServerException"),
             Transient
+        );
+        assert_eq!(AwsErrorKind::from_code("NoSuchEntity"), NotFound);
+        assert_eq!(AwsErrorKind::from_code("NoSuchResourceException"), NotFound);
+        assert_eq!(
+            AwsErrorKind::from_code("EntityDoesNotExistException"),
+            NotFound
+        );
+        assert_eq!(
+            AwsErrorKind::from_code("InvalidSubnetID.NotFound"),
+            NotFound
+        );
+        assert_eq!(AwsErrorKind::from_code("AuthFailure"), AccessDenied);
+        assert_eq!(AwsErrorKind::from_code("DecryptionFailure"), AccessDenied);
+        assert_eq!(AwsErrorKind::from_code("ServiceException"), Transient);
+        assert_eq!(
+            AwsErrorKind::from_code("InvalidRequestException"),
+            InvalidRequest
         );
         assert_eq!(AwsErrorKind::from_code("SomethingNew"), Other);
     }

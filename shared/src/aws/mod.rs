@@ -9,11 +9,14 @@
 //! - `http`: the HTTP stack and the base configuration every SDK client starts from.
 //! - `sessions`: tenant role sessions and their cache.
 //! - `errors`: [`AwsError`] and its [`AwsErrorKind`].
+//! - [`signed`]: signed requests to the services Steward reads without an SDK crate.
+//! - `secret_credentials`: an access-key tenant's key pair, read from Secrets Manager.
 
 mod errors;
 mod http;
 mod secret_credentials;
 mod sessions;
+pub mod signed;
 
 pub(crate) use errors::chain;
 pub use errors::{AwsError, AwsErrorKind};

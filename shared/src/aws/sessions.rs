@@ -14,9 +14,14 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_runtime_api::client::http::SharedHttpConnector;
 
 use super::https_connector;
-use crate::config::AccessSettings;
-use crate::gateway::ec2::Ec2Client;
 use super::secret_credentials::SecretKeyPair;
+use super::signed::{CachedCredentials, Service, SignedClient};
+use crate::config::AccessSettings;
+use crate::gateway::directory_service::{self, DirectoryServiceClient};
+use crate::gateway::ec2::{self, Ec2Client};
+use crate::gateway::iam::{self, IamClient};
+use crate::gateway::secrets::SecretsClient;
+use crate::gateway::service_quotas::{self, ServiceQuotasClient};
 use crate::ids::{RegionName, TenantId};
 use crate::model::{Connection, Tenant};
 use crate::validate;
@@ -65,11 +70,17 @@ pub struct TenantClients {
     workspaces: aws_sdk_workspaces::Client,
     connector: LazyConnector,
     settings: AccessSettings,
+    /// The credentials of the signed (SDK-less) clients, shared by all of them.
+    credentials: Option<CachedCredentials>,
 }
 
-/// The EC2 client's connector, built (reading the root certificates) only when a handler
-/// first needs EC2 — onboarding's image offer — not at every cold start.
+/// The signed clients' connector, built (reading the root certificates) only when a handler
+/// first needs one — onboarding's offers, pre-flight — not at every cold start.
 type LazyConnector = std::sync::Arc<std::sync::OnceLock<SharedHttpConnector>>;
+
+fn connector(lazy: &LazyConnector) -> SharedHttpConnector {
+    lazy.get_or_init(https_connector).clone()
+}
 
 impl TenantClients {
     /// The tenant's SDK configuration, for clients of other services (EC2, STS).
@@ -85,10 +96,38 @@ impl TenantClients {
         aws_sdk_sts::Client::new(&self.config)
     }
 
-    /// EC2, for DescribeImages (the customer's AMIs offered for import).
+    /// A signed client of `service` as the tenant, sharing the tenant's credentials.
+    pub fn signed(&self, service: Service) -> SignedClient {
+        let client = SignedClient::new(
+            service,
+            &self.config,
+            connector(&self.connector),
+            &self.settings,
+        );
+        match &self.credentials {
+            Some(c) => client.with_credentials(c.clone()),
+            None => client,
+        }
+    }
+
+    /// EC2: DescribeImages (the customer's AMIs offered for import) and DescribeSubnets.
     pub fn ec2(&self) -> Ec2Client {
-        let connector = self.connector.get_or_init(https_connector).clone();
-        Ec2Client::new(&self.config, connector, &self.settings)
+        Ec2Client::from_signed(self.signed(ec2::SERVICE))
+    }
+
+    /// Directory Service: DescribeDirectories (the directories offered at onboarding).
+    pub fn directory_service(&self) -> DirectoryServiceClient {
+        DirectoryServiceClient::from_signed(self.signed(directory_service::SERVICE))
+    }
+
+    /// IAM (global): GetRole (pre-flight's `workspaces_DefaultRole`).
+    pub fn iam(&self) -> IamClient {
+        IamClient::from_signed(self.signed(iam::SERVICE))
+    }
+
+    /// Service Quotas: GetServiceQuota (pre-flight's WorkSpaces quota).
+    pub fn service_quotas(&self) -> ServiceQuotasClient {
+        ServiceQuotasClient::from_signed(self.signed(service_quotas::SERVICE))
     }
 }
 
@@ -106,6 +145,9 @@ pub const MAX_CACHED_TENANTS: usize = 256;
 /// Builds and caches per-tenant clients. Create one per process, at start.
 pub struct ClientFactory {
     base: SdkConfig,
+    /// The configuration access-key tenants' secrets are read with: the base one, unless a
+    /// sandbox serves Secrets Manager elsewhere ([`ClientFactory::with_secrets_config`]).
+    secrets_config: SdkConfig,
     settings: AccessSettings,
     connector: LazyConnector,
     cache: Mutex<HashMap<(TenantId, RegionName), CacheEntry>>,
@@ -114,6 +156,7 @@ pub struct ClientFactory {
 impl ClientFactory {
     pub fn new(base: SdkConfig, settings: AccessSettings) -> Self {
         Self {
+            secrets_config: base.clone(),
             base,
             settings,
             connector: LazyConnector::default(),
@@ -121,9 +164,38 @@ impl ClientFactory {
         }
     }
 
+    /// The same factory with the signed clients (EC2, Directory Service, IAM, Service
+    /// Quotas, Secrets Manager) on `connector` instead of the HTTPS one (a recording or
+    /// replaying connector in tests).
+    pub fn with_connector(self, connector: SharedHttpConnector) -> Self {
+        let lazy = LazyConnector::default();
+        let _ = lazy.set(connector);
+        Self {
+            connector: lazy,
+            ..self
+        }
+    }
+
+    /// The same factory reading access-key tenants' secrets with `config` (still the
+    /// partner's identity) — for a sandbox whose Secrets Manager is not at the base
+    /// configuration's endpoint.
+    pub fn with_secrets_config(mut self, config: SdkConfig) -> Self {
+        self.secrets_config = config;
+        self
+    }
+
     /// The partner account's own configuration (for the table, the event bus).
     pub fn base(&self) -> &SdkConfig {
         &self.base
+    }
+
+    /// Secrets Manager as the partner (where access-key tenants' secrets live).
+    pub fn secrets(&self) -> SecretsClient {
+        SecretsClient::new(
+            &self.secrets_config,
+            connector(&self.connector),
+            &self.settings,
+        )
     }
 
     /// Clients acting as the tenant's role in `access.region`. Nothing is called here:
@@ -150,7 +222,7 @@ impl ClientFactory {
             Connection::AccessKey {
                 credentials_secret_arn,
             } => SharedCredentialsProvider::new(SecretKeyPair::new(
-                &self.base,
+                self.secrets(),
                 credentials_secret_arn.clone(),
                 &self.settings,
             )),
@@ -159,7 +231,7 @@ impl ClientFactory {
             .base
             .to_builder()
             .region(Region::new(access.region.to_string()))
-            .credentials_provider(provider)
+            .credentials_provider(provider.clone())
             .identity_cache(
                 IdentityCache::lazy()
                     .buffer_time(self.settings.refresh_buffer)
@@ -171,6 +243,10 @@ impl ClientFactory {
             config,
             connector: self.connector.clone(),
             settings: self.settings.clone(),
+            credentials: Some(CachedCredentials::new(
+                provider,
+                self.settings.refresh_buffer,
+            )),
         };
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= MAX_CACHED_TENANTS && !cache.contains_key(&key) {

@@ -1,38 +1,34 @@
-//! EC2, for the one read Steward makes there: DescribeImages (the customer's AMIs offered for
-//! import during onboarding, [`Ec2Client::owned_amis`]).
+//! EC2, for the reads Steward makes there: DescribeImages (the customer's AMIs offered for
+//! import during onboarding, [`Ec2Client::owned_amis`]) and DescribeSubnets (the Availability
+//! Zones of a directory's subnets, which pre-flight checks against the zones WorkSpaces
+//! supports, [`Ec2Client::subnets`]).
 //!
 //! `aws-sdk-ec2` models several hundred operations; compiling it was the largest single part
 //! of building the Lambda artifact (about 4 min in debug here, more in release) against a
-//! 15-minute release budget, for one call. So this module speaks that call's protocol,
-//! ec2Query (reference §1.3 and §10), over the pieces the SDKs themselves use: the same HTTP
-//! connector (`aws-smithy-http-client`, rustls on ring), the tenant's credentials provider
-//! (the assumed role), `aws-sigv4` for signing and `aws-smithy-xml` for the response. Errors
-//! are classified with the same [`AwsErrorKind`] table as every SDK error, and throttled or
-//! transient failures are retried with exponential back-off up to the configured attempts.
+//! 15-minute release budget, and it would push the bootstrap past Lambda's size limit — for
+//! two reads. So these calls speak ec2Query (reference §1.3 and §10) through
+//! [`SignedClient`] (signing, retries, error classification) and read the answers with
+//! `aws-smithy-xml`.
 
 use std::borrow::Cow;
-use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
-use aws_smithy_runtime_api::client::http::{HttpConnector, SharedHttpConnector};
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_types::body::SdkBody;
+use aws_smithy_runtime_api::client::http::SharedHttpConnector;
 use aws_smithy_xml::decode::{Document, ScopedDecoder, XmlDecodeError, try_data};
 
-use crate::aws::{AwsError, AwsErrorKind, chain};
+use crate::aws::AwsError;
+use crate::aws::signed::{QueryForm, Service, SignedClient};
 use crate::config::AccessSettings;
 use crate::onboarding::AmiFacts;
 
-const SERVICE: &str = "EC2";
-const OPERATION: &str = "DescribeImages";
+/// EC2 as [`SignedClient`] reaches it.
+pub const SERVICE: Service = Service {
+    name: "EC2",
+    endpoint_prefix: "ec2",
+    json_target: None,
+    global: None,
+};
 const API_VERSION: &str = "2016-11-15";
-/// How long one attempt may take, connection included.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The longest wait between two attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(20);
 
 /// A DescribeImages request (the parameters Steward uses).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,30 +42,26 @@ pub struct DescribeImages {
 }
 
 impl DescribeImages {
-    /// The form body (reference §1.3: lists flattened with `.N`, 1-based).
-    pub fn form(&self) -> String {
-        let mut form = form_urlencoded::Serializer::new(String::new());
-        form.append_pair("Action", OPERATION);
-        form.append_pair("Version", API_VERSION);
-        for (i, o) in self.owners.iter().enumerate() {
-            form.append_pair(&format!("Owner.{}", i + 1), o);
-        }
-        for (i, id) in self.image_ids.iter().enumerate() {
-            form.append_pair(&format!("ImageId.{}", i + 1), id);
-        }
+    fn query(&self) -> QueryForm {
+        let mut form = QueryForm::new("DescribeImages", API_VERSION);
+        form.list("Owner", &self.owners)
+            .list("ImageId", &self.image_ids);
         for (i, (name, values)) in self.filters.iter().enumerate() {
-            form.append_pair(&format!("Filter.{}.Name", i + 1), name);
-            for (j, v) in values.iter().enumerate() {
-                form.append_pair(&format!("Filter.{}.Value.{}", i + 1, j + 1), v);
-            }
+            form.pair(&format!("Filter.{}.Name", i + 1), name)
+                .list(&format!("Filter.{}.Value", i + 1), values);
         }
         if let Some(m) = self.max_results {
-            form.append_pair("MaxResults", &m.to_string());
+            form.pair("MaxResults", &m.to_string());
         }
         if let Some(t) = &self.next_token {
-            form.append_pair("NextToken", t);
+            form.pair("NextToken", t);
         }
-        form.finish()
+        form
+    }
+
+    /// The form body (reference §1.3: lists flattened with `.N`, 1-based).
+    pub fn form(&self) -> String {
+        self.query().finish()
     }
 }
 
@@ -80,14 +72,29 @@ pub struct ImagesPage {
     pub next_token: Option<String>,
 }
 
+/// A subnet as DescribeSubnets reports it: where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subnet {
+    pub subnet_id: String,
+    pub vpc_id: String,
+    /// `us-east-1a`: a name that differs from account to account.
+    pub availability_zone: String,
+    /// `use1-az2`: the same zone in every account, which is what WorkSpaces' list of
+    /// supported zones names.
+    pub availability_zone_id: String,
+}
+
+/// One page of DescribeSubnets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubnetsPage {
+    pub subnets: Vec<Subnet>,
+    pub next_token: Option<String>,
+}
+
 /// An EC2 client for one tenant and Region.
+#[derive(Clone, Debug)]
 pub struct Ec2Client {
-    connector: SharedHttpConnector,
-    credentials: Option<SharedCredentialsProvider>,
-    region: String,
-    endpoint: String,
-    max_attempts: u32,
-    initial_backoff: Duration,
+    signed: SignedClient,
 }
 
 impl Ec2Client {
@@ -98,25 +105,16 @@ impl Ec2Client {
         connector: SharedHttpConnector,
         settings: &AccessSettings,
     ) -> Self {
-        let region = config
-            .region()
-            .map_or_else(|| "us-east-1".to_owned(), |r| r.to_string());
-        let endpoint = config.endpoint_url().map_or_else(
-            || default_endpoint(&region),
-            |u| u.trim_end_matches('/').to_owned(),
-        );
-        Self {
-            connector,
-            credentials: config.credentials_provider(),
-            region,
-            endpoint,
-            max_attempts: settings.max_attempts.max(1),
-            initial_backoff: settings.initial_backoff,
-        }
+        Self::from_signed(SignedClient::new(SERVICE, config, connector, settings))
+    }
+
+    /// A client over a signed client of [`SERVICE`] (the tenant's, sharing its credentials).
+    pub fn from_signed(signed: SignedClient) -> Self {
+        Self { signed }
     }
 
     pub fn endpoint(&self) -> &str {
-        &self.endpoint
+        self.signed.endpoint()
     }
 
     /// The customer's own machine images (DescribeImages, owner `self`, `image-type`
@@ -144,198 +142,37 @@ impl Ec2Client {
 
     /// One page of DescribeImages, retried while throttled or transiently failing.
     pub async fn describe_images(&self, req: &DescribeImages) -> Result<ImagesPage, AwsError> {
-        let body = req.form();
-        let mut attempt = 1;
+        let text = self.signed.query(req.query()).await?;
+        parse_images(&text).map_err(|e| self.signed.unreadable("DescribeImages", e.to_string(), e))
+    }
+
+    /// The subnets `ids` (DescribeSubnets, every page). A subnet that does not exist fails
+    /// the call (`InvalidSubnetID.NotFound`, [`crate::aws::AwsErrorKind::NotFound`]).
+    pub async fn subnets(&self, ids: &[String]) -> Result<Vec<Subnet>, AwsError> {
+        let mut out = Vec::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut token: Option<String> = None;
         loop {
-            match self.attempt(&body).await {
-                Ok(page) => return Ok(page),
-                Err(e)
-                    if attempt < self.max_attempts
-                        && matches!(e.kind, AwsErrorKind::Throttled | AwsErrorKind::Transient) =>
-                {
-                    let wait = backoff(self.initial_backoff, attempt);
-                    tracing::debug!(attempt, ?wait, error = %e, "EC2 DescribeImages retried");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(e),
+            let mut form = QueryForm::new("DescribeSubnets", API_VERSION);
+            form.list("SubnetId", ids);
+            if let Some(t) = &token {
+                form.pair("NextToken", t);
+            }
+            let text = self.signed.query(form).await?;
+            let page = parse_subnets(&text)
+                .map_err(|e| self.signed.unreadable("DescribeSubnets", e.to_string(), e))?;
+            out.extend(page.subnets);
+            token = page.next_token;
+            if token.is_none() {
+                return Ok(out);
             }
         }
-    }
-
-    async fn attempt(&self, body: &str) -> Result<ImagesPage, AwsError> {
-        let request = self.signed_request(body).await?;
-        let response = tokio::time::timeout(ATTEMPT_TIMEOUT, self.connector.call(request))
-            .await
-            .map_err(|e| failure(AwsErrorKind::Transient, "timed out".into(), e))?
-            .map_err(|e| failure(AwsErrorKind::Transient, "unreachable".into(), e))?;
-        let status = response.status().as_u16();
-        let bytes = read_body(response.into_body()).await?;
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|e| failure(AwsErrorKind::Transient, "response is not UTF-8".into(), e))?;
-        if (200..300).contains(&status) {
-            parse_images(text).map_err(|e| {
-                failure(
-                    AwsErrorKind::Transient,
-                    format!("unreadable DescribeImages response: {e}"),
-                    e,
-                )
-            })
-        } else {
-            Err(service_error(status, text))
-        }
-    }
-
-    async fn signed_request(&self, body: &str) -> Result<HttpRequest, AwsError> {
-        let provider = self.credentials.as_ref().ok_or_else(|| {
-            failure(
-                AwsErrorKind::AccessDenied,
-                "no credentials provider configured".into(),
-                Missing,
-            )
-        })?;
-        let credentials = provider
-            .provide_credentials()
-            .await
-            .map_err(|e| failure(AwsErrorKind::AccessDenied, chain(&e), e))?;
-        let identity = credentials.into();
-        let uri = format!("{}/", self.endpoint);
-        let host = uri
-            .split("://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .unwrap_or_default()
-            .to_owned();
-        let content_type = "application/x-www-form-urlencoded; charset=utf-8";
-        let headers = [("content-type", content_type), ("host", host.as_str())];
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.region)
-            .name("ec2")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| local(format!("signing parameters: {e}"), e))?
-            .into();
-        let signable = SignableRequest::new(
-            "POST",
-            uri.as_str(),
-            headers.iter().copied(),
-            SignableBody::Bytes(body.as_bytes()),
-        )
-        .map_err(|e| local(format!("request to sign: {e}"), e))?;
-        let (instructions, _signature) = sign(signable, &params)
-            .map_err(|e| local(format!("signing: {e}"), e))?
-            .into_parts();
-        let mut request = http::Request::builder()
-            .method("POST")
-            .uri(uri.as_str())
-            .header("content-type", content_type)
-            .header("host", host.as_str())
-            .body(SdkBody::from(body.to_owned()))
-            .map_err(|e| local(format!("request: {e}"), e))?;
-        instructions.apply_to_request_http1x(&mut request);
-        HttpRequest::try_from(request).map_err(|e| local(format!("request: {e}"), e))
-    }
-}
-
-/// The Region's public endpoint (China Regions are under `amazonaws.com.cn`).
-fn default_endpoint(region: &str) -> String {
-    let suffix = if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
-    };
-    format!("https://ec2.{region}.{suffix}")
-}
-
-fn backoff(initial: Duration, attempt: u32) -> Duration {
-    initial
-        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
-        .min(MAX_BACKOFF)
-}
-
-async fn read_body(body: SdkBody) -> Result<bytes::Bytes, AwsError> {
-    use http_body_util::BodyExt;
-    body.collect().await.map(|c| c.to_bytes()).map_err(|e| {
-        failure(
-            AwsErrorKind::Transient,
-            "response body".into(),
-            ErrorText(e.to_string()),
-        )
-    })
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("no credentials provider")]
-struct Missing;
-
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct ErrorText(String);
-
-fn failure(
-    kind: AwsErrorKind,
-    message: String,
-    source: impl std::error::Error + Send + Sync + 'static,
-) -> AwsError {
-    AwsError::local(SERVICE, OPERATION, kind, message, source)
-}
-
-fn local(message: String, source: impl std::error::Error + Send + Sync + 'static) -> AwsError {
-    failure(AwsErrorKind::Other, message, source)
-}
-
-/// An error response (`Response/Errors/Error/{Code,Message}`), classified by its code; an
-/// unreadable one by its HTTP status.
-fn service_error(status: u16, text: &str) -> AwsError {
-    let (code, message) = parse_error(text).unwrap_or((None, None));
-    let kind = match &code {
-        Some(c) => AwsErrorKind::from_code(c),
-        None if status >= 500 || status == 429 => AwsErrorKind::Transient,
-        None if status == 401 || status == 403 => AwsErrorKind::AccessDenied,
-        None => AwsErrorKind::Other,
-    };
-    let kind = match kind {
-        AwsErrorKind::Other if status >= 500 => AwsErrorKind::Transient,
-        k => k,
-    };
-    AwsError {
-        service: SERVICE,
-        operation: OPERATION,
-        kind,
-        code,
-        message: message.or_else(|| Some(format!("HTTP {status}"))),
-        source: Box::new(ErrorText(format!("HTTP {status}"))),
     }
 }
 
 type Parsed<T> = Result<T, XmlDecodeError>;
-
-fn parse_error(text: &str) -> Parsed<(Option<String>, Option<String>)> {
-    let mut doc = Document::new(text);
-    let mut root = doc.root_element()?;
-    let (mut code, mut message) = (None, None);
-    while let Some(mut tag) = root.next_tag() {
-        if !tag.start_el().matches("Errors") {
-            continue;
-        }
-        while let Some(mut error) = tag.next_tag() {
-            if !error.start_el().matches("Error") {
-                continue;
-            }
-            while let Some(mut field) = error.next_tag() {
-                if field.start_el().matches("Code") {
-                    code = Some(try_data(&mut field)?.into_owned());
-                } else if field.start_el().matches("Message") {
-                    message = Some(try_data(&mut field)?.into_owned());
-                }
-            }
-            return Ok((code, message));
-        }
-    }
-    Ok((code, message))
-}
 
 /// Parses a DescribeImagesResponse into the facts onboarding judges.
 pub fn parse_images(text: &str) -> Parsed<ImagesPage> {
@@ -363,6 +200,54 @@ pub fn parse_images(text: &str) -> Parsed<ImagesPage> {
         }
     }
     Ok(page)
+}
+
+/// Parses a DescribeSubnetsResponse.
+pub fn parse_subnets(text: &str) -> Parsed<SubnetsPage> {
+    let mut doc = Document::new(text);
+    let mut root = doc.root_element()?;
+    if !root.start_el().matches("DescribeSubnetsResponse") {
+        return Err(XmlDecodeError::custom(format!(
+            "root element is <{}>, not <DescribeSubnetsResponse>",
+            root.start_el().local()
+        )));
+    }
+    let mut page = SubnetsPage::default();
+    while let Some(mut tag) = root.next_tag() {
+        if tag.start_el().matches("subnetSet") {
+            while let Some(mut item) = tag.next_tag() {
+                if item.start_el().matches("item") {
+                    page.subnets.push(parse_subnet(&mut item)?);
+                }
+            }
+        } else if tag.start_el().matches("nextToken") {
+            let t = try_data(&mut tag)?;
+            if !t.is_empty() {
+                page.next_token = Some(t.into_owned());
+            }
+        }
+    }
+    Ok(page)
+}
+
+fn parse_subnet(item: &mut ScopedDecoder<'_, '_>) -> Parsed<Subnet> {
+    let mut s = Subnet {
+        subnet_id: String::new(),
+        vpc_id: String::new(),
+        availability_zone: String::new(),
+        availability_zone_id: String::new(),
+    };
+    while let Some(mut tag) = item.next_tag() {
+        let slot = match tag.start_el().local() {
+            "subnetId" => &mut s.subnet_id,
+            "vpcId" => &mut s.vpc_id,
+            "availabilityZone" => &mut s.availability_zone,
+            "availabilityZoneId" => &mut s.availability_zone_id,
+            _ => continue,
+        };
+        *slot = try_data(&mut tag)?.into_owned();
+    }
+    Ok(s)
 }
 
 /// One block device mapping: its device, and the EBS facts Steward reads.
@@ -548,16 +433,46 @@ mod tests {
     }
 
     #[test]
-    fn errors_are_classified_by_code() {
-        let xml = r#"<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>r</RequestID></Response>"#;
-        let e = service_error(503, xml);
-        assert_eq!(e.kind, AwsErrorKind::Throttled);
-        assert_eq!(e.code.as_deref(), Some("RequestLimitExceeded"));
-        assert_eq!(e.message.as_deref(), Some("Request limit exceeded."));
-        let denied = r#"<Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>no</Message></Error></Errors></Response>"#;
-        assert_eq!(service_error(403, denied).kind, AwsErrorKind::AccessDenied);
-        assert_eq!(service_error(502, "<html/>").kind, AwsErrorKind::Transient);
-        assert_eq!(service_error(400, "garbage").kind, AwsErrorKind::Other);
+    fn subnets_parse_with_their_zone_names_and_ids() {
+        let xml = r#"<DescribeSubnetsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>r</requestId>
+  <subnetSet>
+    <item>
+      <subnetId>subnet-0a1b2c3d</subnetId><subnetArn>arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0a1b2c3d</subnetArn>
+      <state>available</state><vpcId>vpc-11112222</vpcId><cidrBlock>10.0.1.0/24</cidrBlock>
+      <ipv6CidrBlockAssociationSet/><availableIpAddressCount>251</availableIpAddressCount>
+      <availabilityZone>us-east-1a</availabilityZone><availabilityZoneId>use1-az6</availabilityZoneId>
+      <tagSet><item><key>Name</key><value>a</value></item></tagSet>
+    </item>
+    <item>
+      <subnetId>subnet-9f8e7d6c</subnetId><vpcId>vpc-11112222</vpcId>
+      <availabilityZone>us-east-1b</availabilityZone><availabilityZoneId>use1-az1</availabilityZoneId>
+    </item>
+  </subnetSet>
+  <nextToken>n2</nextToken>
+</DescribeSubnetsResponse>"#;
+        let page = parse_subnets(xml).unwrap();
+        assert_eq!(
+            page,
+            SubnetsPage {
+                subnets: vec![
+                    Subnet {
+                        subnet_id: "subnet-0a1b2c3d".into(),
+                        vpc_id: "vpc-11112222".into(),
+                        availability_zone: "us-east-1a".into(),
+                        availability_zone_id: "use1-az6".into(),
+                    },
+                    Subnet {
+                        subnet_id: "subnet-9f8e7d6c".into(),
+                        vpc_id: "vpc-11112222".into(),
+                        availability_zone: "us-east-1b".into(),
+                        availability_zone_id: "use1-az1".into(),
+                    },
+                ],
+                next_token: Some("n2".into()),
+            }
+        );
+        assert!(parse_subnets(PAGE).is_err());
     }
 
     #[test]
@@ -576,17 +491,13 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_to_a_ceiling_and_endpoints_follow_the_partition() {
-        let b = Duration::from_millis(500);
-        assert_eq!(backoff(b, 1), b);
-        assert_eq!(backoff(b, 3), Duration::from_secs(2));
-        assert_eq!(backoff(b, 30), MAX_BACKOFF);
+    fn endpoints_follow_the_partition() {
         assert_eq!(
-            default_endpoint("eu-west-1"),
+            SERVICE.default_endpoint("eu-west-1"),
             "https://ec2.eu-west-1.amazonaws.com"
         );
         assert_eq!(
-            default_endpoint("cn-north-1"),
+            SERVICE.default_endpoint("cn-north-1"),
             "https://ec2.cn-north-1.amazonaws.com.cn"
         );
     }

@@ -110,47 +110,7 @@ fn time(t: Option<&aws_smithy_types::DateTime>) -> Option<Timestamp> {
     t.and_then(|t| Timestamp::from_timestamp(t.secs(), t.subsec_nanos()))
 }
 
-/// Declares a status the service reports as a string: its known values as variants with
-/// their wire names, and `Other` for a value this version does not know, kept as the service
-/// sent it. Serialises as the wire string and reads back from it (a step's output carries
-/// one to the next step).
-macro_rules! service_status {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident = $wire:literal,)+ }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $wire)] $variant,)+
-            /// A value this version of Steward does not know, as the service sent it.
-            #[serde(untagged)]
-            Other(String),
-        }
-
-        impl $name {
-            /// Reads the service's wire value.
-            pub fn from_wire(wire: &str) -> Self {
-                match wire {
-                    $($wire => Self::$variant,)+
-                    other => Self::Other(other.to_owned()),
-                }
-            }
-
-            /// The wire value.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $(Self::$variant => $wire,)+
-                    Self::Other(other) => other,
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-use service_status;
+use super::service_status;
 
 #[cfg(test)]
 mod tests {
