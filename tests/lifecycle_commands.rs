@@ -523,13 +523,14 @@ async fn image_bundle_directory_tag_and_provision_commands() {
             .contains(&(t.partner_tag.key.clone(), t.partner_tag.value.clone()))
     );
     // Encrypted as the tenant's onboarding recorded (the default: both volumes, the AWS
-    // managed key), as one CreateWorkspaces call.
+    // managed key, which DescribeWorkspaces names), as one CreateWorkspaces call.
+    let managed = Some(w.emu.control().options().default_volume_encryption_key);
     assert_eq!(w.calls(0, "WorkSpaces.CreateWorkspaces"), 1);
     assert_eq!(
         encryption(&c, r["created"].as_array().unwrap()).await,
         [
-            (Some(true), Some(true), None),
-            (Some(true), Some(true), None)
+            (Some(true), Some(true), managed.clone()),
+            (Some(true), Some(true), managed)
         ]
     );
     assert_eq!(r["created"].as_array().unwrap().len(), 2, "{r}");
