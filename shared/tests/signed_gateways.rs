@@ -527,3 +527,26 @@ async fn a_secret_is_read_in_its_own_region_as_a_key_pair() {
         json!({"SecretId": SECRET_ARN})
     );
 }
+
+#[tokio::test]
+async fn a_directory_offer_stops_at_its_size_and_says_there_is_more() {
+    let dir = |id: &str| json!({"DirectoryId": id, "Name": "corp.example.com", "Type": "SimpleAD", "Stage": "Active"});
+    let http = StaticReplayClient::new(vec![
+        json_answer(
+            200,
+            json!({"DirectoryDescriptions": [dir("d-0000000001")], "NextToken": "t2"}),
+        ),
+        json_answer(200, json!({"DirectoryDescriptions": [dir("d-0000000002")]})),
+    ]);
+    let ds = DirectoryServiceClient::new(
+        &config("us-east-1", Some(LOCAL)).await,
+        connector(&http),
+        &settings(),
+    );
+    let (dirs, more) = ds.directories_up_to(1).await.unwrap();
+    let ids: Vec<&str> = dirs.iter().map(|d| d.directory_id.as_str()).collect();
+    assert_eq!((ids, more), (vec!["d-0000000001"], true));
+    assert_eq!(requests(&http).len(), 1);
+    let (dirs, more) = ds.directories_up_to(2).await.unwrap();
+    assert_eq!((dirs.len(), more), (1, false));
+}

@@ -179,14 +179,28 @@ impl DirectoryServiceClient {
 
     /// Every directory in the Region (DescribeDirectories, every page).
     pub async fn directories(&self) -> Result<Vec<ServiceDirectory>, AwsError> {
+        let (all, _) = self.directories_up_to(usize::MAX).await?;
+        Ok(all)
+    }
+
+    /// The Region's directories, at most `max` (paging stops there, for an offer); `true` if
+    /// more exist.
+    pub async fn directories_up_to(
+        &self,
+        max: usize,
+    ) -> Result<(Vec<ServiceDirectory>, bool), AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
             let page = self.describe_page(token.as_deref()).await?;
             out.extend(page.directories);
             token = page.next_token;
+            if out.len() > max || (out.len() == max && token.is_some()) {
+                out.truncate(max);
+                return Ok((out, true));
+            }
             if token.is_none() {
-                return Ok(out);
+                return Ok((out, false));
             }
         }
     }

@@ -135,16 +135,31 @@ impl WorkspacesGateway<'_> {
         }
     }
 
-    /// The bundle `id`, if it exists.
+    /// The bundle `id`, if it exists (every page: a filtered listing may still page).
     pub async fn bundle(&self, id: &BundleId) -> Result<Option<Bundle>, AwsError> {
-        let page = self
-            .client
-            .describe_workspace_bundles()
-            .bundle_ids(id.as_str())
-            .send()
-            .await
-            .map_err(call_failed("DescribeWorkspaceBundles"))?;
-        Ok(page.bundles().iter().find_map(Bundle::of))
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .describe_workspace_bundles()
+                .bundle_ids(id.as_str())
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(call_failed("DescribeWorkspaceBundles"))?;
+            if let Some(b) = page
+                .bundles()
+                .iter()
+                .filter(|b| b.bundle_id() == Some(id.as_str()))
+                .find_map(Bundle::of)
+            {
+                return Ok(Some(b));
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(None);
+            }
+        }
     }
 
     /// CreateWorkspaceBundle; the new bundle's id.

@@ -123,20 +123,32 @@ impl WorkspacesGateway<'_> {
         }
     }
 
-    /// The directory `id`, if it is registered.
+    /// The directory `id`, if it is registered (every page: a filtered listing may still
+    /// page).
     pub async fn directory(&self, id: &DirectoryId) -> Result<Option<Directory>, AwsError> {
-        let page = self
-            .client
-            .describe_workspace_directories()
-            .directory_ids(id.as_str())
-            .send()
-            .await
-            .map_err(call_failed("DescribeWorkspaceDirectories"))?;
-        Ok(page
-            .directories()
-            .iter()
-            .filter(|d| d.directory_id() == Some(id.as_str()))
-            .find_map(Directory::of))
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .describe_workspace_directories()
+                .directory_ids(id.as_str())
+                .set_next_token(token)
+                .send()
+                .await
+                .map_err(call_failed("DescribeWorkspaceDirectories"))?;
+            if let Some(d) = page
+                .directories()
+                .iter()
+                .filter(|d| d.directory_id() == Some(id.as_str()))
+                .find_map(Directory::of)
+            {
+                return Ok(Some(d));
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(None);
+            }
+        }
     }
 
     pub async fn register_directory(&self, spec: RegisterSpec<'_>) -> Result<(), AwsError> {

@@ -124,18 +124,26 @@ impl WorkspacesGateway<'_> {
         }
     }
 
-    /// DescribeWorkspaceImages for `ids`, 25 per call: the images found.
+    /// DescribeWorkspaceImages for `ids`, 25 per call, every page: the images found.
     pub async fn images_by_id(&self, ids: &[ImageId]) -> Result<Vec<Image>, AwsError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH) {
-            let page = self
-                .client
-                .describe_workspace_images()
-                .set_image_ids(Some(chunk.iter().map(|i| i.to_string()).collect()))
-                .send()
-                .await
-                .map_err(call_failed("DescribeWorkspaceImages"))?;
-            out.extend(page.images().iter().filter_map(Image::of));
+            let mut token = None;
+            loop {
+                let page = self
+                    .client
+                    .describe_workspace_images()
+                    .set_image_ids(Some(chunk.iter().map(|i| i.to_string()).collect()))
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(call_failed("DescribeWorkspaceImages"))?;
+                out.extend(page.images().iter().filter_map(Image::of));
+                token = page.next_token().map(str::to_owned);
+                if token.is_none() {
+                    break;
+                }
+            }
         }
         Ok(out)
     }
