@@ -184,10 +184,8 @@ struct SeedBody {
 }
 
 async fn seed(State(s): S, Json(b): Json<SeedBody>) -> Response {
-    for a in &b.accounts {
-        if a.account_id.len() != 12 || !a.account_id.bytes().all(|c| c.is_ascii_digit()) {
-            return bad(format!("account_id {} must be 12 digits", a.account_id));
-        }
+    if let Some(p) = b.accounts.iter().find_map(AccountSeed::problem) {
+        return bad(p);
     }
     let c = ctl(&s);
     for a in &b.accounts {

@@ -2,8 +2,10 @@
 //! and the bulk seed used by benchmarks ([`bulk`]).
 
 mod bulk;
+mod extra;
 
 pub use bulk::{BulkAccount, BulkSeed, bulk_seed};
+pub use extra::{DsDirectorySeed, ExtraResources, MAX_EXTRA};
 
 use super::model::*;
 use super::service_clock::Millis;
@@ -61,6 +63,26 @@ pub struct AccountSeed {
     pub quota_read_denied: bool,
     /// Seed the standard AMIs, two unregistered directories, subnets and the partner security group.
     pub standard_resources: bool,
+    /// More of each resource than one page holds (see [`ExtraResources`]).
+    pub extra: ExtraResources,
+    /// Directory Service directories seeded as given, beside the standard ones.
+    pub ds_directories: Vec<DsDirectorySeed>,
+}
+
+impl AccountSeed {
+    /// Why the seed cannot be applied, if it cannot (the control API answers it with 400).
+    pub fn problem(&self) -> Option<String> {
+        if self.account_id.len() != 12 || !self.account_id.bytes().all(|c| c.is_ascii_digit()) {
+            return Some("account_id must be 12 digits".into());
+        }
+        if crate::zones::region_code(&self.region).is_none() {
+            return Some("region must be a Region name such as us-east-1".into());
+        }
+        self.ds_directories
+            .iter()
+            .find_map(|d| d.problem())
+            .map(String::from)
+    }
 }
 
 impl Default for AccountSeed {
@@ -81,6 +103,8 @@ impl Default for AccountSeed {
             service_quota_value: DEFAULT_SERVICE_QUOTA,
             quota_read_denied: false,
             standard_resources: true,
+            extra: ExtraResources::default(),
+            ds_directories: Vec::new(),
         }
     }
 }
@@ -145,6 +169,14 @@ pub fn seed_account(w: &mut World, s: &AccountSeed, now: Millis) {
     if s.byol_enabled {
         rs.byol_enabled_at = Some(now);
         rs.byol_cidr = Some("10.200.0.0/16".into());
+    }
+    let who = extra::Who {
+        account: &s.account_id,
+        region: &s.region,
+    };
+    extra::seed_extra(rs, &s.extra, who, now);
+    for d in &s.ds_directories {
+        extra::seed_ds_directory(rs, d, now);
     }
     if !s.standard_resources {
         return;

@@ -44,13 +44,11 @@ pub fn describe_account_modifications(ctx: &Ctx, w: &World, body: &Value) -> Api
     let input = ctx.input(body)?;
     let pos = ctx.page_position(&input, "DescribeAccountModifications")?;
     let rs = region(w, ctx.caller);
-    let start = pos.and_then(|p| p.parse::<usize>().ok()).unwrap_or(0);
-    let mods: Vec<Value> = rs
-        .modifications
+    let size = crate::paging::page_size(None, ctx.opts.default_page_size, 25);
+    let newest_first: Vec<&AccountModification> = rs.modifications.iter().rev().collect();
+    let (page, next) = crate::paging::from_index(&newest_first, pos.as_deref(), size);
+    let mods: Vec<Value> = page
         .iter()
-        .rev()
-        .skip(start)
-        .take(25)
         .map(|m| {
             let done = ctx.now >= m.state_pending_until;
             let state = match (&m.fails, done) {
@@ -69,13 +67,12 @@ pub fn describe_account_modifications(ctx: &Ctx, w: &World, body: &Value) -> Api
                 .build()
         })
         .collect();
-    let next = (start + 25 < rs.modifications.len()).then(|| {
-        ctx.tokens
-            .issue("DescribeAccountModifications", &(start + 25).to_string())
-    });
     Ok(Obj::new()
         .v("AccountModifications", Some(Value::Array(mods)))
-        .s("NextToken", next)
+        .s(
+            "NextToken",
+            next.map(|p| ctx.tokens.issue("DescribeAccountModifications", &p)),
+        )
         .build())
 }
 
@@ -179,7 +176,11 @@ pub fn list_cidr_ranges(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Value> 
             "Member must satisfy regular expression pattern: an IPv4 CIDR block",
         )?
         .unwrap_or_default();
-    let max = input.opt_int_range("MaxResults", 1, 5)?.unwrap_or(5) as usize;
+    let max = crate::paging::page_size(
+        input.opt_int_range("MaxResults", 1, 5)?,
+        ctx.opts.default_page_size,
+        5,
+    );
     let scope = format!("ListAvailableManagementCidrRanges|{constraint}|{max}");
     let pos = ctx.page_position(&input, &scope)?;
     if !byol_eligible(ctx, w) {

@@ -149,30 +149,32 @@ pub fn describe_bundles(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Value> 
     );
     let pos = ctx.page_position(&input, &scope)?;
     let rs = region(w, ctx.caller);
-    let amazon = amazon_bundles();
-    let all: Vec<&WsBundle> = match (&ids, owner) {
-        (Some(ids), _) => ids
-            .iter()
-            .filter_map(|id| {
-                rs.bundles
-                    .get(*id)
-                    .or_else(|| amazon.iter().find(|b| b.id == *id))
-            })
-            .collect(),
-        (None, Some("AMAZON")) => amazon.iter().collect(),
-        (None, Some(o)) if o == ctx.account() => rs.bundles.values().collect(),
-        (None, Some(_)) => vec![],
-        (None, None) => rs.bundles.values().collect(),
+    let mut amazon = amazon_bundles();
+    amazon.sort_by(|a, b| a.id.cmp(&b.id));
+    let size = crate::paging::page_size(None, ctx.opts.default_page_size, 25);
+    // The ids a request names keep its order (pages by index); listings go in id order
+    // (pages after the last id shown).
+    let (page, next): (Vec<&WsBundle>, Option<String>) = match (&ids, owner) {
+        (Some(ids), _) => {
+            let found: Vec<&WsBundle> = ids
+                .iter()
+                .filter_map(|id| {
+                    rs.bundles
+                        .get(*id)
+                        .or_else(|| amazon.iter().find(|b| b.id == *id))
+                })
+                .collect();
+            let (page, next) = crate::paging::from_index(&found, pos.as_deref(), size);
+            (page.to_vec(), next)
+        }
+        (None, Some("AMAZON")) => {
+            crate::paging::after_key(amazon.iter(), |b| &b.id, pos.as_deref(), size)
+        }
+        (None, Some(o)) if o != ctx.account() => (vec![], None),
+        (None, _) => crate::paging::after_key(rs.bundles.values(), |b| &b.id, pos.as_deref(), size),
     };
-    let start = pos.and_then(|p| p.parse::<usize>().ok()).unwrap_or(0);
-    let page: Vec<Value> = all
-        .iter()
-        .skip(start)
-        .take(25)
-        .map(|b| views::bundle(b))
-        .collect();
-    let next =
-        (start + 25 < all.len()).then(|| ctx.tokens.issue(&scope, &(start + 25).to_string()));
+    let page: Vec<Value> = page.iter().map(|b| views::bundle(b)).collect();
+    let next = next.map(|p| ctx.tokens.issue(&scope, &p));
     Ok(Obj::new()
         .v("Bundles", Some(Value::Array(page)))
         .s("NextToken", next)

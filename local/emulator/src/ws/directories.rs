@@ -19,7 +19,11 @@ pub fn describe_directories(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Val
         |s| pat::len(s, 1, 64),
         "Member must have length between 1 and 64",
     )?;
-    let limit = input.opt_int_range("Limit", 1, 25)?.unwrap_or(25) as usize;
+    let limit = crate::paging::page_size(
+        input.opt_int_range("Limit", 1, 25)?,
+        ctx.opts.default_page_size,
+        25,
+    );
     let mut filters: Vec<(String, Vec<String>)> = Vec::new();
     if let Some(list) = input.opt_list("Filters", 1, 25)? {
         for f in input.items("Filters", list)? {

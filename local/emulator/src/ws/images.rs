@@ -191,7 +191,11 @@ pub fn describe_images(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Value> {
         "Member must satisfy regular expression pattern: wsi-[0-9a-z]{9,63}$",
     )?;
     let image_type = input.enum_val("ImageType", false, &["OWNED", "SHARED"])?;
-    let max = input.opt_int_range("MaxResults", 1, 25)?.unwrap_or(25) as usize;
+    let max = crate::paging::page_size(
+        input.opt_int_range("MaxResults", 1, 25)?,
+        ctx.opts.default_page_size,
+        25,
+    );
     let scope = format!(
         "DescribeWorkspaceImages|{}|{}|{max}",
         ids.as_ref().map(|v| v.join(",")).unwrap_or_default(),
@@ -401,7 +405,11 @@ pub fn delete_image(ctx: &Ctx, w: &mut World, body: &Value) -> ApiResult<Value> 
 pub fn describe_permissions(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Value> {
     let input = ctx.input(body)?;
     let id = image_id(&input, "ImageId")?;
-    let max = input.opt_int_range("MaxResults", 1, 25)?.unwrap_or(25) as usize;
+    let max = crate::paging::page_size(
+        input.opt_int_range("MaxResults", 1, 25)?,
+        ctx.opts.default_page_size,
+        25,
+    );
     let scope = format!("DescribeWorkspaceImagePermissions|{id}|{max}");
     let pos = ctx.page_position(&input, &scope)?;
     let rs = region(w, ctx.caller);

@@ -245,49 +245,53 @@ pub fn connection_status(ctx: &Ctx, w: &World, body: &Value) -> ApiResult<Value>
     );
     let pos = ctx.page_position(&input, &scope)?;
     let rs = region(w, ctx.caller);
-    let candidates: Box<dyn Iterator<Item = &String>> = match &ids {
-        Some(ids) => Box::new(
-            ids.iter()
-                .filter_map(|id| rs.workspaces.get_key_value(*id).map(|(k, _)| k)),
-        ),
+    let size = crate::paging::page_size(None, ctx.opts.default_page_size, 25);
+    // Workspaces that exist now: the named ones in the request's order (paged by index),
+    // or all of them in id order (paged after the last id shown).
+    let alive = |id: &str| {
+        rs.workspaces.get(id).and_then(|ws| {
+            ws.project(ctx.now, &ctx.timing, rs.maintenance_on(&ws.directory_id))
+                .map(|p| (ws, p))
+        })
+    };
+    let (page, next): (Vec<&str>, Option<String>) = match &ids {
+        Some(ids) => {
+            let found: Vec<&str> = ids
+                .iter()
+                .copied()
+                .filter(|id| alive(id).is_some())
+                .collect();
+            let (page, next) = crate::paging::from_index(&found, pos.as_deref(), size);
+            (page.to_vec(), next)
+        }
         None => {
             let lower = pos.clone().map_or(Bound::Unbounded, Bound::Excluded);
-            Box::new(
-                rs.workspaces
-                    .range::<String, _>((lower, Bound::Unbounded))
-                    .map(|(k, _)| k),
-            )
+            let all = rs
+                .workspaces
+                .range::<String, _>((lower, Bound::Unbounded))
+                .map(|(k, _)| k)
+                .filter(|id| alive(id).is_some());
+            let (page, next) = crate::paging::after_key(all, |s: &String| s.as_str(), None, size);
+            (page.into_iter().map(String::as_str).collect(), next)
         }
     };
-    let mut out = Vec::new();
-    let mut next = None;
-    let mut last: Option<&String> = None;
-    for id in candidates {
-        let Some(ws) = rs.workspaces.get(id) else {
-            continue;
-        };
-        let Some(p) = ws.project(ctx.now, &ctx.timing, rs.maintenance_on(&ws.directory_id)) else {
-            continue;
-        };
-        if out.len() == 25 {
-            next = last.cloned();
-            break;
-        }
-        last = Some(id);
-        let state = if p.state == WsState::Available {
-            "DISCONNECTED"
-        } else {
-            "UNKNOWN"
-        };
-        out.push(
+    let out: Vec<Value> = page
+        .into_iter()
+        .filter_map(|id| alive(id).map(|(ws, p)| (id, ws, p)))
+        .map(|(id, ws, p)| {
+            let state = if p.state == WsState::Available {
+                "DISCONNECTED"
+            } else {
+                "UNKNOWN"
+            };
             Obj::new()
-                .s("WorkspaceId", Some(id.as_str()))
+                .s("WorkspaceId", Some(id))
                 .s("ConnectionState", Some(state))
                 .ts("ConnectionStateCheckTimestamp", Some(ctx.now))
                 .ts("LastKnownUserConnectionTimestamp", ws.last_connected_ms)
-                .build(),
-        );
-    }
+                .build()
+        })
+        .collect();
     Ok(Obj::new()
         .v("WorkspacesConnectionStatus", Some(Value::Array(out)))
         .s("NextToken", next.map(|p| ctx.tokens.issue(&scope, &p)))
