@@ -342,6 +342,33 @@ async fn a_tenant_in_two_regions_is_swept_commanded_queried_and_offboarded_in_bo
     want.sort();
     assert_eq!(got, want);
 
+    // The per-Region queries answer for the Region they name (the first by default): each
+    // Region's own directory, registered and partner-tagged.
+    for (named, region) in [(None, EAST), (Some(EAST), EAST), (Some(WEST), WEST)] {
+        let mut req = json!({"query": "directories", "tenantId": tid()});
+        if let Some(r) = named {
+            req["region"] = json!(r);
+        }
+        let q = dispatch("query", req, &sb.deps).await.unwrap();
+        let listed: Vec<(&str, &str, bool)> = q["directories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["directoryId"].as_str().unwrap(),
+                    d["state"].as_str().unwrap(),
+                    d["partnerTagged"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [(ids::DIRECTORY_CORP, "REGISTERED", true)],
+            "{region}"
+        );
+    }
+
     // Offboarding removes both Regions: desktops, bundles, images (the imported ones, the
     // golden image and its copy, AVAILABLE by now), directories (gone).
     sb.control().advance_seconds(3600.0).unwrap();
