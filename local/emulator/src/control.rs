@@ -3,6 +3,7 @@
 use super::limits::FaultRule;
 use super::options::Options;
 use super::seed::{AccountSeed, BulkSeed};
+use super::switches::AccountSwitches;
 use super::{Control, SeedKind, Shared};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -43,6 +44,10 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_emulator/seed", post(seed))
         .route("/_emulator/seed/default", post(seed_default))
         .route("/_emulator/seed/bulk", post(bulk))
+        .route(
+            "/_emulator/accounts/{account_id}",
+            get(get_account).patch(patch_account),
+        )
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/state", get(state))
 }
@@ -193,6 +198,28 @@ async fn seed(State(s): S, Json(b): Json<SeedBody>) -> Response {
     }
     Json(json!({"seeded": b.accounts.iter().map(|a| &a.account_id).collect::<Vec<_>>()}))
         .into_response()
+}
+
+async fn get_account(State(s): S, Path(account): Path<String>) -> Response {
+    match ctl(&s).account_switches(&account) {
+        Some(sw) => Json(sw).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn patch_account(
+    State(s): S,
+    Path(account): Path<String>,
+    Json(sw): Json<AccountSwitches>,
+) -> Response {
+    let c = ctl(&s);
+    if !c.update_account(&account, &sw) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match c.account_switches(&account) {
+        Some(now) => Json(now).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn seed_default(State(s): S) -> Json<Value> {

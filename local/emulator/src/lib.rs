@@ -35,6 +35,7 @@ mod server;
 pub mod service_clock;
 pub mod service_quotas;
 pub mod sts;
+pub mod switches;
 pub mod ws;
 pub mod zones;
 
@@ -285,6 +286,15 @@ impl Control {
     pub fn seed_account(&self, spec: &AccountSeed) {
         let now = self.shared.clock.now_ms();
         seed::seed_account(&mut self.shared.world.write(), spec, now);
+    }
+    /// Flips per-account switches of a seeded account (see [`switches::AccountSwitches`]);
+    /// false when there is no such account.
+    pub fn update_account(&self, account_id: &str, s: &switches::AccountSwitches) -> bool {
+        s.apply(&mut self.shared.world.write(), account_id)
+    }
+    /// The switches of an account as they are now.
+    pub fn account_switches(&self, account_id: &str) -> Option<switches::AccountSwitches> {
+        switches::AccountSwitches::of(&self.shared.world.read(), account_id)
     }
     pub fn bulk_seed(&self, spec: &BulkSeed) -> Vec<BulkAccount> {
         let now = self.shared.clock.now_ms();

@@ -77,6 +77,9 @@ pub struct Role {
     pub partner_tag: Option<(String, String)>,
     /// `aws:TagKeys` allowed in creation requests (the guide allows only the partner key).
     pub allowed_request_tag_keys: Vec<String>,
+    /// The customer role template's `AllowTagManagement` parameter: whether the role grants
+    /// CreateTags / DeleteTags at all (default false, as the guide asks).
+    pub allow_tag_management: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -5,7 +5,9 @@
 //! * modify / power / terminate calls only on resources carrying the tag
 //!   (`aws:ResourceTag`); a resource that does not exist has no tags, so the
 //!   condition fails as IAM's would;
-//! * CreateTags / DeleteTags may never name the partner tag key, and only
+//! * CreateTags / DeleteTags are denied outright unless the role was created with the
+//!   template's `AllowTagManagement` (the guide: "You should not have permission to modify or
+//!   delete tags on a resource"); with it, they may never name the partner tag key, and only
 //!   touch resources carrying the tag.
 
 use super::error::{ApiError, ApiResult};
@@ -81,6 +83,8 @@ pub struct TagPolicy {
     pub caller_arn: String,
     pub account: String,
     pub region: String,
+    /// The role's `AllowTagManagement`: without it, no tag edit is allowed.
+    pub allow_tag_management: bool,
 }
 
 impl TagPolicy {
@@ -156,6 +160,13 @@ impl TagPolicy {
         tags: Option<&Tags>,
     ) -> ApiResult<()> {
         listed(TAG_EDIT_ACTIONS, op, "a tag edit");
+        if !self.allow_tag_management {
+            return Err(self.deny(
+                op,
+                &self.arn(kind, id),
+                "the role does not allow tag management (AllowTagManagement is false)",
+            ));
+        }
         if keys.iter().any(|k| *k == self.key) {
             return Err(self.deny(
                 op,
@@ -179,6 +190,7 @@ mod tests {
             caller_arn: "arn:aws:sts::123456789012:assumed-role/R/s".into(),
             account: "123456789012".into(),
             region: "us-east-1".into(),
+            allow_tag_management: true,
         }
     }
 
@@ -233,6 +245,17 @@ mod tests {
                 Some(&tagged)
             )
             .is_err()
+        );
+        let closed = TagPolicy {
+            allow_tag_management: false,
+            ..p()
+        };
+        let e = closed
+            .check_tag_edit("CreateTags", "workspace", "ws-1", &["Team"], Some(&tagged))
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "User: arn:aws:sts::123456789012:assumed-role/R/s is not authorized to perform: workspaces:CreateTags on resource: arn:aws:workspaces:us-east-1:123456789012:workspace/ws-1 because the role does not allow tag management (AllowTagManagement is false)"
         );
     }
 }

@@ -448,5 +448,6 @@ fn policy_for(w: &super::model::World, c: &Caller, enabled: bool) -> Option<TagP
         caller_arn: c.arn(),
         account: c.account.clone(),
         region: c.region.clone(),
+        allow_tag_management: role.allow_tag_management,
     })
 }

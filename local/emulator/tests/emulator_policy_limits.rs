@@ -140,7 +140,32 @@ async fn tag_policy_denies_untagged_creation_untagged_targets_and_partner_tag_ed
     // Describe calls have no resource type and are not limited.
     assert_eq!(state_of(&ws, &foreign).await.as_deref(), Some("AVAILABLE"));
 
-    // Tags: never the partner key; other keys only on tagged resources.
+    // Tags: denied outright by the default role (AllowTagManagement false)...
+    let e = ws
+        .create_tags()
+        .resource_id(&mine[0])
+        .tags(Tag::builder().key("Owner").value("frank").build().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    let e = ws
+        .delete_tags()
+        .resource_id(&mine[0])
+        .tag_keys("Owner")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    // ...and, once the role allows tag management, never the partner key and other keys
+    // only on tagged resources.
+    assert!(emu.control().update_account(
+        CUSTOMER,
+        &workspaces_core_emulator::switches::AccountSwitches {
+            allow_tag_management: Some(true),
+            ..Default::default()
+        }
+    ));
     let e = ws
         .create_tags()
         .resource_id(&mine[0])

@@ -52,6 +52,9 @@ pub struct AccountSeed {
     pub max_session_seconds: u32,
     /// `None` = the role has no tag policy.
     pub partner_tag: Option<(String, String)>,
+    /// The role template's `AllowTagManagement`: false (the default) denies CreateTags /
+    /// DeleteTags to the role; true allows them for non-partner keys on tagged resources.
+    pub allow_tag_management: bool,
     pub byop_enabled: bool,
     pub byol_eligible: bool,
     pub byol_enabled: bool,
@@ -95,6 +98,7 @@ impl Default for AccountSeed {
             external_id: Some(EXTERNAL_ID.into()),
             max_session_seconds: 3600,
             partner_tag: Some((PARTNER_TAG.0.into(), PARTNER_TAG.1.into())),
+            allow_tag_management: false,
             byop_enabled: true,
             byol_eligible: true,
             byol_enabled: false,
@@ -163,6 +167,7 @@ pub fn seed_account(w: &mut World, s: &AccountSeed, now: Millis) {
             max_session_seconds: s.max_session_seconds,
             allowed_request_tag_keys: s.partner_tag.iter().map(|(k, _)| k.clone()).collect(),
             partner_tag: s.partner_tag.clone(),
+            allow_tag_management: s.allow_tag_management,
         },
     );
     let rs = account.region_mut(&s.region);

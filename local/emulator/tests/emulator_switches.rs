@@ -1,0 +1,135 @@
+//! Per-account switches over the control API (`/_emulator/accounts/{id}`), the seed's
+//! `allow_tag_management`, and access-key (self-managed) tenants.
+
+mod emulator_support;
+
+use aws_sdk_workspaces::types::{Tag, Tenancy};
+use bytes::Bytes;
+use emulator_support::*;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+use workspaces_core_emulator::seed::ids;
+
+async fn control(url: String, method: &str, body: Option<Value>) -> (u16, Value) {
+    let c: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let req = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(
+            body.map(|b| b.to_string()).unwrap_or_default(),
+        )))
+        .unwrap();
+    let resp = c.request(req).await.unwrap();
+    let status = resp.status().as_u16();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn account_switches_over_http() {
+    let emu = start().await;
+    let base = emu.endpoint_url();
+    let path = format!("{base}/_emulator/accounts/{CUSTOMER}");
+    let (status, v) = control(path.clone(), "GET", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        v,
+        json!({"has_default_role": true, "byop_enabled": true, "byol_eligible": true,
+            "workspace_quota": 1000, "service_quota_value": 10000.0, "quota_read_denied": false,
+            "allow_tag_management": false})
+    );
+    let (status, v) = control(
+        path.clone(),
+        "PATCH",
+        Some(json!({"has_default_role": false, "quota_read_denied": true,
+            "service_quota_value": 3.0, "allow_tag_management": true, "byop_enabled": false})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        v,
+        json!({"has_default_role": false, "byop_enabled": false, "byol_eligible": true,
+            "workspace_quota": 1000, "service_quota_value": 3.0, "quota_read_denied": true,
+            "allow_tag_management": true})
+    );
+    let (status, _) = control(
+        format!("{base}/_emulator/accounts/999999999999"),
+        "PATCH",
+        Some(json!({"byop_enabled": true})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = control(path, "PATCH", Some(json!({"nope": 1}))).await;
+    assert_eq!(status, 422);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_role_seeded_with_tag_management_edits_tags_but_never_the_partner_key() {
+    let emu = start().await;
+    let base = emu.endpoint_url();
+    let account = "210000000020";
+    let (status, v) = control(
+        format!("{base}/_emulator/seed"),
+        "POST",
+        Some(json!({"accounts": [{"account_id": account, "allow_tag_management": true}]})),
+    )
+    .await;
+    assert_eq!((status, v), (200, json!({"seeded": [account]})));
+    let creds = assume_in(&base, account).await;
+    let ws = aws_sdk_workspaces::Client::new(&config(&base, creds, 1).await);
+    // A creation call carrying the partner tag works either way.
+    ws.register_workspace_directory()
+        .directory_id(ids::DIRECTORY_LAB)
+        .tenancy(Tenancy::Shared)
+        .tags(partner_tag())
+        .send()
+        .await
+        .unwrap();
+    ws.create_tags()
+        .resource_id(ids::DIRECTORY_LAB)
+        .tags(Tag::builder().key("Owner").value("ops").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let tags = ws
+        .describe_tags()
+        .resource_id(ids::DIRECTORY_LAB)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tags.tag_list().len(), 2);
+    let e = ws
+        .delete_tags()
+        .resource_id(ids::DIRECTORY_LAB)
+        .tag_keys("PartnerManaged")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    // The default customer role may not edit tags at all.
+    let default_ws = customer_ws(&base).await;
+    default_ws
+        .register_workspace_directory()
+        .directory_id(ids::DIRECTORY_LAB)
+        .tenancy(Tenancy::Shared)
+        .tags(partner_tag())
+        .send()
+        .await
+        .unwrap();
+    let e = default_ws
+        .create_tags()
+        .resource_id(ids::DIRECTORY_LAB)
+        .tags(Tag::builder().key("Owner").value("ops").build().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    emu.shutdown().await;
+}
