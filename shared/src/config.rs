@@ -4,6 +4,7 @@
 //! `AWS_ENDPOINT_URL_<SERVICE>` variables, which is how tests and the sandbox reach local
 //! servers with no code change.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// A missing or malformed environment variable.
@@ -51,6 +52,120 @@ impl Default for AccessSettings {
     }
 }
 
+/// The Service Quotas code of the WorkSpaces-per-account quota [U: unconfirmed against
+/// AWS; set `STEWARD_WORKSPACES_QUOTA_CODE` when AWS's differs].
+pub const DEFAULT_WORKSPACES_QUOTA_CODE: &str = "L-34278094";
+
+/// The Availability Zone ids WorkSpaces Personal supports, per Region, from AWS's
+/// documented table ("Availability Zones for WorkSpaces Personal") [U: copied by hand, and
+/// AWS adds zones; override with `STEWARD_WORKSPACES_SUPPORTED_AZ_IDS`].
+const DOCUMENTED_AZ_IDS: &[(&str, &[&str])] = &[
+    ("us-east-1", &["use1-az2", "use1-az4", "use1-az6"]),
+    ("us-west-2", &["usw2-az1", "usw2-az2", "usw2-az3"]),
+    ("ap-south-1", &["aps1-az1", "aps1-az2", "aps1-az3"]),
+    ("ap-northeast-2", &["apne2-az1", "apne2-az3"]),
+    ("ap-southeast-1", &["apse1-az1", "apse1-az2"]),
+    ("ap-southeast-2", &["apse2-az1", "apse2-az3"]),
+    ("ap-northeast-1", &["apne1-az1", "apne1-az4"]),
+    ("ca-central-1", &["cac1-az1", "cac1-az2"]),
+    ("eu-central-1", &["euc1-az2", "euc1-az3"]),
+    ("eu-west-1", &["euw1-az1", "euw1-az2", "euw1-az3"]),
+];
+
+/// Whether WorkSpaces supports an Availability Zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneSupport {
+    Supported,
+    Unsupported,
+    /// The Region is not in the table: Steward cannot tell (pre-flight says so rather than
+    /// refusing).
+    Unknown,
+}
+
+/// Region → the Availability Zone *ids* (`use1-az2`, the same zone in every account, unlike
+/// names such as `us-east-1a`) where WorkSpaces can place desktops.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupportedZones(BTreeMap<String, Vec<String>>);
+
+impl Default for SupportedZones {
+    fn default() -> Self {
+        Self(
+            DOCUMENTED_AZ_IDS
+                .iter()
+                .map(|(r, ids)| (r.to_string(), ids.iter().map(|i| i.to_string()).collect()))
+                .collect(),
+        )
+    }
+}
+
+impl SupportedZones {
+    /// Reads a JSON object `{"<region>": ["<az id>", …], …}` (it replaces the defaults).
+    pub fn from_json(raw: &str) -> Result<Self, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(raw).map_err(|_| "expected a JSON object".to_owned())?;
+        let serde_json::Value::Object(regions) = value else {
+            return Err("expected a JSON object of Region to a list of AZ ids".into());
+        };
+        let mut out = BTreeMap::new();
+        for (region, ids) in regions {
+            let ids = match ids {
+                serde_json::Value::Array(ids) => ids
+                    .into_iter()
+                    .map(|i| match i {
+                        serde_json::Value::String(s) if !s.trim().is_empty() => {
+                            Ok(s.trim().to_owned())
+                        }
+                        _ => Err("every Region's AZ ids must be non-empty strings".to_owned()),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                _ => return Err("every Region's AZ ids must be a list".into()),
+            };
+            out.insert(region, ids);
+        }
+        Ok(Self(out))
+    }
+
+    /// The zone ids listed for `region`, if the Region is listed.
+    pub fn region(&self, region: &str) -> Option<&[String]> {
+        self.0.get(region).map(Vec::as_slice)
+    }
+
+    /// Whether WorkSpaces supports the zone `az_id` of `region`.
+    pub fn support(&self, region: &str, az_id: &str) -> ZoneSupport {
+        match self.region(region) {
+            None => ZoneSupport::Unknown,
+            Some(ids) if ids.iter().any(|i| i == az_id) => ZoneSupport::Supported,
+            Some(_) => ZoneSupport::Unsupported,
+        }
+    }
+}
+
+/// What onboarding's pre-flight checks against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreflightSettings {
+    /// The Service Quotas code of the WorkSpaces count quota (service code `workspaces`)
+    /// (`STEWARD_WORKSPACES_QUOTA_CODE`, default [`DEFAULT_WORKSPACES_QUOTA_CODE`] [U]).
+    pub workspaces_quota_code: String,
+    /// The zones WorkSpaces supports per Region (`STEWARD_WORKSPACES_SUPPORTED_AZ_IDS`, a
+    /// JSON object Region → list of AZ ids that replaces the documented table [U]; a Region
+    /// not listed is "unknown").
+    pub supported_az_ids: SupportedZones,
+}
+
+impl Default for PreflightSettings {
+    fn default() -> Self {
+        Self {
+            workspaces_quota_code: DEFAULT_WORKSPACES_QUOTA_CODE.into(),
+            supported_az_ids: SupportedZones::default(),
+        }
+    }
+}
+
+/// A Service Quotas code: `L-` and 8 letters or digits.
+fn quota_code(raw: &str) -> bool {
+    raw.len() == 10 && raw.starts_with("L-") && raw[2..].chars().all(|c| c.is_ascii_alphanumeric())
+}
+
 /// Everything a Steward function reads from its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -67,6 +182,7 @@ pub struct Config {
     /// default 72: longer than EventBridge's 24 h retry window).
     pub dedupe_ttl: Duration,
     pub access: AccessSettings,
+    pub preflight: PreflightSettings,
 }
 
 impl Config {
@@ -118,6 +234,27 @@ impl Config {
                 3600,
             )?),
         };
+        let preflight = PreflightSettings {
+            workspaces_quota_code: match get("STEWARD_WORKSPACES_QUOTA_CODE") {
+                None => DEFAULT_WORKSPACES_QUOTA_CODE.into(),
+                Some(raw) if quota_code(raw.trim()) => raw.trim().to_owned(),
+                Some(_) => {
+                    return Err(ConfigError::Invalid {
+                        name: "STEWARD_WORKSPACES_QUOTA_CODE",
+                        why: "expected a Service Quotas code, L- and 8 letters or digits".into(),
+                    });
+                }
+            },
+            supported_az_ids: match get("STEWARD_WORKSPACES_SUPPORTED_AZ_IDS") {
+                None => SupportedZones::default(),
+                Some(raw) => {
+                    SupportedZones::from_json(&raw).map_err(|why| ConfigError::Invalid {
+                        name: "STEWARD_WORKSPACES_SUPPORTED_AZ_IDS",
+                        why,
+                    })?
+                }
+            },
+        };
         Ok(Self {
             table_name: required("STEWARD_TABLE_NAME")?,
             event_bus_name: required("STEWARD_EVENT_BUS_NAME")?,
@@ -128,6 +265,7 @@ impl Config {
                 number("STEWARD_DEDUPE_TTL_HOURS", 72, 25, 24 * 30)? * 3600,
             ),
             access,
+            preflight,
         })
     }
 }
@@ -162,6 +300,80 @@ mod tests {
         let mut vars = BASE.to_vec();
         vars.push(("STEWARD_SECRET_CACHE_SECONDS", "0"));
         assert_eq!(load(&vars).unwrap().access.secret_cache, Duration::ZERO);
+    }
+
+    #[test]
+    fn preflight_defaults_and_overrides() {
+        let c = load(&BASE).unwrap();
+        assert_eq!(c.preflight, PreflightSettings::default());
+        assert_eq!(c.preflight.workspaces_quota_code, "L-34278094");
+        let z = &c.preflight.supported_az_ids;
+        assert_eq!(
+            z.region("us-east-1").unwrap(),
+            ["use1-az2", "use1-az4", "use1-az6"]
+        );
+        assert_eq!(z.support("us-east-1", "use1-az4"), ZoneSupport::Supported);
+        assert_eq!(z.support("us-east-1", "use1-az1"), ZoneSupport::Unsupported);
+        assert_eq!(z.support("us-west-2", "usw2-az3"), ZoneSupport::Supported);
+        assert_eq!(z.support("us-west-2", "usw2-az4"), ZoneSupport::Unsupported);
+        assert_eq!(z.support("mx-central-1", "mxc1-az1"), ZoneSupport::Unknown);
+
+        let mut vars = BASE.to_vec();
+        vars.push(("STEWARD_WORKSPACES_QUOTA_CODE", "L-ABCD1234"));
+        vars.push((
+            "STEWARD_WORKSPACES_SUPPORTED_AZ_IDS",
+            r#"{"eu-west-3": ["euw3-az1"], "us-east-1": []}"#,
+        ));
+        let p = load(&vars).unwrap().preflight;
+        assert_eq!(p.workspaces_quota_code, "L-ABCD1234");
+        // The variable replaces the table: us-west-2 is unknown now.
+        let z = &p.supported_az_ids;
+        assert_eq!(z.support("eu-west-3", "euw3-az1"), ZoneSupport::Supported);
+        assert_eq!(z.support("us-east-1", "use1-az2"), ZoneSupport::Unsupported);
+        assert_eq!(z.support("us-west-2", "usw2-az1"), ZoneSupport::Unknown);
+    }
+
+    #[test]
+    fn malformed_preflight_settings_are_named() {
+        let with = |name: &'static str, value: &'static str| {
+            let mut vars = BASE.to_vec();
+            vars.push((name, value));
+            load(&vars).unwrap_err()
+        };
+        assert_eq!(
+            with("STEWARD_WORKSPACES_QUOTA_CODE", "workspaces"),
+            ConfigError::Invalid {
+                name: "STEWARD_WORKSPACES_QUOTA_CODE",
+                why: "expected a Service Quotas code, L- and 8 letters or digits".into()
+            }
+        );
+        let bad = [
+            (
+                r#"["use1-az2"]"#,
+                "expected a JSON object of Region to a list of AZ ids",
+            ),
+            ("{not json", "expected a JSON object"),
+            (
+                r#"{"us-east-1": "use1-az2"}"#,
+                "every Region's AZ ids must be a list",
+            ),
+            (
+                r#"{"us-east-1": ["use1-az2", 4]}"#,
+                "every Region's AZ ids must be non-empty strings",
+            ),
+        ];
+        for (raw, why) in bad {
+            let mut vars = BASE.to_vec();
+            vars.push(("STEWARD_WORKSPACES_SUPPORTED_AZ_IDS", raw));
+            assert_eq!(
+                load(&vars).unwrap_err(),
+                ConfigError::Invalid {
+                    name: "STEWARD_WORKSPACES_SUPPORTED_AZ_IDS",
+                    why: why.into()
+                },
+                "{raw}"
+            );
+        }
     }
 
     #[test]
