@@ -48,6 +48,7 @@ pub fn routes() -> Router<Arc<Shared>> {
             "/_emulator/accounts/{account_id}",
             get(get_account).patch(patch_account),
         )
+        .route("/_emulator/access-keys", post(create_access_key))
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/state", get(state))
 }
@@ -218,6 +219,21 @@ async fn patch_account(
     }
     match c.account_switches(&account) {
         Some(now) => Json(now).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAccessKey {
+    account_id: String,
+    #[serde(default)]
+    user_name: Option<String>,
+}
+
+async fn create_access_key(State(s): S, Json(b): Json<NewAccessKey>) -> Response {
+    match ctl(&s).create_access_key(&b.account_id, b.user_name.as_deref()) {
+        Some(k) => (StatusCode::CREATED, Json(k)).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -1,5 +1,7 @@
 //! Who is calling: the access key id and region from the SigV4
-//! `Authorization` header (the signature itself is not verified).
+//! `Authorization` header (the signature itself is not verified). A key the emulator issued
+//! (an AssumeRole session, or a customer's IAM user key) acts in its account; any other key
+//! acts as the partner.
 
 use super::error::ApiError;
 use super::model::{PARTNER_ACCOUNT, World};
@@ -44,6 +46,13 @@ pub enum Principal {
         role_id: String,
         session_name: String,
     },
+    /// A customer account's IAM user, by a long-term access key (see `access_keys`).
+    IamUser {
+        user_name: String,
+        user_id: String,
+        /// The customer role whose tag policy the user is held to.
+        policy_role: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +75,9 @@ impl Caller {
                 "arn:aws:sts::{}:assumed-role/{role_name}/{session_name}",
                 self.account
             ),
+            Principal::IamUser { user_name, .. } => {
+                format!("arn:aws:iam::{}:user/{user_name}", self.account)
+            }
         }
     }
     pub fn user_id(&self) -> String {
@@ -76,6 +88,7 @@ impl Caller {
                 session_name,
                 ..
             } => format!("{role_id}:{session_name}"),
+            Principal::IamUser { user_id, .. } => user_id.clone(),
         }
     }
 }
@@ -116,7 +129,21 @@ pub fn resolve(
             access_key_id,
         });
     }
-    if access_key_id.starts_with(ISSUED_PREFIX) {
+    if let Some(key) = world.access_keys.get(&access_key_id) {
+        return Ok(Caller {
+            account: key.account_id.clone(),
+            region,
+            principal: Principal::IamUser {
+                user_name: key.user_name.clone(),
+                user_id: key.user_id.clone(),
+                policy_role: key.policy_role.clone(),
+            },
+            access_key_id,
+        });
+    }
+    if access_key_id.starts_with(ISSUED_PREFIX)
+        || access_key_id.starts_with(super::access_keys::USER_KEY_PREFIX)
+    {
         return Err(ApiError::new(
             "UnrecognizedClientException",
             "The security token included in the request is invalid.",

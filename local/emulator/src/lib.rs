@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod access_keys;
 pub mod cli;
 mod control;
 pub mod directory_service;
@@ -291,6 +292,15 @@ impl Control {
     /// false when there is no such account.
     pub fn update_account(&self, account_id: &str, s: &switches::AccountSwitches) -> bool {
         s.apply(&mut self.shared.world.write(), account_id)
+    }
+    /// A new long-term access key of an IAM user of `account_id` (ids `AKIAEMULATORCUST0001`,
+    /// `…0002`, …); `None` when there is no such account.
+    pub fn create_access_key(
+        &self,
+        account_id: &str,
+        user_name: Option<&str>,
+    ) -> Option<access_keys::AccessKey> {
+        access_keys::create(&mut self.shared.world.write(), account_id, user_name)
     }
     /// The switches of an account as they are now.
     pub fn account_switches(&self, account_id: &str) -> Option<switches::AccountSwitches> {

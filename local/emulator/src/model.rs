@@ -20,6 +20,8 @@ pub struct World {
     pub accounts: BTreeMap<String, Account>,
     /// Access key id → session issued by AssumeRole.
     pub sessions: HashMap<String, Session>,
+    /// Access key id → long-term IAM user key of a customer account.
+    pub access_keys: HashMap<String, super::access_keys::AccessKey>,
 }
 
 #[derive(Debug, Clone)]

@@ -436,8 +436,10 @@ fn policy_for(w: &super::model::World, c: &Caller, enabled: bool) -> Option<TagP
     if !enabled {
         return None;
     }
-    let Principal::AssumedRole { role_name, .. } = &c.principal else {
-        return None;
+    let role_name = match &c.principal {
+        Principal::AssumedRole { role_name, .. } => role_name,
+        Principal::IamUser { policy_role, .. } => policy_role,
+        Principal::Partner => return None,
     };
     let role = w.accounts.get(&c.account)?.roles.get(role_name)?;
     let (key, value) = role.partner_tag.clone()?;

@@ -70,6 +70,8 @@ pub struct AccountSeed {
     pub extra: ExtraResources,
     /// Directory Service directories seeded as given, beside the standard ones.
     pub ds_directories: Vec<DsDirectorySeed>,
+    /// Long-term IAM user access keys of the account (self-managed tenants).
+    pub access_keys: Vec<crate::access_keys::AccessKeySeed>,
 }
 
 impl AccountSeed {
@@ -84,6 +86,7 @@ impl AccountSeed {
         self.ds_directories
             .iter()
             .find_map(|d| d.problem())
+            .or_else(|| self.access_keys.iter().find_map(|k| k.problem()))
             .map(String::from)
     }
 }
@@ -109,6 +112,7 @@ impl Default for AccountSeed {
             standard_resources: true,
             extra: ExtraResources::default(),
             ds_directories: Vec::new(),
+            access_keys: Vec::new(),
         }
     }
 }
@@ -145,10 +149,15 @@ fn ami(id: &str, name: &str, owner: &str, now: Millis) -> Ami {
 // Long: about 125 lines, on purpose: the seed's data written out in one place, in the order the
 // crate README's tables list it.
 pub fn seed_account(w: &mut World, s: &AccountSeed, now: Millis) {
-    let account = w
-        .accounts
+    w.accounts
         .entry(s.account_id.clone())
         .or_insert_with(|| Account::new(&s.account_id));
+    for k in &s.access_keys {
+        crate::access_keys::add(w, &s.account_id, k, &s.role_name);
+    }
+    let Some(account) = w.accounts.get_mut(&s.account_id) else {
+        return;
+    };
     account.byop_enabled = s.byop_enabled;
     account.byol_eligible = s.byol_eligible;
     account.has_default_role = s.has_default_role;
