@@ -45,6 +45,11 @@ pub struct Options {
     /// encryption without a `VolumeEncryptionKey`: the AWS managed key [U: how
     /// DescribeWorkspaces names it].
     pub default_volume_encryption_key: String,
+    /// The error ImportWorkspaceImage answers for a `_BYOP` ingestion process in an account
+    /// not allow-listed for BYOP (`byop_enabled: false`) [U: how AWS refuses it; the ws
+    /// model's ImportWorkspaceImage errors allow OperationNotSupportedException (the
+    /// default) or AccessDeniedException].
+    pub byop_not_enabled_error_code: String,
 }
 
 impl Default for Options {
@@ -67,6 +72,7 @@ impl Default for Options {
             workspaces_quota_code: "L-34278094".into(),
             unsupported_az_ids: super::zones::default_unsupported(),
             default_volume_encryption_key: "alias/aws/workspaces".into(),
+            byop_not_enabled_error_code: "OperationNotSupportedException".into(),
         }
     }
 }

@@ -286,3 +286,70 @@ async fn seeded_and_unknown_access_keys() {
     );
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn byop_ingestion_needs_the_account_allow_listed() {
+    use aws_sdk_workspaces::types::WorkspaceImageIngestionProcess as Ingestion;
+    let emu = start().await;
+    let base = emu.endpoint_url();
+    let account = "210000000040";
+    emu.control().seed_account(
+        &serde_json::from_value(json!({"account_id": account, "byop_enabled": false})).unwrap(),
+    );
+    let creds = assume_in(&base, account).await;
+    let ws = aws_sdk_workspaces::Client::new(&config(&base, creds, 1).await);
+    let import = |process: Ingestion, name: &'static str| {
+        ws.import_workspace_image()
+            .ec2_image_id(ids::AMI_WIN11_ELIGIBLE)
+            .ingestion_process(process)
+            .image_name(name)
+            .image_description("BYOP check")
+            .tags(partner_tag())
+            .send()
+    };
+    let e = import(Ingestion::ByolRegularByop, "byop-1")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "OperationNotSupportedException");
+    assert_eq!(
+        e.as_service_error().and_then(|s| s.meta().message()),
+        Some("The account is not enabled for bring-your-own-protocol (BYOP) ingestion.")
+    );
+    assert!(
+        ws.describe_workspace_images()
+            .send()
+            .await
+            .unwrap()
+            .images()
+            .is_empty(),
+        "nothing imported"
+    );
+    // A non-BYOP process is not affected.
+    import(Ingestion::ByolRegular, "pcoip-1").await.unwrap();
+    // How AWS refuses is an option.
+    emu.control()
+        .update_options(|o| o.byop_not_enabled_error_code = "AccessDeniedException".into());
+    let e = import(Ingestion::ByolGraphicsG4DnByop, "byop-2")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "AccessDeniedException");
+    // Once allow-listed, BYOP imports go through.
+    emu.control().update_account(
+        account,
+        &workspaces_core_emulator::switches::AccountSwitches {
+            byop_enabled: Some(true),
+            ..Default::default()
+        },
+    );
+    import(Ingestion::ByolRegularByop, "byop-3").await.unwrap();
+    assert_eq!(
+        ws.describe_workspace_images()
+            .send()
+            .await
+            .unwrap()
+            .images()
+            .len(),
+        2
+    );
+    emu.shutdown().await;
+}

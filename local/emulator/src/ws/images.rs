@@ -102,8 +102,9 @@ pub fn import_image(ctx: &Ctx, w: &mut World, body: &Value) -> ApiResult<Value> 
         .get(ctx.account())
         .is_some_and(|a| a.byop_enabled);
     if ingestion.ends_with("_BYOP") && !byop {
-        return Err(ApiError::unsupported(
-            "The account is not enabled for bring-your-own-protocol ingestion.",
+        return Err(ApiError::new(
+            &ctx.opts.byop_not_enabled_error_code,
+            "The account is not enabled for bring-your-own-protocol (BYOP) ingestion.",
         ));
     }
     let now = ctx.now;
