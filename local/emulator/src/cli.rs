@@ -50,15 +50,32 @@ pub struct ServeArgs {
     /// Start the virtual clock at this RFC 3339 time instead of now.
     #[arg(long)]
     pub start_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// Page size of every paged Describe/List call that names no limit (default 25, or the
+    /// value in --options-json).
+    #[arg(long)]
+    pub default_page_size: Option<usize>,
     /// Full options as JSON (see the README, "Options"); flags above override it.
     #[arg(long)]
     pub options_json: Option<String>,
+    /// Customer accounts to seed after --seed, as `POST /_emulator/seed` takes them:
+    /// `{"accounts": [AccountSeed, …]}` (see the README, "AccountSeed").
+    #[arg(long)]
+    pub seed_json: Option<String>,
+}
+
+/// The `--seed-json` document.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeedDocument {
+    accounts: Vec<crate::AccountSeed>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("--options-json: {0}")]
     Options(#[from] serde_json::Error),
+    #[error("--seed-json: {0}")]
+    Seed(String),
     #[error(transparent)]
     Emulator(#[from] EmulatorError),
 }
@@ -85,13 +102,30 @@ impl ServeArgs {
         if self.latency_ms > 0 {
             options.latency_ms = self.latency_ms;
         }
+        if let Some(n) = self.default_page_size {
+            options.default_page_size = n;
+        }
         Ok(options)
+    }
+
+    /// The accounts `--seed-json` names, each checked as the control API checks them.
+    pub fn seeds(&self) -> Result<Vec<crate::AccountSeed>, ServeError> {
+        let Some(j) = &self.seed_json else {
+            return Ok(Vec::new());
+        };
+        let doc: SeedDocument =
+            serde_json::from_str(j).map_err(|e| ServeError::Seed(e.to_string()))?;
+        if let Some(p) = doc.accounts.iter().find_map(crate::AccountSeed::problem) {
+            return Err(ServeError::Seed(p));
+        }
+        Ok(doc.accounts)
     }
 }
 
 /// Starts the emulator, prints `listening on http://ADDR` once it accepts connections (the
 /// one line a script waits for), and serves until the process ends.
 pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    let seeds = args.seeds()?;
     let handle = Emulator::start(EmulatorConfig {
         listen: args.listen,
         seed: args.seed.into(),
@@ -99,6 +133,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         options: args.options()?,
     })
     .await?;
+    for s in &seeds {
+        handle.control().seed_account(s);
+    }
     println!("listening on {}", handle.endpoint_url());
     handle.wait().await?;
     Ok(())

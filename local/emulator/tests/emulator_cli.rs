@@ -182,3 +182,80 @@ fn binary_prints_its_endpoint_and_serves() {
         "{health}"
     );
 }
+
+/// Starts the binary with `args`, answers GET `paths` from its control API, then stops it.
+fn binary_answers(args: &[&str], paths: &[&str]) -> Vec<String> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_workspaces-core-emulator"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn workspaces-core-emulator");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_default()
+        .to_string();
+    let answers = paths
+        .iter()
+        .map(|p| {
+            use std::io::{Read, Write};
+            let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+            s.write_all(
+                format!("GET {p} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+            )
+            .expect("write");
+            let mut buf = String::new();
+            s.read_to_string(&mut buf).expect("read");
+            buf.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
+        })
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    answers
+}
+
+#[test]
+fn binary_seeds_accounts_and_sets_the_page_size_from_flags() {
+    let answers = binary_answers(
+        &[
+            "--seed",
+            "none",
+            "--default-page-size",
+            "2",
+            "--seed-json",
+            r#"{"accounts": [{"account_id": "210000000050", "quota_read_denied": true, "has_default_role": false}]}"#,
+        ],
+        &["/_emulator/accounts/210000000050", "/_emulator/options"],
+    );
+    let account: serde_json::Value = serde_json::from_str(&answers[0]).expect("account JSON");
+    assert_eq!(
+        account,
+        serde_json::json!({"has_default_role": false, "byop_enabled": true, "byol_eligible": true,
+            "workspace_quota": 1000, "service_quota_value": 10000.0, "quota_read_denied": true,
+            "allow_tag_management": false})
+    );
+    let options: serde_json::Value = serde_json::from_str(&answers[1]).expect("options JSON");
+    assert_eq!(options["default_page_size"], 2);
+    // A seed the control API would refuse stops the binary before it serves.
+    let out = Command::new(env!("CARGO_BIN_EXE_workspaces-core-emulator"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--seed-json",
+            r#"{"accounts": [{"account_id": "12"}]}"#,
+        ])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "error: --seed-json: account_id must be 12 digits"
+    );
+}
