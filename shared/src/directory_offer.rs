@@ -13,85 +13,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::gateway::directory_service::{DirectoryKind, DirectoryStage, ServiceDirectory};
 use crate::gateway::workspaces::{Directory, DirectoryState, Tenancy};
-
-/// Directory Service's directory types (`Type`), as the service spells them.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum DsType {
-    #[serde(rename = "SimpleAD")]
-    SimpleAd,
-    #[serde(rename = "ADConnector")]
-    AdConnector,
-    #[serde(rename = "MicrosoftAD")]
-    MicrosoftAd,
-    #[serde(rename = "SharedMicrosoftAD")]
-    SharedMicrosoftAd,
-    /// A type this version of Steward does not know, as the service sent it.
-    #[serde(untagged)]
-    Other(String),
-}
-
-impl DsType {
-    pub fn from_wire(wire: &str) -> Self {
-        match wire {
-            "SimpleAD" => Self::SimpleAd,
-            "ADConnector" => Self::AdConnector,
-            "MicrosoftAD" => Self::MicrosoftAd,
-            "SharedMicrosoftAD" => Self::SharedMicrosoftAd,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::SimpleAd => "SimpleAD",
-            Self::AdConnector => "ADConnector",
-            Self::MicrosoftAd => "MicrosoftAD",
-            Self::SharedMicrosoftAd => "SharedMicrosoftAD",
-            Self::Other(s) => s,
-        }
-    }
-}
-
-/// Directory Service's lifecycle stage (`Stage`); only `Active` can be registered.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum DsStage {
-    Active,
-    /// Any other stage (`Creating`, `Impaired`, `Inoperable`, `Deleting`, …), as sent.
-    #[serde(untagged)]
-    Other(String),
-}
-
-impl DsStage {
-    pub fn from_wire(wire: &str) -> Self {
-        match wire {
-            "Active" => Self::Active,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Active => "Active",
-            Self::Other(s) => s,
-        }
-    }
-}
-
-/// What Directory Service says about one directory (the fields the offer shows or judges).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct DsDirectory {
-    pub directory_id: String,
-    pub name: String,
-    pub short_name: Option<String>,
-    pub directory_type: Option<DsType>,
-    pub size: Option<String>,
-    pub stage: Option<DsStage>,
-    pub dns_addresses: Vec<String>,
-    pub vpc_id: Option<String>,
-    pub subnet_ids: Vec<String>,
-    pub availability_zones: Vec<String>,
-}
 
 /// What the offer needs besides the directories.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,7 +63,7 @@ pub const NOT_REGISTERED: &str = "NOT_REGISTERED";
 /// Every Directory Service directory, then every registered directory Directory Service did
 /// not list (e.g. a WorkSpaces-created `wsd-…` one), each judged.
 pub fn offer(
-    ds: &[DsDirectory],
+    ds: &[ServiceDirectory],
     registered: &[Directory],
     cx: &OfferContext<'_>,
 ) -> Vec<DirectoryOption> {
@@ -160,24 +83,25 @@ pub fn offer(
     out
 }
 
-fn judge(d: &DsDirectory, reg: Option<&Directory>, cx: &OfferContext<'_>) -> DirectoryOption {
+fn judge(d: &ServiceDirectory, reg: Option<&Directory>, cx: &OfferContext<'_>) -> DirectoryOption {
     let mut reasons = Vec::new();
     match &d.stage {
-        Some(DsStage::Active) => {}
+        Some(DirectoryStage::Active) => {}
         Some(other) => reasons.push(format!(
             "the directory is {} in Directory Service; WorkSpaces registers only Active directories",
             other.as_str()
         )),
         None => reasons.push("Directory Service did not say the directory's stage".into()),
     }
-    match &d.directory_type {
-        Some(DsType::SimpleAd | DsType::AdConnector | DsType::MicrosoftAd) => {}
-        Some(DsType::SharedMicrosoftAd) => reasons.push(
+    match &d.kind {
+        Some(DirectoryKind::SimpleAd | DirectoryKind::AdConnector | DirectoryKind::MicrosoftAd) => {
+        }
+        Some(DirectoryKind::SharedMicrosoftAd) => reasons.push(
             "a directory shared from another account: register it in the account that owns it \
              (WorkSpaces support for shared directories is unconfirmed)"
                 .into(),
         ),
-        Some(DsType::Other(t)) => reasons.push(format!(
+        Some(DirectoryKind::Other(t)) => reasons.push(format!(
             "WorkSpaces does not register {t} directories (Simple AD, AD Connector and AWS \
              Managed Microsoft AD)"
         )),
@@ -190,8 +114,8 @@ fn judge(d: &DsDirectory, reg: Option<&Directory>, cx: &OfferContext<'_>) -> Dir
     DirectoryOption {
         directory_id: d.directory_id.clone(),
         name: d.name.clone(),
-        directory_type: d.directory_type.as_ref().map(|t| t.as_str().to_owned()),
-        size: d.size.clone(),
+        directory_type: d.kind.as_ref().map(|t| t.as_str().to_owned()),
+        size: d.size.as_ref().map(|s| s.as_str().to_owned()),
         stage: d.stage.as_ref().map(|s| s.as_str().to_owned()),
         dns_addresses: d.dns_addresses.clone(),
         vpc_id: d.vpc_id.clone(),
@@ -281,18 +205,25 @@ fn zone_reasons(subnets: &[String], cx: &OfferContext<'_>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gateway::directory_service::DirectorySize;
     use crate::ids::DirectoryId;
     use crate::onboarding::CreationProperties;
 
-    fn ds(id: &str, t: &str, stage: &str, subnets: [&str; 2]) -> DsDirectory {
-        DsDirectory {
+    fn ds(id: &str, t: &str, stage: &str, subnets: [&str; 2]) -> ServiceDirectory {
+        ServiceDirectory {
             directory_id: id.into(),
             name: format!("{id}.example.com"),
-            directory_type: Some(DsType::from_wire(t)),
-            size: Some("Small".into()),
-            stage: Some(DsStage::from_wire(stage)),
+            short_name: None,
+            alias: None,
+            kind: Some(DirectoryKind::from_wire(t)),
+            size: Some(DirectorySize::Small),
+            stage: Some(DirectoryStage::from_wire(stage)),
+            stage_reason: None,
+            dns_addresses: vec![],
+            vpc_id: None,
             subnet_ids: subnets.iter().map(|s| s.to_string()).collect(),
-            ..DsDirectory::default()
+            availability_zones: vec![],
+            security_group_id: None,
         }
     }
 

@@ -50,6 +50,19 @@ pub enum FailureCode {
     SubnetNotFound,
 }
 
+impl FailureCode {
+    /// The code as it is serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureCode::DefaultRoleMissing => "DEFAULT_ROLE_MISSING",
+            FailureCode::QuotaTooLow => "QUOTA_TOO_LOW",
+            FailureCode::UnsupportedAvailabilityZone => "UNSUPPORTED_AVAILABILITY_ZONE",
+            FailureCode::SubnetsInOneZone => "SUBNETS_IN_ONE_ZONE",
+            FailureCode::SubnetNotFound => "SUBNET_NOT_FOUND",
+        }
+    }
+}
+
 /// One check's outcome, as the step record and the onboarding events carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -327,6 +340,15 @@ mod tests {
         );
         assert_eq!(failures(&r), None);
         assert_eq!(r[1].reason, "quota 10, 4 existing + 6 requested");
+        for code in [
+            FailureCode::DefaultRoleMissing,
+            FailureCode::QuotaTooLow,
+            FailureCode::UnsupportedAvailabilityZone,
+            FailureCode::SubnetsInOneZone,
+            FailureCode::SubnetNotFound,
+        ] {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
     }
 
     #[test]

@@ -21,7 +21,6 @@ use parking_lot::Mutex;
 use stepfunctions_runner::{Execution, ExecutionResult};
 use workspaces_core_emulator::Options;
 use workspaces_core_emulator::eventbridge::CapturedEvent;
-use workspaces_core_emulator::seed::ids;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -191,8 +190,9 @@ async fn lifecycle_on(
     })
 }
 
-/// Onboards the default customer: CIDR, BYOL confirmation and directory are given up
-/// front; the AMI is chosen through the pause, as a partner UI would.
+/// Onboards the default customer: CIDR and BYOL confirmation are given up front; the AMI
+/// and the directory are chosen through their pauses, from the offers, as a partner UI
+/// would.
 async fn onboard(
     sb: &Sandbox,
     desktops: u32,
@@ -200,10 +200,7 @@ async fn onboard(
 ) -> Result<Vec<Event>, DemoError> {
     let mut input = default_onboarding_input(desktops);
     input["confirmByol"] = json!(true);
-    input["selections"] = json!({
-        "managementCidr": "10.200.0.0/16",
-        "directoryId": ids::DIRECTORY_CORP,
-    });
+    input["selections"] = json!({"managementCidr": "10.200.0.0/16"});
     let wf = sb.runner("OnboardingStateMachine")?;
     let mut timeline = Vec::new();
     tell(
@@ -222,17 +219,23 @@ async fn onboard(
     // The partner UI's answers, read by the telling of the pause's event.
     let answers = Mutex::new(Vec::new());
     let answered = drive(&exec, |task| {
-        let eligible: Vec<&Value> = task.input["offer"]["options"]
-            .as_array()
-            .map(|o| o.iter().filter(|o| o["eligible"] == true).collect())
-            .unwrap_or_default();
-        let choice = eligible.first()?.get("imageId")?.clone();
+        // The first option the offer marks usable: an eligible AMI, a usable directory.
+        let pause = task.input["input"].as_str().unwrap_or_default();
+        let (flag, id_field, answer_field) = match pause {
+            "directory" => ("usable", "directoryId", "directoryId"),
+            _ => ("eligible", "imageId", "ec2ImageId"),
+        };
+        let choice = task.input["offer"]["options"]
+            .as_array()?
+            .iter()
+            .find(|o| o[flag] == true)?
+            .get(id_field)?
+            .clone();
         answers.lock().push(format!(
-            "partner UI answered the {} pause: {} (SendTaskSuccess)",
-            task.input["input"].as_str().unwrap_or_default(),
+            "partner UI answered the {pause} pause: {} (SendTaskSuccess)",
             choice.as_str().unwrap_or_default()
         ));
-        Some(json!({"ec2ImageId": choice}))
+        Some(json!({ answer_field: choice }))
     });
     let told = tell_onboarding_events(sb, &exec, &answers, narrator);
     let (result, told) = tokio::join!(answered, told);

@@ -1,4 +1,5 @@
-//! Step 1, ValidateAccess: register (or re-read) the tenant and check that its role answers.
+//! Step 1, ValidateAccess: register (or re-read) the tenant, check that its role (or its
+//! access key) answers for its account, and run the pre-flight checks ([`super::preflight`]).
 
 use serde_json::{Value, json};
 use steward_shared::Error;
@@ -10,6 +11,7 @@ use steward_shared::store::{StoreError, TenantStore};
 use steward_shared::validate::{Problem, ValidationError};
 
 use super::Ctx;
+use super::preflight::Refusal;
 use crate::deps::Deps;
 use crate::input::parse_input;
 use crate::onboarding::request::{OnboardingRequest, StepInput};
@@ -57,10 +59,24 @@ async fn check_role(ctx: &Ctx<'_>) -> Result<Value, Error> {
             ),
         ));
     }
+    let mut output = json!({
+        "accountId": account,
+        "arn": identity.arn(),
+        "connection": ctx.tenant.connection.kind(),
+    });
+    match super::preflight::preflight(ctx).await? {
+        Ok(checks) => output["preflight"] = json!(checks),
+        Err(Refusal { checks, error }) => {
+            // The checks stay on the step record beside the error the failure records.
+            output["preflight"] = json!(checks);
+            ctx.pending(OnboardingStep::ValidateAccess, &output).await?;
+            return Err(error);
+        }
+    }
     ctx.done(
         OnboardingStep::ValidateAccess,
         StepStatus::Completed,
-        &json!({"accountId": account, "arn": identity.arn()}),
+        &output,
     )
     .await?;
     Ok(serde_json::to_value(&ctx.input.request).unwrap_or(Value::Null))

@@ -1,8 +1,11 @@
-//! Steps 7–9, directory: offer the registered directories, register the customer's choice
+//! Steps 7–9, directory: offer the customer's directories, register the customer's choice
 //! with WorkSpaces, and set its creation properties.
+
+use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 use steward_shared::Error;
+use steward_shared::directory_offer::{self, DirectoryOption, OfferContext};
 use steward_shared::error::names;
 use steward_shared::gateway::workspaces::{Directory, DirectoryState, RegisterSpec, Tenancy};
 use steward_shared::ids::DirectoryId;
@@ -14,7 +17,9 @@ use crate::deps::Deps;
 use crate::onboarding::request::{DirectoryResult, DirectoryStatus, Offer};
 use crate::record::ActionName;
 
-/// Offers the directories registered with WorkSpaces in the tenant's region.
+/// Offers the customer's Directory Service directories with their WorkSpaces registration
+/// (and any registered directory Directory Service did not list), each judged usable or not
+/// ([`steward_shared::directory_offer`]).
 pub async fn offer_directories(event: Value, deps: &Deps) -> Result<Value, Error> {
     let ctx = Ctx::load(event, deps).await?;
     ctx.start(S::OfferDirectories).await?;
@@ -22,7 +27,30 @@ pub async fn offer_directories(event: Value, deps: &Deps) -> Result<Value, Error
 }
 
 async fn offer(ctx: &Ctx<'_>) -> Result<Value, Error> {
-    let (dirs, truncated) = ctx.ws().directories_up_to(MAX_OPTIONS).await?;
+    let ds = ctx.clients.directory_service().directories().await?;
+    let registered = ctx.ws().directories().await?;
+    let subnets: BTreeSet<String> = ds
+        .iter()
+        .flat_map(|d| d.subnet_ids.iter().cloned())
+        .chain(registered.iter().flat_map(|d| d.subnet_ids.iter().cloned()))
+        .collect();
+    let subnet_zones = super::preflight::zones_of(ctx, subnets).await?;
+    let supported = ctx
+        .deps
+        .config
+        .preflight
+        .supported_az_ids
+        .region(ctx.input.request.region.as_str());
+    let options = directory_offer::offer(
+        &ds,
+        &registered,
+        &OfferContext {
+            tenancy: &tenancy(ctx),
+            subnet_zones: &subnet_zones,
+            supported_zone_ids: supported,
+        },
+    );
+    let truncated = options.len() > MAX_OPTIONS;
     let selected = match &ctx.input.request.selections.directory_id {
         Some(d) => Some(d.to_string()),
         None => {
@@ -31,25 +59,50 @@ async fn offer(ctx: &Ctx<'_>) -> Result<Value, Error> {
         }
     };
     let offer = Offer {
-        options: dirs
+        options: options
             .iter()
-            .map(|d| {
-                // What the service left out is offered as "".
-                json!({
-                    "directoryId": d.directory_id,
-                    "name": d.name.as_deref().unwrap_or_default(),
-                    "alias": d.alias.as_deref().unwrap_or_default(),
-                    "directoryType": d.directory_type.as_ref().map_or("", |t| t.as_str()),
-                    "state": d.state.as_ref().map_or("", |s| s.as_str()),
-                    "tenancy": d.tenancy.as_ref().map_or("", |t| t.as_str()),
-                })
-            })
+            .take(MAX_OPTIONS)
+            .map(|o| serde_json::to_value(o).unwrap_or(Value::Null))
             .collect(),
         selected,
         truncated,
     };
     ctx.done(S::OfferDirectories, StepStatus::Completed, &offer)
         .await
+}
+
+/// DEDICATED for BYOL desktops, SHARED otherwise.
+fn tenancy(ctx: &Ctx<'_>) -> Tenancy {
+    if ctx.input.request.byol {
+        Tenancy::Dedicated
+    } else {
+        Tenancy::Shared
+    }
+}
+
+/// A selection the offer marked unusable is refused with the offer's reasons; one the
+/// (complete) offer does not list does not exist in the account and Region.
+fn check_offered(ctx: &Ctx<'_>, dir: &DirectoryId) -> Result<(), Error> {
+    let Some(offer) = &ctx.input.results.offer_directories else {
+        return Ok(());
+    };
+    let option = offer
+        .options
+        .iter()
+        .filter_map(|o| serde_json::from_value::<DirectoryOption>(o.clone()).ok())
+        .find(|o| o.directory_id == dir.as_str());
+    match option {
+        Some(o) if o.usable => Ok(()),
+        Some(o) => Err(Error::refused(
+            names::INVALID_SELECTION,
+            format!("directory {dir} cannot be used: {}", o.reasons.join("; ")),
+        )),
+        None if offer.truncated => Ok(()),
+        None => Err(Error::refused(
+            names::INVALID_SELECTION,
+            format!("directory {dir} is not among the directories of the account and Region"),
+        )),
+    }
 }
 
 /// The directory of this execution: chosen up front, answered by the customer, registered
@@ -95,14 +148,10 @@ pub async fn register_directory(event: Value, deps: &Deps) -> Result<Value, Erro
 async fn register_or_follow(ctx: &Ctx<'_>) -> Result<Value, Error> {
     let dir = selected_directory(ctx)?;
     if !ctx.input.poll {
+        check_offered(ctx, &dir)?;
         ctx.settle_offer(S::OfferDirectories, dir.as_str()).await?;
     }
-    // DEDICATED for BYOL desktops, SHARED otherwise.
-    let tenancy = if ctx.input.request.byol {
-        Tenancy::Dedicated
-    } else {
-        Tenancy::Shared
-    };
+    let tenancy = tenancy(ctx);
     match ctx.ws().directory(&dir).await? {
         None if ctx.input.poll => Err(Error::refused(
             names::OPERATION_FAILED,

@@ -5,7 +5,7 @@
 //!
 //! | #  | step                          | file                        | then                        |
 //! |----|-------------------------------|-----------------------------|-----------------------------|
-//! | 1  | `ValidateAccess`              | [`access`]                  |                             |
+//! | 1  | `ValidateAccess`              | [`access`], [`preflight`]   | refuses an unready account  |
 //! | 2  | `CheckByol`                   | [`byol`]                    | routes on [`ByolRoute`]     |
 //! | 3  | `OfferCidrRanges`             | [`byol`]                    | **pause 1**: the management range; **pause 2**: the BYOL confirmation |
 //! | 4  | `ConfigureByol`               | [`byol`]                    | polled until DONE           |
@@ -43,6 +43,7 @@ mod desktops;
 mod directory;
 mod image;
 mod pause;
+mod preflight;
 mod step_record;
 
 pub use access::validate_access;
