@@ -216,6 +216,8 @@ enum Kind {
     TagEdit,
     /// Only when an AWS service makes the call on the role's behalf (`aws:CalledVia`).
     CalledViaWorkSpaces,
+    /// A KMS call only when WorkSpaces makes it (`kms:ViaService workspaces.*`).
+    KmsViaWorkSpaces,
     Unconditioned,
     Other,
 }
@@ -253,6 +255,9 @@ fn kinds(c: &Json, tag: &Tag) -> Vec<Kind> {
     }
     if strings(&eq("ForAnyValue:StringEquals", "aws:CalledVia")) == ["workspaces.amazonaws.com"] {
         out.push(Kind::CalledViaWorkSpaces);
+    }
+    if strings(&eq("StringLike", "kms:ViaService")) == ["workspaces.*.amazonaws.com"] {
+        out.push(Kind::KmsViaWorkSpaces);
     }
     if out.is_empty() {
         out.push(Kind::Other);
@@ -323,7 +328,8 @@ fn problems(text: &str) -> Vec<String> {
                 continue;
             }
             let tag_limited = k.contains(&Kind::RequestTag) || k.contains(&Kind::ResourceTag);
-            let via_workspaces = k.contains(&Kind::CalledViaWorkSpaces);
+            let via_workspaces = k.contains(&Kind::CalledViaWorkSpaces)
+                || (a.starts_with("kms:") && k.contains(&Kind::KmsViaWorkSpaces));
             let untaggable = UNTAGGABLE_WRITES.contains(&a.as_str());
             if !(tag_limited || via_workspaces || untaggable) {
                 bad.push(format!(
@@ -563,4 +569,57 @@ fn steward_may_assume_only_the_customer_roles() {
     assume_role_grants(&wide, "x", &mut wide_grants);
     assert_eq!(wide_grants.len(), 1);
     assert!(!only_customer_roles(&wide_grants[0].1));
+}
+
+/// The guide's tag guidelines: "You should not have permission to modify or delete tags on a
+/// resource." Every grant of a tag edit sits in a policy that exists only when the customer
+/// sets AllowTagManagement to "true", which is not the default.
+#[test]
+fn tag_edits_are_off_unless_the_customer_turns_them_on() {
+    let t = parse(&template_text());
+    assert_eq!(
+        t["Parameters"]["AllowTagManagement"]["Default"].as_str(),
+        Some("false")
+    );
+    let condition = &t["Conditions"]["TagManagementByPartner"];
+    let Value::Tagged(eq) = condition else {
+        panic!("TagManagementByPartner is not an !Equals: {condition:?}");
+    };
+    assert_eq!(tag_name(eq), "Equals");
+    assert_eq!(
+        serde_yaml::to_string(&eq.value).unwrap().trim(),
+        "- !Ref AllowTagManagement\n- 'true'"
+    );
+    let vars = variables(&t);
+    let mut granting = vec![];
+    for (name, r) in t["Resources"].as_mapping().expect("Resources") {
+        let mut docs = vec![];
+        if !r["Properties"]["PolicyDocument"].is_null() {
+            docs.push(document(&r["Properties"]["PolicyDocument"], &vars));
+        }
+        for p in r["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+            docs.push(document(&p["PolicyDocument"], &vars));
+        }
+        let grants = docs.iter().any(|d| {
+            d["Statement"].as_array().into_iter().flatten().any(|s| {
+                s["Effect"] == "Allow"
+                    && strings(&s["Action"])
+                        .iter()
+                        .any(|a| matches(a, "workspaces:CreateTags") || matches(a, "workspaces:DeleteTags"))
+            })
+        });
+        if grants {
+            granting.push((
+                name.as_str().unwrap_or("?").to_owned(),
+                r["Condition"].as_str().map(str::to_owned),
+            ));
+        }
+    }
+    assert_eq!(
+        granting,
+        vec![(
+            "TagManagementPolicy".to_owned(),
+            Some("TagManagementByPartner".to_owned())
+        )]
+    );
 }
