@@ -51,9 +51,19 @@ async fn tags(c: &aws_sdk_workspaces::Client, id: &str) -> Vec<(String, String)>
         .collect()
 }
 
-/// The tenant's customer role grants tag edits (its `AllowTagManagement` parameter, as
-/// onboarding records it); the bulk tenant's does not.
+/// The customer's role grants tag edits (its `AllowTagManagement` parameter, which the
+/// emulator's policy follows) and onboarding recorded it on the tenant; the bulk tenant's
+/// role does not.
 async fn grant_tag_management(w: &World) {
+    let switches = workspaces_core_emulator::switches::AccountSwitches {
+        allow_tag_management: Some(true),
+        ..Default::default()
+    };
+    assert!(
+        w.emu
+            .control()
+            .update_account(&w.accounts[0].account_id, &switches)
+    );
     let mut t = w.tenant(0).await;
     t.tag_management = true;
     w.deps.store.update_tenant(&t).await.unwrap();
@@ -426,7 +436,7 @@ async fn image_bundle_directory_tag_and_provision_commands() {
         w.calls(0, "WorkSpaces.CreateTags"),
         w.calls(0, "WorkSpaces.DeleteTags"),
     );
-    cmd(
+    let r = cmd(
         &w,
         "tags-1",
         detail_types::TAGS,
@@ -434,7 +444,8 @@ async fn image_bundle_directory_tag_and_provision_commands() {
     )
     .await
     .unwrap();
-    cmd(
+    assert_eq!(r["result"], "succeeded", "{r}");
+    let r = cmd(
         &w,
         "tags-2",
         detail_types::TAGS,
@@ -442,6 +453,7 @@ async fn image_bundle_directory_tag_and_provision_commands() {
     )
     .await
     .unwrap();
+    assert_eq!(r["result"], "succeeded", "{r}");
     assert_eq!(
         (
             w.calls(0, "WorkSpaces.CreateTags") - create_tags,
