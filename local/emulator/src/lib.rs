@@ -1,5 +1,6 @@
 //! A WorkSpaces Core emulator: a wire-compatible server for the WorkSpaces (awsJson1_1),
-//! STS (awsQuery), EC2 DescribeImages (ec2Query) and EventBridge PutEvents (awsJson1_1)
+//! STS (awsQuery), EC2 DescribeImages / DescribeSubnets (ec2Query), Directory Service
+//! DescribeDirectories, IAM GetRole, Service Quotas GetServiceQuota and EventBridge PutEvents
 //! calls a WorkSpaces Core partner's control plane makes, with a virtual service clock,
 //! tag-policy enforcement, rate limits, fault injection and a JSON control API under
 //! `/_emulator/`. It depends on no Steward crate, so any partner's tests can start it in

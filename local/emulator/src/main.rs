@@ -9,7 +9,7 @@ use workspaces_core_emulator::cli::{self, ServeArgs};
 #[derive(Parser)]
 #[command(
     name = "workspaces-core-emulator",
-    about = "A local WorkSpaces Core / STS / EC2 / EventBridge emulator for tests"
+    about = "A local WorkSpaces Core / STS / EC2 / Directory Service / IAM / Service Quotas / EventBridge emulator for tests"
 )]
 struct Cli {
     #[command(flatten)]
