@@ -231,3 +231,19 @@ async fn an_unusable_secret_fails_the_tenant_with_a_named_reason() {
         assert!(!text.contains(SECRET), "{text}");
     }
 }
+
+#[tokio::test]
+async fn a_secret_read_that_fails_for_now_is_transient_not_a_refusal() {
+    let (e, calls) = failure_with(answer(
+        400,
+        json!({"__type": "ThrottlingException", "Message": "Rate exceeded"}),
+    ))
+    .await;
+    assert_eq!(calls, 1);
+    assert_eq!(e.kind, AwsErrorKind::Transient);
+    let text = full_text(&e);
+    assert!(
+        text.contains("the tenant's secret could not be read now"),
+        "{text}"
+    );
+}

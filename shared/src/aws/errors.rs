@@ -160,7 +160,7 @@ impl AwsError {
                 Some("unreadable response".into()),
             ),
             _ => match credentials_failure(&err) {
-                Some(message) => (AwsErrorKind::AccessDenied, None, Some(message)),
+                Some((kind, message)) => (kind, None, Some(message)),
                 None => (AwsErrorKind::Transient, None, Some(chain(&err))),
             },
         };
@@ -175,12 +175,22 @@ impl AwsError {
     }
 }
 
-/// The message of a credentials failure in `err`'s source chain, if that is what it was.
-fn credentials_failure(err: &(dyn StdError + 'static)) -> Option<String> {
+/// The kind and message of a credentials failure in `err`'s source chain, if that is what
+/// it was: credentials not loaded *yet* (a provider's transient failure, e.g. a throttled
+/// secret read) or not in time are transient; any other failure (a refused role, an unusable
+/// secret) is AccessDenied.
+pub(crate) fn credentials_failure(
+    err: &(dyn StdError + 'static),
+) -> Option<(AwsErrorKind, String)> {
     let mut cur: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = cur {
         if let Some(c) = e.downcast_ref::<CredentialsError>() {
-            return Some(chain(c));
+            let kind = match c {
+                CredentialsError::CredentialsNotLoaded(_)
+                | CredentialsError::ProviderTimedOut(_) => AwsErrorKind::Transient,
+                _ => AwsErrorKind::AccessDenied,
+            };
+            return Some((kind, chain(c)));
         }
         cur = e.source();
     }

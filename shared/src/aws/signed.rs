@@ -34,6 +34,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_xml::decode::{Document, try_data};
 
+use super::errors::credentials_failure;
 use super::{AwsError, AwsErrorKind, chain};
 use crate::config::AccessSettings;
 
@@ -399,10 +400,11 @@ impl SignedClient {
                 ErrorText("no credentials provider".into()),
             )
         })?;
-        let credentials = cached
-            .get()
-            .await
-            .map_err(|e| self.failure(op, AwsErrorKind::AccessDenied, chain(&e), e))?;
+        let credentials = cached.get().await.map_err(|e| {
+            let (kind, message) =
+                credentials_failure(&e).unwrap_or_else(|| (AwsErrorKind::AccessDenied, chain(&e)));
+            self.failure(op, kind, message, e)
+        })?;
         let identity = credentials.into();
         let uri = format!("{}/", self.endpoint);
         let host = uri
