@@ -77,7 +77,7 @@ pub fn add(w: &mut World, account: &str, seed: &AccessKeySeed, default_role: &st
             .clone()
             .unwrap_or_else(|| format!("emulator-secret-{}", id.to_lowercase())),
         account_id: account.into(),
-        user_id: format!("AIDAEMU{}", &id[USER_KEY_PREFIX.len().min(id.len())..]),
+        user_id: format!("AIDAEMU{}", id.get(USER_KEY_PREFIX.len()..).unwrap_or("")),
         policy_role: seed
             .policy_role
             .clone()

@@ -64,7 +64,7 @@ fn customer_trust(accounts: &[String], external_id: Option<&str>) -> serde_json:
 fn find(w: &World, account: &str, name: &str) -> Option<RoleView> {
     let a = w.accounts.get(account)?;
     if name == DEFAULT_ROLE && a.has_default_role && account != PARTNER_ACCOUNT {
-        let suffix = &account[account.len().saturating_sub(6)..];
+        let suffix = account.get(account.len().saturating_sub(6)..).unwrap_or("");
         return Some(RoleView {
             name: DEFAULT_ROLE.into(),
             role_id: format!("AROAEMUDEFAULT{suffix}"),
