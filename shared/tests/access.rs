@@ -284,3 +284,60 @@ async fn the_session_cache_is_bounded_and_keeps_the_recently_used() {
     f.forget(&first.tenant);
     assert_eq!(f.cached_tenants(), MAX_CACHED_TENANTS - 1);
 }
+
+#[tokio::test]
+async fn sdk_and_signed_clients_share_one_session() {
+    let quota = http::Response::builder()
+        .status(200)
+        .header("content-type", "application/x-amz-json-1.1")
+        .body(SdkBody::from(
+            r#"{"Quota":{"QuotaName":"WorkSpaces","Value":50.0}}"#,
+        ))
+        .unwrap();
+    let http = StaticReplayClient::new(vec![
+        event(assume_role_ok(chrono::Duration::minutes(15), "ASIAACME")),
+        event(describe_account_ok()),
+        event(quota),
+    ]);
+    let f = factory(http.clone(), AccessSettings::default())
+        .await
+        .with_connector(
+            aws_smithy_runtime_api::client::http::SharedHttpConnector::new(http.clone()),
+        );
+    let acme = ids("acme", "steward-demo-external-id");
+    let clients = f.for_tenant(access(&acme)).await;
+    clients
+        .workspaces()
+        .describe_account()
+        .send()
+        .await
+        .unwrap();
+    let reading = clients
+        .service_quotas()
+        .quota("workspaces", "L-34278094")
+        .await
+        .unwrap();
+    assert_eq!(
+        reading,
+        steward_shared::gateway::service_quotas::QuotaReading::Known {
+            value: 50.0,
+            name: Some("WorkSpaces".into())
+        }
+    );
+    let reqs: Vec<_> = http.actual_requests().collect();
+    assert_eq!(reqs.len(), 3, "one AssumeRole for both clients");
+    assert!(is_assume_role(reqs[0]));
+    for call in &reqs[1..] {
+        assert!(!is_assume_role(call));
+        let auth = call.headers().get("authorization").unwrap_or_default();
+        assert!(auth.contains("Credential=ASIAACME/"), "{auth}");
+        assert_eq!(
+            call.headers().get("x-amz-security-token"),
+            Some("token-ASIAACME")
+        );
+    }
+    assert_eq!(
+        reqs[2].headers().get("x-amz-target"),
+        Some("ServiceQuotasV20190624.GetServiceQuota")
+    );
+}

@@ -227,11 +227,14 @@ impl ClientFactory {
                 &self.settings,
             )),
         };
+        let cached = CachedCredentials::new(provider, self.settings.refresh_buffer);
         let config = self
             .base
             .to_builder()
             .region(Region::new(access.region.to_string()))
-            .credentials_provider(provider.clone())
+            // The SDK clients and the signed ones share one cache: one AssumeRole (or secret
+            // read) per session, whichever client asks first.
+            .credentials_provider(SharedCredentialsProvider::new(cached.clone()))
             .identity_cache(
                 IdentityCache::lazy()
                     .buffer_time(self.settings.refresh_buffer)
@@ -243,10 +246,7 @@ impl ClientFactory {
             config,
             connector: self.connector.clone(),
             settings: self.settings.clone(),
-            credentials: Some(CachedCredentials::new(
-                provider,
-                self.settings.refresh_buffer,
-            )),
+            credentials: Some(cached),
         };
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= MAX_CACHED_TENANTS && !cache.contains_key(&key) {

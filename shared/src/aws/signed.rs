@@ -176,8 +176,21 @@ impl CachedCredentials {
     }
 
     /// Forgets the held credentials (after the service refused them).
+    ///
+    /// (Also a provider itself, so that an SDK configuration's identity cache shares it.)
     pub fn clear(&self) {
         *self.held.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
+impl ProvideCredentials for CachedCredentials {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(self.get())
     }
 }
 
