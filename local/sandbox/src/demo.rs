@@ -8,19 +8,19 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use steward_shared::ids::TenantId;
 use steward_shared::model::{StepStatus, TenantStatus};
 use steward_shared::store::{
     DynamoStore, PageRequest, StepStore, TenantStore, WorkspaceStore, collect_all,
 };
 
+use crate::demo_onboarding::tell_onboarding_events;
 use crate::narrator::{Event, Narrator};
 use crate::sandbox::{Sandbox, SandboxError, SandboxOptions, default_onboarding_input, drive};
 use parking_lot::Mutex;
-use stepfunctions_runner::{Execution, ExecutionResult};
+use stepfunctions_runner::ExecutionResult;
 use workspaces_core_emulator::Options;
-use workspaces_core_emulator::eventbridge::CapturedEvent;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
@@ -120,7 +120,7 @@ pub async fn run(opts: DemoOptions) -> Result<Report, DemoError> {
 }
 
 /// Adds `event` to the timeline and tells it now.
-fn tell(timeline: &mut Vec<Event>, narrator: &Narrator, event: Event) {
+pub(crate) fn tell(timeline: &mut Vec<Event>, narrator: &Narrator, event: Event) {
     narrator.line(&event);
     timeline.push(event);
 }
@@ -260,116 +260,6 @@ async fn onboard(
         },
     );
     Ok(timeline)
-}
-
-/// Tells the onboarding events the emulator's bus receives, as they arrive, until `exec`
-/// ends; returns them as timeline lines. A pause is told once the partner UI has answered
-/// it (its line says how), or at the end if it never was.
-async fn tell_onboarding_events(
-    sb: &Sandbox,
-    exec: &Execution,
-    answers: &Mutex<Vec<String>>,
-    narrator: &Narrator,
-) -> Vec<Event> {
-    let mut timeline = Vec::new();
-    let mut seen = 0;
-    loop {
-        // Whether it has ended before reading the bus: its every event is then on it.
-        let ended = exec.try_result().is_some();
-        let events = sb.control().events();
-        while let Some(e) = events.get(seen) {
-            let answer = answers.lock().first().cloned();
-            if e.detail_type == "Onboarding Awaiting Customer Input" && answer.is_none() && !ended {
-                break;
-            }
-            seen += 1;
-            if let Some(event) = onboarding_event(e, answer.as_deref()) {
-                tell(&mut timeline, narrator, event);
-            }
-        }
-        if ended {
-            return timeline;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
-
-/// An onboarding event of the partner bus as a timeline line (`None` for other events).
-fn onboarding_event(e: &CapturedEvent, answer: Option<&str>) -> Option<Event> {
-    if !e.detail_type.starts_with("Onboarding") {
-        return None;
-    }
-    let d = &e.detail;
-    let what = match e.detail_type.as_str() {
-        "Onboarding Step Completed" => format!(
-            "step {:>2} {:<30} {}{}",
-            d["stepNumber"],
-            d["step"].as_str().unwrap_or_default(),
-            d["status"].as_str().unwrap_or_default().to_lowercase(),
-            step_detail(&d["output"])
-        ),
-        "Onboarding Awaiting Customer Input" => {
-            let options = d["options"].as_array().map_or(0, Vec::len);
-            let eligible = d["options"]
-                .as_array()
-                .map_or(0, |o| o.iter().filter(|o| o["eligible"] == true).count());
-            let mut line = format!(
-                "paused for the customer: {} ({options} options, {eligible} eligible); event with task token on {}",
-                d["input"].as_str().unwrap_or_default(),
-                e.bus
-            );
-            if let Some(a) = answer {
-                line.push_str(&format!("\n{:>26}{a}", ""));
-            }
-            line
-        }
-        "Onboarding Succeeded" => format!(
-            "onboarding succeeded: tenant ACTIVE, {} desktops, bundle {}, directory {}",
-            d["workspaces"],
-            d["bundleId"].as_str().unwrap_or_default(),
-            d["directoryId"].as_str().unwrap_or_default()
-        ),
-        other => format!("{other}: {d}"),
-    };
-    Some(Event { at: e.time, what })
-}
-
-fn step_detail(output: &Value) -> String {
-    let mut parts = Vec::new();
-    for key in [
-        "route",
-        "managementCidr",
-        "optionCount",
-        "selected",
-        "imageId",
-        "directoryId",
-        "tenancy",
-        "bundleId",
-        "modified",
-        "reason",
-    ] {
-        if let Some(v) = output.get(key).filter(|v| !v.is_null()) {
-            parts.push(format!(
-                "{key}={}",
-                v.as_str().map_or_else(|| v.to_string(), str::to_owned)
-            ));
-        }
-    }
-    if let Some(states) = output.get("states").and_then(Value::as_object) {
-        parts.push(format!(
-            "desktops {}",
-            states
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        ));
-    }
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("  ({})", parts.join(", "))
-    }
 }
 
 fn api_errors(sb: &Sandbox) -> BTreeMap<String, u64> {

@@ -16,9 +16,8 @@ use steward_shared::ids::{
     AccountId, DirectoryId, ExternalId, RegionName, RoleArn, TenantId, WorkspaceId,
 };
 use steward_shared::model::{
-    Connection,
-    FirstSeen, PartnerTag, PowerPolicy, RunningMode, Tenant, TenantStatus, WorkspaceRecord,
-    WorkspaceState,
+    Connection, FirstSeen, PartnerTag, PowerPolicy, RunningMode, Tenant, TenantStatus,
+    WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::store::DynamoStore;
 use workspaces_core_emulator::seed::BulkAccount;

@@ -46,7 +46,9 @@ impl Default for VolumeEncryption {
 pub enum VolumeEncryptionRequest {
     /// `RootVolumeEncryptionEnabled` and `UserVolumeEncryptionEnabled`, with this key or
     /// the AWS managed one.
-    Encrypted { key: Option<KmsKeyRef> },
+    Encrypted {
+        key: Option<KmsKeyRef>,
+    },
     Unencrypted,
 }
 
@@ -97,7 +99,10 @@ mod tests {
         let e = parse(json!({}));
         assert_eq!(e, VolumeEncryption::default());
         assert!(e.validate("encryption").is_ok());
-        assert_eq!(e.request(), VolumeEncryptionRequest::Encrypted { key: None });
+        assert_eq!(
+            e.request(),
+            VolumeEncryptionRequest::Encrypted { key: None }
+        );
         let k = parse(json!({"volumeEncryptionKey": "alias/acme-desktops"}));
         assert_eq!(
             k.request(),
@@ -113,8 +118,13 @@ mod tests {
 
     #[test]
     fn off_needs_both_flags() {
-        let e = parse(json!({"enabled": false})).validate("encryption").unwrap_err();
-        assert_eq!((e.field.as_ref(), e.problem.code()), ("encryption", "Inconsistent"));
+        let e = parse(json!({"enabled": false}))
+            .validate("encryption")
+            .unwrap_err();
+        assert_eq!(
+            (e.field.as_ref(), e.problem.code()),
+            ("encryption", "Inconsistent")
+        );
         let off = parse(json!({"enabled": false, "allowUnencrypted": true}));
         assert!(off.validate("encryption").is_ok());
         assert_eq!(off.request(), VolumeEncryptionRequest::Unencrypted);
@@ -125,14 +135,18 @@ mod tests {
         assert_eq!(e.problem.code(), "Inconsistent");
         // Consent alone does not turn encryption off.
         let consent = parse(json!({"allowUnencrypted": true}));
-        assert_eq!(consent.request(), VolumeEncryptionRequest::Encrypted { key: None });
+        assert_eq!(
+            consent.request(),
+            VolumeEncryptionRequest::Encrypted { key: None }
+        );
     }
 
     #[test]
     fn a_bad_key_is_named_without_quoting_it() {
-        let e = serde_json::from_value::<VolumeEncryption>(json!({"volumeEncryptionKey": "not a key"}))
-            .unwrap_err()
-            .to_string();
+        let e =
+            serde_json::from_value::<VolumeEncryption>(json!({"volumeEncryptionKey": "not a key"}))
+                .unwrap_err()
+                .to_string();
         assert!(e.contains("volume_encryption_key"), "{e}");
         assert!(!e.contains("not a key"), "{e}");
     }

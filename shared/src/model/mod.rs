@@ -36,7 +36,8 @@ pub use policy::{
 };
 pub use steps::{OnboardingStep, StepRecord, StepStatus};
 pub use tenant::{
-    Connection, ConnectionFields, ImageOperation, NewTenant, PartnerTag, PendingImage, SWEEP_INDEX_VERSION, Tenant, TenantStatus,
+    Connection, ConnectionFields, ImageOperation, NewTenant, PartnerTag, PendingImage,
+    SWEEP_INDEX_VERSION, Tenant, TenantStatus,
 };
 pub use usage::{Month, UsageRecord};
 pub use workspace::{

@@ -198,6 +198,9 @@ pub struct WorkspacesResult {
     /// How many desktops are in each state, by the service's name of the state.
     #[serde(default)]
     pub states: std::collections::BTreeMap<String, usize>,
+    /// How many of them the service reports with encrypted root and user volumes.
+    #[serde(default)]
+    pub encrypted: usize,
 }
 
 /// The event every step handler receives.

@@ -75,6 +75,7 @@ async fn create_or_follow(ctx: &Ctx<'_>) -> Result<Value, Error> {
         workspace_ids: ids.iter().map(|i| i.to_string()).collect(),
         created,
         states: Default::default(),
+        encrypted: 0,
     };
     ctx.pending(S::CreateWorkspaces, &out).await
 }
@@ -279,6 +280,11 @@ async fn poll_workspaces(ctx: &Ctx<'_>) -> Result<Value, Error> {
         workspace_ids: previous.workspace_ids.clone(),
         created: previous.created,
         states,
+        encrypted: described
+            .found
+            .iter()
+            .filter(|seen| seen.encryption.as_ref().is_some_and(|e| e.root && e.user))
+            .count(),
     };
     if all_up {
         ctx.done(S::CreateWorkspaces, StepStatus::Completed, &out)
