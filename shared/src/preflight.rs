@@ -247,7 +247,7 @@ fn zones(subnets: &[SubnetZone], supported: Option<&[String]>) -> CheckResult {
             CheckStatus::Unknown,
             format!(
                 "zones {} — the zones WorkSpaces supports in this Region are not configured \
-                 (WORKSPACES_SUPPORTED_AZ_IDS)",
+                 (STEWARD_WORKSPACES_SUPPORTED_AZ_IDS)",
                 by_zone.keys().copied().collect::<Vec<_>>().join(", ")
             ),
         );
