@@ -16,6 +16,8 @@ const STORE: &[&str] = &[
 ];
 const PUBLISH: &str = "events:PutEvents";
 const ASSUME: &str = "sts:AssumeRole";
+/// An access-key tenant's key pair, read from Secrets Manager in the partner account.
+const READ_SECRET: &str = "secretsmanager:GetSecretValue";
 
 /// What `lifecycle.commands` calls in a customer account.
 const LIFECYCLE_COMMANDS: &[&str] = &[
@@ -123,6 +125,7 @@ impl Row {
             Customer::Untouched => Vec::new(),
             Customer::Calls(actions) => {
                 partner.push(ASSUME);
+                partner.push(READ_SECRET);
                 actions.to_vec()
             }
         };
@@ -133,8 +136,17 @@ impl Row {
 /// The table: route names → what they need. Partner-side actions follow from how a row
 /// uses the table, whether it publishes, and whether it reaches a customer account.
 const ROWS: &[Row] = &[
-    // GetCallerIdentity needs no permission; assuming the role is the check.
-    Row::calls(&["onboarding.validate_access"], &[]),
+    // GetCallerIdentity needs no permission; the rest is the pre-flight's reads.
+    Row::calls(
+        &["onboarding.validate_access"],
+        &[
+            "iam:GetRole",
+            "servicequotas:GetServiceQuota",
+            "workspaces:DescribeWorkspaceDirectories",
+            "workspaces:DescribeWorkspaces",
+            "ec2:DescribeSubnets",
+        ],
+    ),
     Row::calls(
         &["onboarding.check_byol"],
         &[
@@ -166,7 +178,11 @@ const ROWS: &[Row] = &[
     ),
     Row::calls(
         &["onboarding.offer_directories"],
-        &["workspaces:DescribeWorkspaceDirectories"],
+        &[
+            "ds:DescribeDirectories",
+            "workspaces:DescribeWorkspaceDirectories",
+            "ec2:DescribeSubnets",
+        ],
     ),
     Row::calls(
         &["onboarding.register_directory"],
@@ -303,6 +319,9 @@ const ROWS: &[Row] = &[
             "workspaces:DescribeWorkspaceBundles",
             "workspaces:UpdateWorkspaceBundle",
             "workspaces:CreateWorkspaceBundle",
+            "workspaces:DescribeWorkspaceImages",
+            "workspaces:DescribeTags",
+            "workspaces:CopyWorkspaceImage",
         ],
     ),
     Row::calls(
@@ -343,5 +362,8 @@ mod tests {
         assert!(!p.partner.contains(&"sts:AssumeRole"));
         let c = needs_of("onboarding.create_workspaces").unwrap();
         assert!(c.partner.contains(&"sts:AssumeRole"));
+        // Access-key tenants: the same routes read the key pair's secret instead.
+        assert!(c.partner.contains(&"secretsmanager:GetSecretValue"));
+        assert!(!p.partner.contains(&"secretsmanager:GetSecretValue"));
     }
 }
