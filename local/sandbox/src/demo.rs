@@ -127,7 +127,7 @@ pub(crate) fn tell(timeline: &mut Vec<Event>, narrator: &Narrator, event: Event)
 
 async fn demo_on(sb: &Sandbox, desktops: u32, narrator: &Narrator) -> Result<Report, DemoError> {
     // The simulated day plays five desktops' parts.
-    let mut timeline = onboard(sb, desktops.max(5), narrator).await?;
+    let mut timeline = onboard(sb, desktops.max(5), false, narrator).await?;
     let tenant =
         TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
     let onboarded_events = sb.control().events().len();
@@ -172,7 +172,16 @@ async fn lifecycle_on(
     desktops: u32,
     narrator: &Narrator,
 ) -> Result<Report, DemoError> {
-    let mut timeline = onboard(sb, desktops.max(5), narrator).await?;
+    // The scenario edits tags: this customer deployed its role with AllowTagManagement=true
+    // (the template's default is false) and says so in the onboarding request.
+    sb.control().update_account(
+        workspaces_core_emulator::seed::CUSTOMER_ACCOUNT,
+        &workspaces_core_emulator::switches::AccountSwitches {
+            allow_tag_management: Some(true),
+            ..Default::default()
+        },
+    );
+    let mut timeline = onboard(sb, desktops.max(5), true, narrator).await?;
     let tenant =
         TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
     timeline.extend(crate::demo_lifecycle::run(sb, &tenant, narrator).await);
@@ -196,10 +205,12 @@ async fn lifecycle_on(
 async fn onboard(
     sb: &Sandbox,
     desktops: u32,
+    allow_tag_management: bool,
     narrator: &Narrator,
 ) -> Result<Vec<Event>, DemoError> {
     let mut input = default_onboarding_input(desktops);
     input["confirmByol"] = json!(true);
+    input["allowTagManagement"] = json!(allow_tag_management);
     input["selections"] = json!({"managementCidr": "10.200.0.0/16"});
     let wf = sb.runner("OnboardingStateMachine")?;
     let mut timeline = Vec::new();
