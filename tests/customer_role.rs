@@ -597,15 +597,19 @@ fn tag_edits_are_off_unless_the_customer_turns_them_on() {
         if !r["Properties"]["PolicyDocument"].is_null() {
             docs.push(document(&r["Properties"]["PolicyDocument"], &vars));
         }
-        for p in r["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+        for p in r["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
             docs.push(document(&p["PolicyDocument"], &vars));
         }
         let grants = docs.iter().any(|d| {
             d["Statement"].as_array().into_iter().flatten().any(|s| {
                 s["Effect"] == "Allow"
-                    && strings(&s["Action"])
-                        .iter()
-                        .any(|a| matches(a, "workspaces:CreateTags") || matches(a, "workspaces:DeleteTags"))
+                    && strings(&s["Action"]).iter().any(|a| {
+                        matches(a, "workspaces:CreateTags") || matches(a, "workspaces:DeleteTags")
+                    })
             })
         });
         if grants {

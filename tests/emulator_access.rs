@@ -12,7 +12,8 @@ use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::{ExternalId, RegionName, RoleArn, TenantId, WorkspaceId};
 use steward_shared::model::{
-    Connection,FirstSeen, PowerPolicy, RunningMode, WorkspaceRecord, WorkspaceState};
+    Connection, FirstSeen, PowerPolicy, RunningMode, WorkspaceRecord, WorkspaceState,
+};
 use steward_shared::reconcile::{Drift, Observation, reconcile};
 use workspaces_core_emulator::seed::{BulkAccount, BulkSeed};
 use workspaces_core_emulator::{Emulator, EmulatorConfig, EmulatorHandle, SeedKind};

@@ -16,7 +16,6 @@
 //! [`crate::aws::signed`] rather than their SDK crates, which the Lambda bootstrap has no
 //! room for.
 
-
 pub mod directory_service;
 pub mod ec2;
 pub mod eventbridge;
