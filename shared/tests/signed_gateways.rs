@@ -13,6 +13,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use serde_json::{Value, json};
 use steward_shared::aws::AwsErrorKind;
+use steward_shared::aws::signed::SignedGateway;
 use steward_shared::config::AccessSettings;
 use steward_shared::gateway::directory_service::{
     DirectoryKind, DirectoryServiceClient, DirectorySize, DirectoryStage, ServiceDirectory,

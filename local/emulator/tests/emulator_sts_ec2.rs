@@ -6,6 +6,7 @@ mod emulator_support;
 use aws_credential_types::Credentials;
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use emulator_support::*;
+use steward_shared::aws::signed::SignedGateway;
 use steward_shared::aws::{AwsError, AwsErrorKind, https_connector};
 use steward_shared::config::AccessSettings;
 use steward_shared::gateway::ec2::{DescribeImages, Ec2Client, ImagesPage};

@@ -15,13 +15,13 @@ use aws_smithy_runtime_api::client::http::SharedHttpConnector;
 
 use super::https_connector;
 use super::secret_credentials::SecretKeyPair;
-use super::signed::{CachedCredentials, Service, SignedClient};
+use super::signed::{CachedCredentials, Service, SignedClient, SignedGateway};
 use crate::config::AccessSettings;
-use crate::gateway::directory_service::{self, DirectoryServiceClient};
-use crate::gateway::ec2::{self, Ec2Client};
-use crate::gateway::iam::{self, IamClient};
+use crate::gateway::directory_service::DirectoryServiceClient;
+use crate::gateway::ec2::Ec2Client;
+use crate::gateway::iam::IamClient;
 use crate::gateway::secrets::SecretsClient;
-use crate::gateway::service_quotas::{self, ServiceQuotasClient};
+use crate::gateway::service_quotas::ServiceQuotasClient;
 use crate::ids::{RegionName, TenantId};
 use crate::model::{Connection, Tenant};
 use crate::validate;
@@ -110,24 +110,29 @@ impl TenantClients {
         }
     }
 
+    /// A gateway of a service spoken through [`SignedClient`], as the tenant.
+    fn gateway<G: SignedGateway>(&self) -> G {
+        G::from_signed(self.signed(G::SERVICE))
+    }
+
     /// EC2: DescribeImages (the customer's AMIs offered for import) and DescribeSubnets.
     pub fn ec2(&self) -> Ec2Client {
-        Ec2Client::from_signed(self.signed(ec2::SERVICE))
+        self.gateway()
     }
 
     /// Directory Service: DescribeDirectories (the directories offered at onboarding).
     pub fn directory_service(&self) -> DirectoryServiceClient {
-        DirectoryServiceClient::from_signed(self.signed(directory_service::SERVICE))
+        self.gateway()
     }
 
     /// IAM (global): GetRole (pre-flight's `workspaces_DefaultRole`).
     pub fn iam(&self) -> IamClient {
-        IamClient::from_signed(self.signed(iam::SERVICE))
+        self.gateway()
     }
 
     /// Service Quotas: GetServiceQuota (pre-flight's WorkSpaces quota).
     pub fn service_quotas(&self) -> ServiceQuotasClient {
-        ServiceQuotasClient::from_signed(self.signed(service_quotas::SERVICE))
+        self.gateway()
     }
 }
 

@@ -194,6 +194,28 @@ impl ProvideCredentials for CachedCredentials {
     }
 }
 
+/// A gateway of one service spoken through a [`SignedClient`]: how it is made, once for
+/// every such gateway (EC2, Directory Service, IAM, Service Quotas).
+pub trait SignedGateway: Sized {
+    /// The service it speaks.
+    const SERVICE: Service;
+
+    /// A gateway over a signed client of [`Self::SERVICE`] (a tenant's, sharing its
+    /// credentials: [`crate::aws::TenantClients`]).
+    fn from_signed(signed: SignedClient) -> Self;
+
+    /// A gateway on `config`'s Region, credentials and endpoint override (`endpoint_url`, as
+    /// the sandbox sets it); otherwise the service's public endpoint.
+    fn new(config: &SdkConfig, connector: SharedHttpConnector, settings: &AccessSettings) -> Self {
+        Self::from_signed(SignedClient::new(
+            Self::SERVICE,
+            config,
+            connector,
+            settings,
+        ))
+    }
+}
+
 /// A client of one service, for one set of credentials and one Region.
 #[derive(Clone, Debug)]
 pub struct SignedClient {

@@ -6,15 +6,12 @@
 //! through [`SignedClient`]: `aws-sdk-directory` would cost the Lambda bootstrap room it does
 //! not have, for one read.
 
-use aws_config::SdkConfig;
-use aws_smithy_runtime_api::client::http::SharedHttpConnector;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::service_status;
 use crate::aws::AwsError;
-use crate::aws::signed::{Service, SignedClient};
-use crate::config::AccessSettings;
+use crate::aws::signed::{Service, SignedClient, SignedGateway};
 
 /// Directory Service as [`SignedClient`] reaches it.
 pub const SERVICE: Service = Service {
@@ -163,20 +160,15 @@ pub struct DirectoryServiceClient {
     signed: SignedClient,
 }
 
-impl DirectoryServiceClient {
-    pub fn new(
-        config: &SdkConfig,
-        connector: SharedHttpConnector,
-        settings: &AccessSettings,
-    ) -> Self {
-        Self::from_signed(SignedClient::new(SERVICE, config, connector, settings))
-    }
+impl SignedGateway for DirectoryServiceClient {
+    const SERVICE: Service = SERVICE;
 
-    /// A client over a signed client of [`SERVICE`] (the tenant's, sharing its credentials).
-    pub fn from_signed(signed: SignedClient) -> Self {
+    fn from_signed(signed: SignedClient) -> Self {
         Self { signed }
     }
+}
 
+impl DirectoryServiceClient {
     /// Every directory in the Region (DescribeDirectories, every page).
     pub async fn directories(&self) -> Result<Vec<ServiceDirectory>, AwsError> {
         let (all, _) = self.directories_up_to(usize::MAX).await?;

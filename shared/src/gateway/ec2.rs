@@ -12,13 +12,10 @@
 
 use std::borrow::Cow;
 
-use aws_config::SdkConfig;
-use aws_smithy_runtime_api::client::http::SharedHttpConnector;
 use aws_smithy_xml::decode::{Document, ScopedDecoder, XmlDecodeError, try_data};
 
 use crate::aws::AwsError;
-use crate::aws::signed::{QueryForm, Service, SignedClient};
-use crate::config::AccessSettings;
+use crate::aws::signed::{QueryForm, Service, SignedClient, SignedGateway};
 use crate::onboarding::AmiFacts;
 
 /// EC2 as [`SignedClient`] reaches it.
@@ -97,22 +94,15 @@ pub struct Ec2Client {
     signed: SignedClient,
 }
 
-impl Ec2Client {
-    /// A client on `config`'s Region, credentials and endpoint override (`endpoint_url`,
-    /// as the sandbox sets it); otherwise the Region's public EC2 endpoint.
-    pub fn new(
-        config: &SdkConfig,
-        connector: SharedHttpConnector,
-        settings: &AccessSettings,
-    ) -> Self {
-        Self::from_signed(SignedClient::new(SERVICE, config, connector, settings))
-    }
+impl SignedGateway for Ec2Client {
+    const SERVICE: Service = SERVICE;
 
-    /// A client over a signed client of [`SERVICE`] (the tenant's, sharing its credentials).
-    pub fn from_signed(signed: SignedClient) -> Self {
+    fn from_signed(signed: SignedClient) -> Self {
         Self { signed }
     }
+}
 
+impl Ec2Client {
     pub fn endpoint(&self) -> &str {
         self.signed.endpoint()
     }

@@ -6,13 +6,10 @@
 //! tenant's Region. Spoken as awsQuery through [`SignedClient`] (no `aws-sdk-iam`: see
 //! [`crate::aws::signed`]).
 
-use aws_config::SdkConfig;
-use aws_smithy_runtime_api::client::http::SharedHttpConnector;
 use aws_smithy_xml::decode::{Document, ScopedDecoder, XmlDecodeError, try_data};
 
-use crate::aws::signed::{GlobalEndpoint, QueryForm, Service, SignedClient};
+use crate::aws::signed::{GlobalEndpoint, QueryForm, Service, SignedClient, SignedGateway};
 use crate::aws::{AwsError, AwsErrorKind};
-use crate::config::AccessSettings;
 
 /// IAM as [`SignedClient`] reaches it.
 pub const SERVICE: Service = Service {
@@ -53,20 +50,15 @@ pub struct IamClient {
     signed: SignedClient,
 }
 
-impl IamClient {
-    pub fn new(
-        config: &SdkConfig,
-        connector: SharedHttpConnector,
-        settings: &AccessSettings,
-    ) -> Self {
-        Self::from_signed(SignedClient::new(SERVICE, config, connector, settings))
-    }
+impl SignedGateway for IamClient {
+    const SERVICE: Service = SERVICE;
 
-    /// A client over a signed client of [`SERVICE`] (the tenant's, sharing its credentials).
-    pub fn from_signed(signed: SignedClient) -> Self {
+    fn from_signed(signed: SignedClient) -> Self {
         Self { signed }
     }
+}
 
+impl IamClient {
     /// GetRole: the role, or `None` when the account has no role of that name
     /// (`NoSuchEntity`). Any other failure — AccessDenied included — is an error.
     pub async fn role(&self, role_name: &str) -> Result<Option<Role>, AwsError> {

@@ -6,14 +6,11 @@
 //! which would refuse every onboarding — and pre-flight says so instead of guessing.
 //! Spoken as awsJson1_1 (`ServiceQuotasV20190624.GetServiceQuota`) through [`SignedClient`].
 
-use aws_config::SdkConfig;
-use aws_smithy_runtime_api::client::http::SharedHttpConnector;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::aws::signed::{Service, SignedClient};
+use crate::aws::signed::{Service, SignedClient, SignedGateway};
 use crate::aws::{AwsError, AwsErrorKind};
-use crate::config::AccessSettings;
 
 /// Service Quotas as [`SignedClient`] reaches it.
 pub const SERVICE: Service = Service {
@@ -68,20 +65,15 @@ pub struct ServiceQuotasClient {
     signed: SignedClient,
 }
 
-impl ServiceQuotasClient {
-    pub fn new(
-        config: &SdkConfig,
-        connector: SharedHttpConnector,
-        settings: &AccessSettings,
-    ) -> Self {
-        Self::from_signed(SignedClient::new(SERVICE, config, connector, settings))
-    }
+impl SignedGateway for ServiceQuotasClient {
+    const SERVICE: Service = SERVICE;
 
-    /// A client over a signed client of [`SERVICE`] (the tenant's, sharing its credentials).
-    pub fn from_signed(signed: SignedClient) -> Self {
+    fn from_signed(signed: SignedClient) -> Self {
         Self { signed }
     }
+}
 
+impl ServiceQuotasClient {
     /// GetServiceQuota of `quota_code` (`L-…`) of `service_code` (`workspaces`). AccessDenied
     /// and not-found answers are [`QuotaReading::Unknown`]; other failures (throttled past
     /// the retries, unreachable) are errors.
