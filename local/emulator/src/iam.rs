@@ -120,25 +120,6 @@ pub fn get_role(caller: &Caller, w: &World, p: &HashMap<String, String>) -> ApiR
     ))
 }
 
-pub fn wrap_success(action: &str, result: &str, request_id: &str) -> String {
-    format!(
-        "<{action}Response xmlns=\"{NS}\">{result}<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
-    )
-}
-
-pub fn error_xml(e: &ApiError, request_id: &str) -> String {
-    let kind = if e.status >= 500 {
-        "Receiver"
-    } else {
-        "Sender"
-    };
-    format!(
-        "<ErrorResponse xmlns=\"{NS}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
-        xml_escape(&e.code),
-        xml_escape(&e.message)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -333,6 +333,29 @@ pub fn tag_list(tags: &[(String, String)]) -> Value {
     )
 }
 
+/// An awsQuery (STS, IAM) success: the operation's result inside its `<{Op}Response>`, in
+/// the service's namespace `ns`.
+pub fn query_success(ns: &str, action: &str, result: &str, request_id: &str) -> String {
+    format!(
+        "<{action}Response xmlns=\"{ns}\">{result}<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{action}Response>"
+    )
+}
+
+/// An awsQuery (STS, IAM) error: `<ErrorResponse>` with the fault's side (Sender, or
+/// Receiver for a 5xx), code and message, in the service's namespace `ns`.
+pub fn query_error(ns: &str, e: &ApiError, request_id: &str) -> String {
+    let kind = if e.status >= 500 {
+        "Receiver"
+    } else {
+        "Sender"
+    };
+    format!(
+        "<ErrorResponse xmlns=\"{ns}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+        xml_escape(&e.code),
+        xml_escape(&e.message)
+    )
+}
+
 /// Escapes text for XML element content and attribute values.
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

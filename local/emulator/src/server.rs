@@ -70,8 +70,8 @@ fn render_error(proto: Proto, e: &ApiError, request_id: &str) -> Response {
             }
             serde_json::Value::Object(m).to_string()
         }
-        Proto::Sts => sts::error_xml(e, request_id),
-        Proto::Iam => iam::error_xml(e, request_id),
+        Proto::Sts => crate::protocol::query_error(sts::NS, e, request_id),
+        Proto::Iam => crate::protocol::query_error(iam::NS, e, request_id),
         Proto::Ec2 => ec2::error_xml(e, request_id),
     };
     respond(proto, e.status, body, request_id)
@@ -246,10 +246,10 @@ fn run_call(s: &Shared, r: &Run, call: Call, body: &[u8]) -> Result<String, ApiE
             } else {
                 Ok(sts::get_caller_identity(r.caller))
             };
-            out.map(|x| sts::wrap_success(&call.op, &x, r.request_id))
+            out.map(|x| crate::protocol::query_success(sts::NS, &call.op, &x, r.request_id))
         }
         Proto::Iam => iam::get_role(r.caller, &s.world.read(), &form)
-            .map(|x| iam::wrap_success(&call.op, &x, r.request_id)),
+            .map(|x| crate::protocol::query_success(iam::NS, &call.op, &x, r.request_id)),
         Proto::Ec2 => {
             let w = s.world.read();
             let out = if call.op == "DescribeSubnets" {
