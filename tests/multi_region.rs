@@ -6,16 +6,16 @@
 //! Region, the desktops query lists both, and offboarding removes both.
 
 use serde_json::{Value, json};
-use stepfunctions_runner::ExecutionResult;
 use steward_functions::dispatch;
 use steward_functions::power::SweepKind;
 use steward_functions::power::fanout::{TenantOutcome, sweep_one};
 use steward_functions::power::sweep::SweepOptions;
-use steward_local::sandbox::{Sandbox, SandboxOptions, default_onboarding_input, drive};
+use steward_local::sandbox::{Sandbox, default_onboarding_input};
 use steward_shared::aws::TenantAccess;
-use steward_shared::ids::{RegionName, TenantId};
-use steward_shared::model::{Tenant, TenantStatus, WorkspaceRecord};
-use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
+use steward_shared::ids::RegionName;
+use steward_shared::model::{TenantStatus, WorkspaceRecord};
+use steward_shared::store::{PageRequest, WorkspaceStore, collect_all};
+use steward_tests::flows::{demo_tenant, demo_tenant_record, run_to_success, sandbox_with};
 use workspaces_core_emulator::Options;
 use workspaces_core_emulator::seed::{AccountSeed, CUSTOMER_ACCOUNT, CUSTOMER_REGION, ids};
 
@@ -28,12 +28,7 @@ async fn sandbox() -> Sandbox {
     emulator.maintenance.enabled = false;
     // Only Steward stops desktops here (the emulator's own MANUAL auto-stop is off).
     emulator.manual_autostop_hours = None;
-    let sb = Sandbox::start(SandboxOptions {
-        emulator,
-        ..SandboxOptions::default()
-    })
-    .await
-    .expect("the sandbox starts");
+    let sb = sandbox_with(emulator).await;
     // The default seed is in us-east-1; the same customer account gets the same standard
     // resources (AMIs, Directory Service directories, subnets) in us-west-2.
     sb.control().seed_account(&AccountSeed {
@@ -57,24 +52,8 @@ fn input(region: &str, prefix: &str) -> Value {
     input
 }
 
-async fn run(sb: &Sandbox, machine: &str, name: &str, input: Value) -> Value {
-    let wf = sb.runner(machine).expect("the definition loads");
-    match drive(&wf.runner.start(name, input), |_| None).await {
-        ExecutionResult::Succeeded { output } => output,
-        other => panic!("{machine} {name}: {other:?}"),
-    }
-}
-
-fn tid() -> TenantId {
-    TenantId::parse("demo-customer").unwrap()
-}
-
-async fn tenant(sb: &Sandbox) -> Tenant {
-    sb.deps.store.get_tenant(&tid()).await.unwrap().unwrap()
-}
-
 async fn records(sb: &Sandbox) -> Vec<WorkspaceRecord> {
-    let t = tid();
+    let t = demo_tenant();
     let mut all = collect_all(|p: PageRequest| sb.deps.store.list_workspaces(&t, p))
         .await
         .unwrap();
@@ -100,7 +79,7 @@ fn state(sb: &Sandbox, region: &str, id: &str) -> Option<String> {
 }
 
 async fn command(sb: &Sandbox, id: &str, detail_type: &str, mut detail: Value) -> Value {
-    detail["tenantId"] = json!(tid());
+    detail["tenantId"] = json!(demo_tenant());
     detail["occurredAt"] = json!(sb.control().now());
     let event = json!({
         "version": "0", "id": id, "detail-type": detail_type, "source": "steward.partner",
@@ -119,17 +98,17 @@ async fn a_tenant_in_two_regions_is_swept_commanded_queried_and_offboarded_in_bo
     let machine = "OnboardingStateMachine";
 
     // Onboarded in us-east-1, then in us-west-2: one tenant, two Regions, two desktops each.
-    let east = run(&sb, machine, "east", input(EAST, "east-desk")).await;
+    let east = run_to_success(&sb, machine, "east", input(EAST, "east-desk")).await;
     assert_eq!(
         (east["status"].as_str(), east["workspaces"].as_u64()),
         (Some("ACTIVE"), Some(2))
     );
-    let west = run(&sb, machine, "west", input(WEST, "west-desk")).await;
+    let west = run_to_success(&sb, machine, "west", input(WEST, "west-desk")).await;
     assert_eq!(
         (west["status"].as_str(), west["workspaces"].as_u64()),
         (Some("ACTIVE"), Some(2))
     );
-    let t = tenant(&sb).await;
+    let t = demo_tenant_record(&sb).await;
     assert_eq!(t.status, TenantStatus::Active);
     let regions: Vec<&str> = t.regions.iter().map(RegionName::as_str).collect();
     assert_eq!(regions, [EAST, WEST]);
@@ -168,10 +147,10 @@ async fn a_tenant_in_two_regions_is_swept_commanded_queried_and_offboarded_in_bo
     // A golden image from an east desktop, copied to the west Region (CopyWorkspaceImage
     // there, under the partner tag, remembered as pending); a second run reuses the copy.
     let east_bundle = records(&sb).await[0].bundle_id.clone().unwrap();
-    let golden = json!({"tenantId": tid(), "workspaceId": east_ids[0], "imageName": "golden-1",
+    let golden = json!({"tenantId": demo_tenant(), "workspaceId": east_ids[0], "imageName": "golden-1",
                         "imageDescription": "golden image", "bundleId": east_bundle,
                         "rollout": "none", "copyToOtherRegions": true});
-    let out = run(&sb, "GoldenImageStateMachine", "golden", golden.clone()).await;
+    let out = run_to_success(&sb, "GoldenImageStateMachine", "golden", golden.clone()).await;
     let image = out["image"]["imageId"].as_str().unwrap().to_owned();
     let copies = out["bundle"]["copies"].as_array().unwrap().clone();
     assert_eq!(copies.len(), 1, "{out}");
@@ -212,14 +191,14 @@ async fn a_tenant_in_two_regions_is_swept_commanded_queried_and_offboarded_in_bo
             .any(|t| t.key() == "PartnerManaged" && t.value() == Some("true")),
         "{tags:?}"
     );
-    let pending: Vec<(String, String)> = tenant(&sb)
+    let pending: Vec<(String, String)> = demo_tenant_record(&sb)
         .await
         .pending_images
         .iter()
         .map(|p| (p.image_id.to_string(), p.region.to_string()))
         .collect();
     assert_eq!(pending, [(copy.clone(), WEST.to_owned())]);
-    let again = run(&sb, "GoldenImageStateMachine", "golden-again", golden).await;
+    let again = run_to_success(&sb, "GoldenImageStateMachine", "golden-again", golden).await;
     assert_eq!(
         again["bundle"]["copies"],
         json!([{"region": WEST, "imageId": copy, "reused": true}])
@@ -234,7 +213,13 @@ async fn a_tenant_in_two_regions_is_swept_commanded_queried_and_offboarded_in_bo
     sb.control().advance_seconds(61.0 * 60.0).unwrap();
     let mut options = SweepOptions::default();
     options.pace.rate_per_second = 0.0;
-    let outcome = sweep_one(&sb.deps, &tenant(&sb).await, SweepKind::Idle, &options).await;
+    let outcome = sweep_one(
+        &sb.deps,
+        &demo_tenant_record(&sb).await,
+        SweepKind::Idle,
+        &options,
+    )
+    .await;
     let TenantOutcome::Swept(swept) = outcome else {
         panic!("{outcome:?}")
     };
@@ -310,7 +295,7 @@ async fn a_tenant_in_two_regions_is_swept_commanded_queried_and_offboarded_in_bo
     // The desktops query lists both Regions, Steward's view beside the service's.
     let q = dispatch(
         "query",
-        json!({"query": "desktops", "tenantId": tid()}),
+        json!({"query": "desktops", "tenantId": demo_tenant()}),
         &sb.deps,
     )
     .await
@@ -345,7 +330,7 @@ async fn a_tenant_in_two_regions_is_swept_commanded_queried_and_offboarded_in_bo
     // The per-Region queries answer for the Region they name (the first by default): each
     // Region's own directory, registered and partner-tagged.
     for (named, region) in [(None, EAST), (Some(EAST), EAST), (Some(WEST), WEST)] {
-        let mut req = json!({"query": "directories", "tenantId": tid()});
+        let mut req = json!({"query": "directories", "tenantId": demo_tenant()});
         if let Some(r) = named {
             req["region"] = json!(r);
         }
@@ -372,15 +357,15 @@ async fn a_tenant_in_two_regions_is_swept_commanded_queried_and_offboarded_in_bo
     // Offboarding removes both Regions: desktops, bundles, images (the imported ones, the
     // golden image and its copy, AVAILABLE by now), directories (gone).
     sb.control().advance_seconds(3600.0).unwrap();
-    let out = run(
+    let out = run_to_success(
         &sb,
         "OffboardingStateMachine",
         "offboard",
-        json!({"tenantId": tid(), "confirm": "OFFBOARD"}),
+        json!({"tenantId": demo_tenant(), "confirm": "OFFBOARD"}),
     )
     .await;
     assert_eq!(out["directories"]["remaining"], 0, "{out}");
-    let t = tenant(&sb).await;
+    let t = demo_tenant_record(&sb).await;
     assert_eq!(t.status, TenantStatus::Offboarded);
     assert!(records(&sb).await.is_empty());
     assert_eq!(

@@ -9,26 +9,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use stepfunctions_runner::{ExecutionResult, FnInvoker, TaskFailure, TaskInvoker, TaskRequest};
-use steward_local::sandbox::{Sandbox, SandboxOptions, default_onboarding_input, drive};
-use steward_shared::ids::TenantId;
+use steward_local::sandbox::{Sandbox, default_onboarding_input, drive};
 use steward_shared::model::{StepStatus, TenantStatus};
 use steward_shared::store::{PageRequest, StepStore, TenantStore, WorkspaceStore, collect_all};
-use workspaces_core_emulator::Options;
+use steward_tests::flows::{changes_in, demo_tenant, sandbox};
 use workspaces_core_emulator::limits::FaultRule;
 use workspaces_core_emulator::seed::{CUSTOMER_ACCOUNT, ids};
 
 const MACHINE: &str = "OnboardingStateMachine";
-
-async fn sandbox(rate_limit: bool) -> Sandbox {
-    let mut emulator = Options::default();
-    emulator.rate_limit.enabled = rate_limit;
-    Sandbox::start(SandboxOptions {
-        emulator,
-        ..SandboxOptions::default()
-    })
-    .await
-    .expect("the sandbox starts")
-}
 
 /// The default input with every selection made up front.
 fn selected_input(desktops: u32) -> Value {
@@ -70,40 +58,8 @@ async fn run(sb: &Sandbox, name: &str, input: Value) -> ExecutionResult {
     drive(&exec, customer).await
 }
 
-/// Create and modify calls in the customer account, by operation.
-fn writes(sb: &Sandbox) -> BTreeMap<String, u64> {
-    let counters = sb.control().counters();
-    let mut out = BTreeMap::new();
-    if let Some(ops) = counters.get(CUSTOMER_ACCOUNT) {
-        for (op, count) in ops {
-            let name = op.trim_start_matches("WorkSpaces.");
-            let write = [
-                "Create",
-                "Modify",
-                "Import",
-                "Register",
-                "Delete",
-                "Update",
-                "Start",
-                "Stop",
-                "Terminate",
-            ]
-            .iter()
-            .any(|p| name.starts_with(p));
-            if write && count.calls > 0 {
-                out.insert(op.clone(), count.calls);
-            }
-        }
-    }
-    out
-}
-
-fn tenant_id() -> TenantId {
-    TenantId::parse("demo-customer").unwrap()
-}
-
 async fn desktops_by_state(sb: &Sandbox) -> BTreeMap<&'static str, usize> {
-    let tenant = tenant_id();
+    let tenant = demo_tenant();
     let records = collect_all(|p| sb.deps.store.list_workspaces(&tenant, p))
         .await
         .unwrap();
@@ -132,12 +88,12 @@ async fn byol_path_with_customer_pauses_ends_active_with_dedicated_desktops() {
     let tenant = sb
         .deps
         .store
-        .get_tenant(&tenant_id())
+        .get_tenant(&demo_tenant())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(tenant.status, TenantStatus::Active);
-    let steps = sb.deps.store.list_steps(&tenant_id()).await.unwrap();
+    let steps = sb.deps.store.list_steps(&demo_tenant()).await.unwrap();
     assert_eq!(steps.len(), 12, "every step of the guide is recorded");
     assert!(
         steps.iter().all(|s| s.status == StepStatus::Completed),
@@ -251,13 +207,13 @@ async fn non_byol_path_uses_shared_tenancy_and_an_existing_bundle() {
     input["selections"] = json!({"directoryId": ids::DIRECTORY_LAB});
     let result = run(&sb, "shared", input).await;
     succeeded(&result);
-    let w = writes(&sb);
+    let w = changes_in(&sb, CUSTOMER_ACCOUNT);
     assert!(!w.contains_key("WorkSpaces.ModifyAccount"), "{w:?}");
     assert!(!w.contains_key("WorkSpaces.ImportWorkspaceImage"), "{w:?}");
     assert!(!w.contains_key("WorkSpaces.CreateWorkspaceBundle"), "{w:?}");
     assert_eq!(w.get("WorkSpaces.RegisterWorkspaceDirectory"), Some(&1));
     assert_eq!(w.get("WorkSpaces.CreateWorkspaces"), Some(&1));
-    let steps = sb.deps.store.list_steps(&tenant_id()).await.unwrap();
+    let steps = sb.deps.store.list_steps(&demo_tenant()).await.unwrap();
     let skipped: Vec<_> = steps
         .iter()
         .filter(|s| s.status == StepStatus::Skipped)
@@ -272,7 +228,7 @@ async fn non_byol_path_uses_shared_tenancy_and_an_existing_bundle() {
     let tenant = sb
         .deps
         .store
-        .get_tenant(&tenant_id())
+        .get_tenant(&demo_tenant())
         .await
         .unwrap()
         .unwrap();
@@ -301,12 +257,12 @@ async fn non_byol_path_uses_shared_tenancy_and_an_existing_bundle() {
 async fn a_second_execution_makes_no_create_or_modify_call() {
     let sb = sandbox(false).await;
     succeeded(&run(&sb, "first", default_onboarding_input(3)).await);
-    let before = writes(&sb);
+    let before = changes_in(&sb, CUSTOMER_ACCOUNT);
     // The same tenant again, with no selection in the input: the earlier choices are reused,
     // nothing pauses, nothing is created or modified.
     let second = run(&sb, "second", default_onboarding_input(3)).await;
     succeeded(&second);
-    assert_eq!(writes(&sb), before);
+    assert_eq!(changes_in(&sb, CUSTOMER_ACCOUNT), before);
     assert_eq!(
         sb.control()
             .events_of("Onboarding Awaiting Customer Input")
@@ -367,7 +323,7 @@ async fn an_execution_killed_after_any_step_converges_when_started_again() {
     // The reference: one uninterrupted run.
     let reference = sandbox(false).await;
     succeeded(&run(&reference, "reference", selected_input(2)).await);
-    let expected = writes(&reference);
+    let expected = changes_in(&reference, CUSTOMER_ACCOUNT);
     reference.shutdown().await;
 
     for state in states {
@@ -386,7 +342,11 @@ async fn an_execution_killed_after_any_step_converges_when_started_again() {
         assert!(killer.fired.load(Ordering::SeqCst), "{state} never ran");
         let again = run(&sb, "again", selected_input(2)).await;
         succeeded(&again);
-        assert_eq!(writes(&sb), expected, "after a kill at {state}");
+        assert_eq!(
+            changes_in(&sb, CUSTOMER_ACCOUNT),
+            expected,
+            "after a kill at {state}"
+        );
         assert_eq!(
             desktops_by_state(&sb).await,
             BTreeMap::from([("AVAILABLE", 2)]),
@@ -420,7 +380,7 @@ async fn a_wrong_external_id_fails_the_first_step_and_calls_nothing_else() {
     let tenant = sb
         .deps
         .store
-        .get_tenant(&tenant_id())
+        .get_tenant(&demo_tenant())
         .await
         .unwrap()
         .unwrap();
@@ -430,7 +390,7 @@ async fn a_wrong_external_id_fails_the_first_step_and_calls_nothing_else() {
         .deps
         .store
         .get_step(
-            &tenant_id(),
+            &demo_tenant(),
             steward_shared::model::OnboardingStep::ValidateAccess,
         )
         .await
@@ -451,14 +411,14 @@ async fn an_image_import_ending_in_error_fails_with_the_reason_and_leaves_no_ima
     let (error, cause) = failed(&result);
     assert_eq!(error, "Steward.OperationFailed");
     assert!(cause.contains("DiskSizeExceeded"), "{cause}");
-    let w = writes(&sb);
+    let w = changes_in(&sb, CUSTOMER_ACCOUNT);
     assert_eq!(w.get("WorkSpaces.ImportWorkspaceImage"), Some(&1));
     assert_eq!(w.get("WorkSpaces.DeleteWorkspaceImage"), Some(&1));
     assert!(!w.contains_key("WorkSpaces.CreateWorkspaceBundle"));
     let tenant = sb
         .deps
         .store
-        .get_tenant(&tenant_id())
+        .get_tenant(&demo_tenant())
         .await
         .unwrap()
         .unwrap();
@@ -490,7 +450,7 @@ async fn an_ineligible_ami_is_refused_with_the_reason_before_any_import() {
     let (error, cause) = failed(&result);
     assert_eq!(error, "Steward.IneligibleImage");
     assert!(cause.contains("encrypted"), "{cause}");
-    assert!(!writes(&sb).contains_key("WorkSpaces.ImportWorkspaceImage"));
+    assert!(!changes_in(&sb, CUSTOMER_ACCOUNT).contains_key("WorkSpaces.ImportWorkspaceImage"));
     sb.shutdown().await;
 }
 
@@ -559,7 +519,7 @@ async fn an_unanswered_pause_ends_by_its_timeout_with_a_recorded_reason() {
         .deps
         .store
         .get_step(
-            &tenant_id(),
+            &demo_tenant(),
             steward_shared::model::OnboardingStep::OfferDirectories,
         )
         .await
@@ -580,7 +540,7 @@ async fn registry_records_every_created_desktop_once() {
     let page = sb
         .deps
         .store
-        .list_workspaces(&tenant_id(), PageRequest::first(100))
+        .list_workspaces(&demo_tenant(), PageRequest::first(100))
         .await
         .unwrap();
     assert_eq!(page.items.len(), 30);
@@ -591,7 +551,10 @@ async fn registry_records_every_created_desktop_once() {
         30
     );
     // 30 desktops: two CreateWorkspaces calls (25 + 5).
-    assert_eq!(writes(&sb).get("WorkSpaces.CreateWorkspaces"), Some(&2));
+    assert_eq!(
+        changes_in(&sb, CUSTOMER_ACCOUNT).get("WorkSpaces.CreateWorkspaces"),
+        Some(&2)
+    );
     sb.shutdown().await;
 }
 

@@ -7,31 +7,21 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 use stepfunctions_runner::{ExecutionResult, PendingTask};
-use steward_local::sandbox::{Sandbox, SandboxOptions, default_onboarding_input, drive};
+use steward_local::sandbox::{Sandbox, default_onboarding_input, drive};
 use steward_shared::aws::TenantAccess;
 use steward_shared::gateway::workspaces::{DesktopEncryption, WorkspacesGateway};
-use steward_shared::ids::{RegionName, TenantId, WorkspaceId};
+use steward_shared::ids::{RegionName, WorkspaceId};
 use steward_shared::model::{OnboardingStep, TenantStatus};
 use steward_shared::store::{PageRequest, StepStore, TenantStore, WorkspaceStore, collect_all};
+use steward_tests::flows::{changes_in, demo_tenant, sandbox};
+use workspaces_core_emulator::AccountSeed;
 use workspaces_core_emulator::directory_service::DsStage;
 use workspaces_core_emulator::seed::ids;
 use workspaces_core_emulator::seed::{CUSTOMER_ACCOUNT, DsDirectorySeed};
 use workspaces_core_emulator::switches::AccountSwitches;
-use workspaces_core_emulator::{AccountSeed, Options};
 
 const MACHINE: &str = "OnboardingStateMachine";
 const KEY: &str = "alias/demo-customer-desktops";
-
-async fn sandbox() -> Sandbox {
-    let mut emulator = Options::default();
-    emulator.rate_limit.enabled = false;
-    Sandbox::start(SandboxOptions {
-        emulator,
-        ..SandboxOptions::default()
-    })
-    .await
-    .expect("the sandbox starts")
-}
 
 /// The default input, BYOL confirmed and the AMI chosen up front, the directory not.
 fn input(desktops: u32) -> Value {
@@ -79,51 +69,12 @@ fn failed(r: &ExecutionResult) -> (&str, &str) {
     }
 }
 
-/// Calls the customer account answered, by `Service.Operation`.
-fn calls(sb: &Sandbox) -> BTreeMap<String, u64> {
-    sb.control()
-        .counters()
-        .get(CUSTOMER_ACCOUNT)
-        .map(|ops| ops.iter().map(|(op, c)| (op.clone(), c.calls)).collect())
-        .unwrap_or_default()
-}
-
-/// Calls that change something in the customer account.
-fn changes(sb: &Sandbox) -> Vec<String> {
-    calls(sb)
-        .into_iter()
-        .filter(|(op, n)| {
-            let name = op.split_once('.').map_or(op.as_str(), |(_, o)| o);
-            *n > 0
-                && [
-                    "Create",
-                    "Modify",
-                    "Import",
-                    "Register",
-                    "Delete",
-                    "Update",
-                    "Start",
-                    "Stop",
-                    "Terminate",
-                    "Copy",
-                ]
-                .iter()
-                .any(|p| name.starts_with(p))
-        })
-        .map(|(op, _)| op)
-        .collect()
-}
-
-fn tenant_id() -> TenantId {
-    TenantId::parse("demo-customer").unwrap()
-}
-
 /// The tenant's desktops as DescribeWorkspaces reports them now: their encryption.
 async fn encryption_of_desktops(sb: &Sandbox) -> Vec<Option<DesktopEncryption>> {
     let tenant = sb
         .deps
         .store
-        .get_tenant(&tenant_id())
+        .get_tenant(&demo_tenant())
         .await
         .unwrap()
         .unwrap();
@@ -155,7 +106,7 @@ async fn preflight_of(sb: &Sandbox) -> Value {
     let step = sb
         .deps
         .store
-        .get_step(&tenant_id(), OnboardingStep::ValidateAccess)
+        .get_step(&demo_tenant(), OnboardingStep::ValidateAccess)
         .await
         .unwrap()
         .expect("the first step is recorded");
@@ -164,7 +115,7 @@ async fn preflight_of(sb: &Sandbox) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_time_customer_picks_from_its_directories_and_gets_encrypted_desktops() {
-    let sb = sandbox().await;
+    let sb = sandbox(false).await;
     let mut input = input(3);
     input["encryption"] = json!({"volumeEncryptionKey": KEY});
     let offered = std::sync::Mutex::new(Vec::new());
@@ -235,19 +186,22 @@ async fn a_first_time_customer_picks_from_its_directories_and_gets_encrypted_des
             ("BYOP", "UNKNOWN"),
         ]
     );
-    let calls = calls(&sb);
+    let calls = sb.control().counters()[CUSTOMER_ACCOUNT].clone();
     for op in [
         "DirectoryService.DescribeDirectories",
         "IAM.GetRole",
         "ServiceQuotas.GetServiceQuota",
         "EC2.DescribeSubnets",
     ] {
-        assert!(calls.get(op).copied().unwrap_or(0) >= 1, "{op}: {calls:?}");
+        assert!(
+            calls.get(op).is_some_and(|c| c.calls >= 1),
+            "{op}: {calls:?}"
+        );
     }
     let tenant = sb
         .deps
         .store
-        .get_tenant(&tenant_id())
+        .get_tenant(&demo_tenant())
         .await
         .unwrap()
         .unwrap();
@@ -271,7 +225,7 @@ async fn refused_before_any_change(
     input: Value,
     code: &str,
 ) {
-    let sb = sandbox().await;
+    let sb = sandbox(false).await;
     assert!(sb.control().update_account(CUSTOMER_ACCOUNT, &switches));
     sb.control().reset_counters();
     let r = run(&sb, name, input, first_usable).await;
@@ -279,7 +233,7 @@ async fn refused_before_any_change(
     assert_eq!(error, "Steward.PreflightFailed", "{name}: {cause}");
     assert!(cause.contains(code), "{name}: {cause}");
     assert!(cause.contains("nothing was changed"), "{name}: {cause}");
-    assert_eq!(changes(&sb), Vec::<String>::new(), "{name}");
+    assert_eq!(changes_in(&sb, CUSTOMER_ACCOUNT), BTreeMap::new(), "{name}");
     let checks = preflight_of(&sb).await;
     let failed: Vec<&str> = checks
         .as_array()
@@ -292,7 +246,7 @@ async fn refused_before_any_change(
     let tenant = sb
         .deps
         .store
-        .get_tenant(&tenant_id())
+        .get_tenant(&demo_tenant())
         .await
         .unwrap()
         .unwrap();
@@ -348,7 +302,7 @@ async fn each_preflight_failure_is_named_and_nothing_is_changed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quota_the_role_cannot_read_is_unknown_and_onboarding_goes_on() {
-    let sb = sandbox().await;
+    let sb = sandbox(false).await;
     assert!(sb.control().update_account(
         CUSTOMER_ACCOUNT,
         &AccountSwitches {
@@ -373,7 +327,7 @@ async fn a_quota_the_role_cannot_read_is_unknown_and_onboarding_goes_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unencrypted_desktops_need_the_explicit_consent() {
-    let sb = sandbox().await;
+    let sb = sandbox(false).await;
     let mut off = input(2);
     off["encryption"] = json!({"enabled": false});
     let r = run(&sb, "off-without-consent", off, first_usable).await;
@@ -381,7 +335,7 @@ async fn unencrypted_desktops_need_the_explicit_consent() {
     assert_eq!(error, "Steward.ValidationError", "{cause}");
     assert!(cause.contains("encryption"), "{cause}");
     assert!(cause.contains("allowUnencrypted"), "{cause}");
-    assert_eq!(changes(&sb), Vec::<String>::new());
+    assert_eq!(changes_in(&sb, CUSTOMER_ACCOUNT), BTreeMap::new());
 
     let mut consented = input(2);
     consented["encryption"] = json!({"enabled": false, "allowUnencrypted": true});
@@ -393,7 +347,7 @@ async fn unencrypted_desktops_need_the_explicit_consent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unusable_or_unknown_directory_is_refused_with_the_reason() {
-    let sb = sandbox().await;
+    let sb = sandbox(false).await;
     sb.control().seed_account(&AccountSeed {
         ds_directories: vec![DsDirectorySeed {
             id: "d-9067a1b2d1".into(),
@@ -426,10 +380,10 @@ async fn an_unusable_or_unknown_directory_is_refused_with_the_reason() {
     let (error, cause) = failed(&r);
     assert_eq!(error, "Steward.InvalidSelection");
     assert!(cause.contains("not among the directories"), "{cause}");
-    let registered = calls(&sb)
-        .get("WorkSpaces.RegisterWorkspaceDirectory")
-        .copied()
-        .unwrap_or(0);
-    assert_eq!(registered, 0);
+    assert_eq!(
+        sb.control()
+            .calls(CUSTOMER_ACCOUNT, "WorkSpaces.RegisterWorkspaceDirectory"),
+        0
+    );
     sb.shutdown().await;
 }

@@ -5,13 +5,12 @@
 //! must follow `NextToken` to the end: the partner's own bundle, image and directory may
 //! sit on any page, and only those are removed.
 
-use serde_json::{Value, json};
-use stepfunctions_runner::ExecutionResult;
-use steward_local::sandbox::{Sandbox, SandboxOptions, default_onboarding_input, drive};
+use serde_json::json;
+use steward_local::sandbox::{Sandbox, default_onboarding_input};
 use steward_shared::aws::TenantAccess;
-use steward_shared::ids::TenantId;
-use steward_shared::model::{Tenant, TenantStatus, WorkspaceState};
-use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
+use steward_shared::model::{TenantStatus, WorkspaceState};
+use steward_shared::store::{PageRequest, WorkspaceStore, collect_all};
+use steward_tests::flows::{demo_tenant, demo_tenant_record, run_to_success, sandbox_with};
 use workspaces_core_emulator::Options;
 use workspaces_core_emulator::seed::{AccountSeed, CUSTOMER_ACCOUNT, ExtraResources, ids};
 
@@ -23,12 +22,7 @@ async fn sandbox() -> Sandbox {
     emulator.rate_limit.enabled = false;
     emulator.maintenance.enabled = false;
     emulator.default_page_size = 2;
-    let sb = Sandbox::start(SandboxOptions {
-        emulator,
-        ..SandboxOptions::default()
-    })
-    .await
-    .expect("the sandbox starts");
+    let sb = sandbox_with(emulator).await;
     sb.control().seed_account(&AccountSeed {
         extra: ExtraResources {
             ds_directories: EXTRA,
@@ -40,22 +34,6 @@ async fn sandbox() -> Sandbox {
         ..AccountSeed::default()
     });
     sb
-}
-
-async fn run(sb: &Sandbox, machine: &str, name: &str, input: Value) -> Value {
-    let wf = sb.runner(machine).expect("the definition loads");
-    match drive(&wf.runner.start(name, input), |_| None).await {
-        ExecutionResult::Succeeded { output } => output,
-        other => panic!("{machine} {name}: {other:?}"),
-    }
-}
-
-fn tid() -> TenantId {
-    TenantId::parse("demo-customer").unwrap()
-}
-
-async fn tenant(sb: &Sandbox) -> Tenant {
-    sb.deps.store.get_tenant(&tid()).await.unwrap().unwrap()
 }
 
 fn calls(sb: &Sandbox, op: &str) -> u64 {
@@ -140,15 +118,15 @@ async fn onboarding_and_offboarding_read_every_page() {
         "ec2ImageId": ids::AMI_WIN11_ELIGIBLE,
         "directoryId": ids::DIRECTORY_CORP,
     });
-    let out = run(&sb, "OnboardingStateMachine", "paged", input).await;
+    let out = run_to_success(&sb, "OnboardingStateMachine", "paged", input).await;
     assert_eq!(
         (out["status"].as_str(), out["workspaces"].as_u64()),
         (Some("ACTIVE"), Some(3)),
         "{out}"
     );
-    let t = tenant(&sb).await;
+    let t = demo_tenant_record(&sb).await;
     assert_eq!(t.status, TenantStatus::Active);
-    let id = tid();
+    let id = demo_tenant();
     let records = collect_all(|p: PageRequest| sb.deps.store.list_workspaces(&id, p))
         .await
         .unwrap();
@@ -182,11 +160,11 @@ async fn onboarding_and_offboarding_read_every_page() {
 
     // Offboarding finds the partner's bundle, image and directory wherever they are listed,
     // removes exactly those, and waits until the directory is gone.
-    let out = run(
+    let out = run_to_success(
         &sb,
         "OffboardingStateMachine",
         "paged-offboard",
-        json!({"tenantId": tid(), "confirm": "OFFBOARD"}),
+        json!({"tenantId": demo_tenant(), "confirm": "OFFBOARD"}),
     )
     .await;
     assert_eq!(
@@ -194,7 +172,10 @@ async fn onboarding_and_offboarding_read_every_page() {
         json!({"bundlesDeleted": [bundle], "imagesDeleted": [image]})
     );
     assert_eq!(out["directories"]["remaining"], 0);
-    assert_eq!(tenant(&sb).await.status, TenantStatus::Offboarded);
+    assert_eq!(
+        demo_tenant_record(&sb).await.status,
+        TenantStatus::Offboarded
+    );
     assert_eq!(
         (
             calls(&sb, "TerminateWorkspaces"),

@@ -7,6 +7,8 @@
 //!   machine's `python3`. A machine with
 //!   neither fails the moto tests with a message saying how to install it.
 
+pub mod flows;
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
