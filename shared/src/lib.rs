@@ -5,6 +5,7 @@
 //!   decisions, reconciliation with the service and the usage ledger's periods.
 //! - [`preflight`], [`directory_offer`]: what onboarding judges about a customer account
 //!   before it changes anything: the pre-flight checks and the directories it offers.
+//! - [`pools`]: pools of desktops — assignment, resizing, release plans (decisions only).
 //! - [`config`]: settings read once from the environment; [`clock`]: where "now" comes from.
 //! - [`aws`]: per-tenant role sessions and the classification of AWS errors.
 //! - [`store`]: what Steward keeps, on one DynamoDB table.
@@ -21,6 +22,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod model;
 pub mod onboarding;
+pub mod pools;
 pub mod power;
 pub mod preflight;
 pub mod reconcile;
