@@ -142,7 +142,6 @@ const ROWS: &[Row] = &[
         &[
             "iam:GetRole",
             "servicequotas:GetServiceQuota",
-            "workspaces:DescribeWorkspaceDirectories",
             "workspaces:DescribeWorkspaces",
             "ec2:DescribeSubnets",
         ],

@@ -72,16 +72,6 @@ const DOCUMENTED_AZ_IDS: &[(&str, &[&str])] = &[
     ("eu-west-1", &["euw1-az1", "euw1-az2", "euw1-az3"]),
 ];
 
-/// Whether WorkSpaces supports an Availability Zone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ZoneSupport {
-    Supported,
-    Unsupported,
-    /// The Region is not in the table: Steward cannot tell (pre-flight says so rather than
-    /// refusing).
-    Unknown,
-}
-
 /// Region → the Availability Zone *ids* (`use1-az2`, the same zone in every account, unlike
 /// names such as `us-east-1a`) where WorkSpaces can place desktops.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,18 +115,10 @@ impl SupportedZones {
         Ok(Self(out))
     }
 
-    /// The zone ids listed for `region`, if the Region is listed.
+    /// The zone ids listed for `region`, if the Region is listed (`None`: Steward cannot
+    /// tell, and the pre-flight says so rather than refusing).
     pub fn region(&self, region: &str) -> Option<&[String]> {
         self.0.get(region).map(Vec::as_slice)
-    }
-
-    /// Whether WorkSpaces supports the zone `az_id` of `region`.
-    pub fn support(&self, region: &str, az_id: &str) -> ZoneSupport {
-        match self.region(region) {
-            None => ZoneSupport::Unknown,
-            Some(ids) if ids.iter().any(|i| i == az_id) => ZoneSupport::Supported,
-            Some(_) => ZoneSupport::Unsupported,
-        }
     }
 }
 
@@ -302,6 +284,11 @@ mod tests {
         assert_eq!(load(&vars).unwrap().access.secret_cache, Duration::ZERO);
     }
 
+    /// Whether the table lists `az` for `region` (`None`: the Region is not in it).
+    fn supports(z: &SupportedZones, region: &str, az: &str) -> Option<bool> {
+        z.region(region).map(|ids| ids.iter().any(|i| i == az))
+    }
+
     #[test]
     fn preflight_defaults_and_overrides() {
         let c = load(&BASE).unwrap();
@@ -312,11 +299,11 @@ mod tests {
             z.region("us-east-1").unwrap(),
             ["use1-az2", "use1-az4", "use1-az6"]
         );
-        assert_eq!(z.support("us-east-1", "use1-az4"), ZoneSupport::Supported);
-        assert_eq!(z.support("us-east-1", "use1-az1"), ZoneSupport::Unsupported);
-        assert_eq!(z.support("us-west-2", "usw2-az3"), ZoneSupport::Supported);
-        assert_eq!(z.support("us-west-2", "usw2-az4"), ZoneSupport::Unsupported);
-        assert_eq!(z.support("mx-central-1", "mxc1-az1"), ZoneSupport::Unknown);
+        assert_eq!(supports(z, "us-east-1", "use1-az4"), Some(true));
+        assert_eq!(supports(z, "us-east-1", "use1-az1"), Some(false));
+        assert_eq!(supports(z, "us-west-2", "usw2-az3"), Some(true));
+        assert_eq!(supports(z, "us-west-2", "usw2-az4"), Some(false));
+        assert_eq!(supports(z, "mx-central-1", "mxc1-az1"), None);
 
         let mut vars = BASE.to_vec();
         vars.push(("STEWARD_WORKSPACES_QUOTA_CODE", "L-ABCD1234"));
@@ -328,9 +315,9 @@ mod tests {
         assert_eq!(p.workspaces_quota_code, "L-ABCD1234");
         // The variable replaces the table: us-west-2 is unknown now.
         let z = &p.supported_az_ids;
-        assert_eq!(z.support("eu-west-3", "euw3-az1"), ZoneSupport::Supported);
-        assert_eq!(z.support("us-east-1", "use1-az2"), ZoneSupport::Unsupported);
-        assert_eq!(z.support("us-west-2", "usw2-az1"), ZoneSupport::Unknown);
+        assert_eq!(supports(z, "eu-west-3", "euw3-az1"), Some(true));
+        assert_eq!(supports(z, "us-east-1", "use1-az2"), Some(false));
+        assert_eq!(supports(z, "us-west-2", "usw2-az1"), None);
     }
 
     #[test]

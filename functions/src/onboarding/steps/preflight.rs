@@ -111,8 +111,7 @@ async fn quota(ctx: &Ctx<'_>) -> Result<QuotaLookup, Error> {
 }
 
 /// The account's desktops in the Region that this onboarding does not itself ask for (a
-/// re-run's own desktops are already among the requested). Desktops live in registered
-/// directories, so this reads each directory's desktops.
+/// re-run's own desktops are already among the requested).
 async fn existing_others(ctx: &Ctx<'_>, desired: &[Desired]) -> Result<usize, Error> {
     let names: BTreeSet<&str> = desired
         .iter()
@@ -121,20 +120,16 @@ async fn existing_others(ctx: &Ctx<'_>, desired: &[Desired]) -> Result<usize, Er
             Desired::Assigned { user_name } => user_name.as_str(),
         })
         .collect();
-    let ws = ctx.ws();
-    let mut count = 0;
-    for dir in ws.directories().await? {
-        count += ws
-            .desktops_in_directory(&dir.directory_id)
-            .await?
-            .iter()
-            .filter(|d| {
-                let own = d.workspace_name().or(d.user_name()).unwrap_or_default();
-                !names.contains(own)
-            })
-            .count();
-    }
-    Ok(count)
+    Ok(ctx
+        .ws()
+        .all_desktops()
+        .await?
+        .iter()
+        .filter(|d| {
+            let own = d.workspace_name().or(d.user_name()).unwrap_or_default();
+            !names.contains(own)
+        })
+        .count())
 }
 
 /// The requested subnets with their zone ids (`None` for one EC2 does not know).

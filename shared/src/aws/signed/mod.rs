@@ -286,10 +286,6 @@ impl SignedClient {
         &self.endpoint
     }
 
-    pub fn signing_region(&self) -> &str {
-        &self.signing_region
-    }
-
     /// An awsQuery / ec2Query call: the XML answer of a 2xx response.
     pub async fn query(&self, form: QueryForm) -> Result<String, AwsError> {
         let operation = form.action();

@@ -274,13 +274,26 @@ impl WorkspacesGateway<'_> {
         &self,
         directory: &DirectoryId,
     ) -> Result<Vec<ListedDesktop>, AwsError> {
+        self.listed(Some(directory)).await
+    }
+
+    /// Every desktop of the account in the Region (DescribeWorkspaces without a filter).
+    pub async fn all_desktops(&self) -> Result<Vec<ListedDesktop>, AwsError> {
+        self.listed(None).await
+    }
+
+    /// DescribeWorkspaces, in `directory` or in the whole Region, every page.
+    async fn listed(
+        &self,
+        directory: Option<&DirectoryId>,
+    ) -> Result<Vec<ListedDesktop>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
             let page = self
                 .client
                 .describe_workspaces()
-                .directory_id(directory.as_str())
+                .set_directory_id(directory.map(|d| d.as_str().to_owned()))
                 .set_next_token(token)
                 .send()
                 .await
