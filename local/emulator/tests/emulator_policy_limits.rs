@@ -5,6 +5,7 @@ mod emulator_support;
 
 use aws_sdk_workspaces::types::{StartRequest, StopRequest, Tag, WorkspaceRequest};
 use bytes::Bytes;
+use emulator_support::raw::control;
 use emulator_support::*;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -403,41 +404,16 @@ async fn faults_by_operation_count_and_resource_error() {
     emu.shutdown().await;
 }
 
-async fn http(
-    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
-    method: &str,
-    url: String,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let req = hyper::Request::builder()
-        .method(method)
-        .uri(url)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(
-            body.map(|b| b.to_string()).unwrap_or_default(),
-        )))
-        .unwrap();
-    let resp = client.request(req).await.unwrap();
-    let status = resp.status().as_u16();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
 #[tokio::test]
 async fn control_api_over_http() {
     let emu = start().await;
     let base = emu.endpoint_url();
-    let c: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
-    let (s, v) = http(&c, "GET", format!("{base}/_emulator/health"), None).await;
+    let (s, v) = control(format!("{base}/_emulator/health"), "GET", None).await;
     assert_eq!((s, v["ok"].as_bool()), (200, Some(true)));
-    let (_, before) = http(&c, "GET", format!("{base}/_emulator/clock"), None).await;
-    let (s, after) = http(
-        &c,
-        "POST",
+    let (_, before) = control(format!("{base}/_emulator/clock"), "GET", None).await;
+    let (s, after) = control(
         format!("{base}/_emulator/clock/advance"),
+        "POST",
         Some(json!({"hours": 2})),
     )
     .await;
@@ -446,19 +422,17 @@ async fn control_api_over_http() {
         after["epoch_seconds"].as_f64().unwrap() - before["epoch_seconds"].as_f64().unwrap()
             >= 7200.0
     );
-    let (s, _) = http(
-        &c,
-        "POST",
+    let (s, _) = control(
         format!("{base}/_emulator/clock/set"),
+        "POST",
         Some(json!({"time": "2000-01-01T00:00:00Z"})),
     )
     .await;
     assert_eq!(s, 400, "the clock never goes back");
 
-    let (s, o) = http(
-        &c,
-        "PUT",
+    let (s, o) = control(
         format!("{base}/_emulator/options"),
+        "PUT",
         Some(json!({"manual_autostop_hours": 24, "durations": {"create": 60}})),
     )
     .await;
@@ -466,27 +440,25 @@ async fn control_api_over_http() {
     assert_eq!(o["manual_autostop_hours"], json!(24.0));
     assert_eq!(o["durations"]["create"], json!(60.0));
     assert_eq!(o["durations"]["stop"], json!(90.0), "merge keeps the rest");
-    let (s, _) = http(
-        &c,
-        "PUT",
+    let (s, _) = control(
         format!("{base}/_emulator/options"),
+        "PUT",
         Some(json!({"no_such_option": 1})),
     )
     .await;
     assert_eq!(s, 400);
-    let (s, r) = http(
-        &c,
-        "PUT",
+    let (s, r) = control(
         format!("{base}/_emulator/rate-limit"),
+        "PUT",
         Some(json!({"enabled": true, "capacity": 10})),
     )
     .await;
     assert_eq!((s, r["capacity"].as_f64()), (200, Some(10.0)));
 
-    let (s, f) = http(&c, "POST", format!("{base}/_emulator/faults"), Some(json!({"operation": "STS.AssumeRole", "error_code": "AccessDenied", "http_status": 403, "count": 1}))).await;
+    let (s, f) = control(format!("{base}/_emulator/faults"), "POST", Some(json!({"operation": "STS.AssumeRole", "error_code": "AccessDenied", "http_status": 403, "count": 1}))).await;
     assert_eq!(s, 201);
     let fid = f["id"].as_str().unwrap().to_string();
-    let (_, list) = http(&c, "GET", format!("{base}/_emulator/faults"), None).await;
+    let (_, list) = control(format!("{base}/_emulator/faults"), "GET", None).await;
     assert_eq!(list["faults"][0]["id"], json!(fid));
     let sts = aws_sdk_sts::Client::new(&partner(&base).await);
     let e = sts
@@ -502,21 +474,20 @@ async fn control_api_over_http() {
             .and_then(aws_sdk_sts::error::ProvideErrorMetadata::code),
         Some("AccessDenied")
     );
-    let (s, _) = http(&c, "DELETE", format!("{base}/_emulator/faults/{fid}"), None).await;
+    let (s, _) = control(format!("{base}/_emulator/faults/{fid}"), "DELETE", None).await;
     assert_eq!(s, 404, "a count-1 fault retires after firing");
 
-    let (_, counters) = http(&c, "GET", format!("{base}/_emulator/counters"), None).await;
+    let (_, counters) = control(format!("{base}/_emulator/counters"), "GET", None).await;
     assert_eq!(
         counters["accounts"]["111122223333"]["STS.AssumeRole"]["calls"],
         json!(1)
     );
-    let (s, _) = http(&c, "DELETE", format!("{base}/_emulator/counters"), None).await;
+    let (s, _) = control(format!("{base}/_emulator/counters"), "DELETE", None).await;
     assert_eq!(s, 204);
 
-    let (s, seeded) = http(
-        &c,
-        "POST",
+    let (s, seeded) = control(
         format!("{base}/_emulator/seed"),
+        "POST",
         Some(json!({"accounts": [{"account_id": "210987654321", "external_id": "other-tenant"}]})),
     )
     .await;
@@ -533,16 +504,15 @@ async fn control_api_over_http() {
         .await
         .unwrap();
     assert!(other.credentials().is_some());
-    let (s, bulk) = http(
-        &c,
-        "POST",
+    let (s, bulk) = control(
         format!("{base}/_emulator/seed/bulk"),
+        "POST",
         Some(json!({"accounts": 2, "workspaces_per_account": 30})),
     )
     .await;
     assert_eq!(s, 200);
     assert_eq!(bulk["accounts"].as_array().unwrap().len(), 2);
-    let (_, st) = http(&c, "GET", format!("{base}/_emulator/state"), None).await;
+    let (_, st) = control(format!("{base}/_emulator/state"), "GET", None).await;
     assert_eq!(
         st["accounts"]["200000000001"]["regions"]["us-east-1"]["workspaces"],
         json!(30)
@@ -554,15 +524,14 @@ async fn control_api_over_http() {
             .len(),
         2
     );
-    let (s, _) = http(
-        &c,
-        "POST",
+    let (s, _) = control(
         format!("{base}/_emulator/reset"),
+        "POST",
         Some(json!({"seed": "none"})),
     )
     .await;
     assert_eq!(s, 200);
-    let (_, st) = http(&c, "GET", format!("{base}/_emulator/state"), None).await;
+    let (_, st) = control(format!("{base}/_emulator/state"), "GET", None).await;
     assert!(st["accounts"].as_object().unwrap().is_empty());
     emu.shutdown().await;
 }

@@ -62,31 +62,24 @@ pub async fn partner(url: &str) -> aws_config::SdkConfig {
 }
 
 pub async fn assume(url: &str) -> Credentials {
-    let sts = aws_sdk_sts::Client::new(&partner(url).await);
-    let out = sts
-        .assume_role()
-        .role_arn(ROLE_ARN)
-        .role_session_name("steward-test")
-        .external_id(EXTERNAL_ID)
-        .send()
-        .await
-        .expect("assume role");
-    let c = out.credentials().expect("credentials");
-    Credentials::new(
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token().to_string()),
-        None,
-        "assumed",
-    )
+    assume_role(url, ROLE_ARN).await
 }
 
 /// Credentials of the seeded customer role of another account (same role name and ExternalId).
 pub async fn assume_in(url: &str, account: &str) -> Credentials {
+    assume_role(
+        url,
+        &format!("arn:aws:iam::{account}:role/StewardPartnerAccess"),
+    )
+    .await
+}
+
+/// Credentials of `role_arn`, assumed by the partner with the seeded ExternalId.
+async fn assume_role(url: &str, role_arn: &str) -> Credentials {
     let sts = aws_sdk_sts::Client::new(&partner(url).await);
     let out = sts
         .assume_role()
-        .role_arn(format!("arn:aws:iam::{account}:role/StewardPartnerAccess"))
+        .role_arn(role_arn)
         .role_session_name("steward-test")
         .external_id(EXTERNAL_ID)
         .send()

@@ -25,6 +25,24 @@ async fn send(req: hyper::Request<Full<Bytes>>) -> (u16, Bytes) {
     )
 }
 
+/// A control API call (`/_emulator/…`): status and the JSON answer (`null` when there is
+/// none).
+pub async fn control(url: String, method: &str, body: Option<Value>) -> (u16, Value) {
+    let req = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(
+            body.map(|b| b.to_string()).unwrap_or_default(),
+        )))
+        .expect("request");
+    let (status, bytes) = send(req).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
 /// An awsJson1_1 call: status and the JSON answer.
 pub async fn json_call(
     url: &str,
