@@ -52,9 +52,6 @@ pub mod names {
     /// A pre-flight check found the account not ready (the message lists each failed
     /// check's code and what to do); nothing was changed in it.
     pub const PREFLIGHT_FAILED: &str = "Steward.PreflightFailed";
-    /// A lifecycle tag change for a tenant whose role does not grant tag edits
-    /// (`AllowTagManagement` false, the customer role template's default).
-    pub const TAG_MANAGEMENT_NOT_GRANTED: &str = "Steward.TagManagementNotGranted";
 
     /// Names a state machine may retry: the call can succeed if made again later.
     pub const RETRYABLE: [&str; 2] = [THROTTLED, TRANSIENT];
