@@ -106,6 +106,16 @@ id_type!(
 );
 
 id_type!(
+    /// A pool's name within its tenant (`call-centre`).
+    PoolId, "pool_id", validate::pool_id
+);
+id_type!(
+    /// A user as the partner's broker names it: an opaque id, never a password or PII
+    /// beyond what the partner chose as the id.
+    UserId, "user_id", validate::opaque_id
+);
+
+id_type!(
     /// A KMS key for desktop volumes: key id, `alias/<name>`, or the ARN of either.
     KmsKeyRef, "volume_encryption_key", validate::kms_key
 );

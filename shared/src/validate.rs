@@ -115,6 +115,14 @@ pub fn range(field: &'static str, value: i64, min: i64, max: i64) -> Result {
     Ok(())
 }
 
+/// How many items a list has: at least `min` (an empty list is missing), at most `max`.
+pub fn count(field: &'static str, len: usize, min: usize, max: usize) -> Result {
+    if len < min {
+        return Err(err(field, Problem::Missing));
+    }
+    max_items(field, len, max)
+}
+
 pub fn max_items(field: &'static str, len: usize, max: usize) -> Result {
     if len > max {
         return Err(err(field, Problem::TooMany { max, len }));
@@ -305,6 +313,13 @@ pub fn role_session_name(field: &'static str, v: &str) -> Result {
 /// Steward's tenant id: 3–63 lower-case letters, digits and inner hyphens.
 pub fn tenant_id(field: &'static str, v: &str) -> Result {
     length(field, v, 3, 63)?;
+    matches(field, v, &TENANT_ID)
+}
+
+/// A pool's name within its tenant: 3–40 lower-case letters, digits, hyphens (it starts
+/// the names of the pool's desktops, so it stays well inside WorkspaceName's length).
+pub fn pool_id(field: &'static str, v: &str) -> Result {
+    length(field, v, 3, 40)?;
     matches(field, v, &TENANT_ID)
 }
 

@@ -87,6 +87,28 @@ pub enum ActionName {
     GoldenUpdateBundle,
     GoldenRollout,
 
+    // Pools, users and assignment.
+    /// A pool was created or its configuration changed.
+    PoolConfigured,
+    /// A pool was deleted (its desktops terminated).
+    PoolDeleted,
+    /// A pool grew (CreateWorkspaces) or could not.
+    PoolGrow,
+    /// A pool shrank after the cool-down (TerminateWorkspaces).
+    PoolShrink,
+    /// A `Users Loaded` event applied.
+    UsersLoaded,
+    /// A `User Removed` event applied.
+    UserRemoved,
+    /// A desktop was assigned to a user (or answered again).
+    Assign,
+    /// An assignment request that could not be met.
+    AssignmentFailed,
+    /// A user released a desktop: its release plan began.
+    Release,
+    /// A released desktop's plan finished: it is free in its pool again.
+    Returned,
+
     // Offboarding.
     OffboardStart,
     OffboardTerminate,
@@ -142,6 +164,16 @@ impl ActionName {
             A::GoldenCreateImage => "golden_create_image",
             A::GoldenUpdateBundle => "golden_update_bundle",
             A::GoldenRollout => "golden_rollout",
+            A::PoolConfigured => "pool_configured",
+            A::PoolDeleted => "pool_deleted",
+            A::PoolGrow => "pool_grow",
+            A::PoolShrink => "pool_shrink",
+            A::UsersLoaded => "users_loaded",
+            A::UserRemoved => "user_removed",
+            A::Assign => "assign",
+            A::AssignmentFailed => "assignment_failed",
+            A::Release => "release",
+            A::Returned => "returned",
             A::OffboardStart => "offboard_start",
             A::OffboardTerminate => "offboard_terminate",
             A::OffboardDelete => "offboard_delete",
@@ -230,6 +262,16 @@ mod tests {
         A::GoldenCreateImage,
         A::GoldenUpdateBundle,
         A::GoldenRollout,
+        A::PoolConfigured,
+        A::PoolDeleted,
+        A::PoolGrow,
+        A::PoolShrink,
+        A::UsersLoaded,
+        A::UserRemoved,
+        A::Assign,
+        A::AssignmentFailed,
+        A::Release,
+        A::Returned,
         A::OffboardStart,
         A::OffboardTerminate,
         A::OffboardDelete,
@@ -281,6 +323,16 @@ mod tests {
             | A::GoldenCreateImage
             | A::GoldenUpdateBundle
             | A::GoldenRollout
+            | A::PoolConfigured
+            | A::PoolDeleted
+            | A::PoolGrow
+            | A::PoolShrink
+            | A::UsersLoaded
+            | A::UserRemoved
+            | A::Assign
+            | A::AssignmentFailed
+            | A::Release
+            | A::Returned
             | A::OffboardStart
             | A::OffboardTerminate
             | A::OffboardDelete

@@ -64,6 +64,20 @@ pub mod outbound_types {
     pub const LIFECYCLE_OPERATION_FAILED: &str = "Lifecycle Operation Failed";
     /// The tenant's maintenance opt-out was applied to its directories.
     pub const TENANT_MAINTENANCE_MODE_APPLIED: &str = "Tenant Maintenance Mode Applied";
+    /// A pool was created, changed or deleted.
+    pub const POOL_CHANGED: &str = "Pool Changed";
+    /// A pool grew or shrank (or could not grow).
+    pub const POOL_RESIZED: &str = "Pool Resized";
+    /// Users were loaded or removed.
+    pub const USERS_CHANGED: &str = "Users Changed";
+    /// The answer to an assignment request: the user's desktop.
+    pub const DESKTOP_ASSIGNED: &str = "Desktop Assigned";
+    /// The answer to an assignment request that could not be met, with the reason.
+    pub const DESKTOP_ASSIGNMENT_FAILED: &str = "Desktop Assignment Failed";
+    /// A user released a desktop: its release plan began.
+    pub const DESKTOP_RELEASED: &str = "Desktop Released";
+    /// A released desktop's plan finished: it is free in its pool again.
+    pub const DESKTOP_RETURNED: &str = "Desktop Returned";
 
     /// Every detail type above (each has a schema in `events/schemas/outbound/` and a sample
     /// in `events/outbound/`).
@@ -83,6 +97,13 @@ pub mod outbound_types {
         LIFECYCLE_OPERATION_COMPLETED,
         LIFECYCLE_OPERATION_FAILED,
         TENANT_MAINTENANCE_MODE_APPLIED,
+        POOL_CHANGED,
+        POOL_RESIZED,
+        USERS_CHANGED,
+        DESKTOP_ASSIGNED,
+        DESKTOP_ASSIGNMENT_FAILED,
+        DESKTOP_RELEASED,
+        DESKTOP_RETURNED,
     ];
 }
 

@@ -13,12 +13,13 @@ use steward_shared::aws::{ClientFactory, retry_config};
 use steward_shared::clock::SharedClock;
 use steward_shared::config::{AccessSettings, Config};
 use steward_shared::ids::{
-    AccountId, DirectoryId, ExternalId, RegionName, RoleArn, TenantId, WorkspaceId,
+    AccountId, BundleId, DirectoryId, ExternalId, RegionName, RoleArn, TenantId, WorkspaceId,
 };
 use steward_shared::model::{
     Connection, FirstSeen, PartnerTag, PowerPolicy, RunningMode, Tenant, TenantStatus,
     WorkspaceRecord, WorkspaceState,
 };
+use steward_shared::pools::protocol::StreamingProtocol;
 use steward_shared::store::DynamoStore;
 use workspaces_core_emulator::seed::BulkAccount;
 
@@ -94,6 +95,11 @@ pub fn bulk_tenant(a: &BulkAccount, now: chrono::DateTime<Utc>) -> Result<Tenant
         policy: PowerPolicy::default(),
         encryption: Default::default(),
         tag_management: false,
+        // The bulk seed's bundle is a BYOP one Steward might have made.
+        bundle_protocols: std::collections::BTreeMap::from([(
+            BundleId::parse(a.bundle_id.as_str()).map_err(&v)?,
+            StreamingProtocol::Byop,
+        )]),
         policy_stamps: Default::default(),
         status: TenantStatus::Active,
         last_error: None,

@@ -9,6 +9,7 @@
 //! - `partner`: the power catalog's details and [`PartnerEvent`], what the partner-events
 //!   function acts on.
 //! - `policy`: `Tenant Policy Updated`'s partial policy and how it is applied.
+//! - `pools`: pools, users and desktop assignment.
 //! - `rejection`: every refusal, by name (the lifecycle catalog, [`crate::lifecycle`],
 //!   refuses with the same names).
 //! - `envelope`: the envelope checks both catalogs make alike.
@@ -16,6 +17,7 @@
 mod envelope;
 mod partner;
 mod policy;
+mod pools;
 mod rejection;
 
 use chrono::Duration;
@@ -25,6 +27,11 @@ pub use partner::{
     PartnerEvent, PartnerEventKind, SessionDetail, StartRequestDetail, StopRequestDetail,
 };
 pub use policy::{PolicyChanges, PolicyDetail};
+pub use pools::{
+    AssignmentRequestDetail, DEFAULT_COOLDOWN_MINUTES, DEFAULT_GROW_BY, LoadedUser,
+    MAX_USERS_PER_EVENT, PoolDetail, PoolRef, ReleaseRequestDetail, UserRef, UsersLoadedDetail,
+    check_pool_shape,
+};
 pub use rejection::Rejection;
 
 /// The `detail-type` of each partner event.
@@ -35,14 +42,28 @@ pub mod detail_types {
     pub const DESKTOP_START_REQUESTED: &str = "Desktop Start Requested";
     pub const DESKTOP_STOP_REQUESTED: &str = "Desktop Stop Requested";
     pub const TENANT_POLICY_UPDATED: &str = "Tenant Policy Updated";
+    pub const POOL_CREATED: &str = "Pool Created";
+    pub const POOL_UPDATED: &str = "Pool Updated";
+    pub const POOL_DELETED: &str = "Pool Deleted";
+    pub const USERS_LOADED: &str = "Users Loaded";
+    pub const USER_REMOVED: &str = "User Removed";
+    pub const DESKTOP_ASSIGNMENT_REQUESTED: &str = "Desktop Assignment Requested";
+    pub const DESKTOP_RELEASE_REQUESTED: &str = "Desktop Release Requested";
 
-    pub const ALL: [&str; 6] = [
+    pub const ALL: [&str; 13] = [
         SESSION_STARTED,
         SESSION_HEARTBEAT,
         SESSION_ENDED,
         DESKTOP_START_REQUESTED,
         DESKTOP_STOP_REQUESTED,
         TENANT_POLICY_UPDATED,
+        POOL_CREATED,
+        POOL_UPDATED,
+        POOL_DELETED,
+        USERS_LOADED,
+        USER_REMOVED,
+        DESKTOP_ASSIGNMENT_REQUESTED,
+        DESKTOP_RELEASE_REQUESTED,
     ];
 }
 

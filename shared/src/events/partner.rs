@@ -1,10 +1,14 @@
-//! The power catalog: session reports, start and stop requests and policy updates, parsed
-//! into a [`PartnerEvent`] for the partner-events function.
+//! The partner catalog: session reports, start and stop requests, policy updates, and the
+//! pools catalog (`super::pools`), parsed into a [`PartnerEvent`] for the partner-events
+//! function.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::envelope::{Received, detail, not_ahead};
+use super::pools::{
+    AssignmentRequestDetail, PoolDetail, PoolRef, ReleaseRequestDetail, UserRef, UsersLoadedDetail,
+};
 use super::{MAX_LEASE_MINUTES, PolicyDetail, Rejection, detail_types};
 use crate::ids::{OpaqueId, TenantId, WorkspaceId};
 use crate::model::Timestamp;
@@ -50,6 +54,13 @@ pub enum PartnerEventKind {
     StartRequested(StartRequestDetail),
     StopRequested(StopRequestDetail),
     PolicyUpdated(PolicyDetail),
+    PoolCreated(PoolDetail),
+    PoolUpdated(PoolDetail),
+    PoolDeleted(PoolRef),
+    UsersLoaded(UsersLoadedDetail),
+    UserRemoved(UserRef),
+    AssignmentRequested(AssignmentRequestDetail),
+    ReleaseRequested(ReleaseRequestDetail),
 }
 
 /// A checked partner event.
@@ -69,6 +80,12 @@ impl PartnerEvent {
             PartnerEventKind::StartRequested(d) => &d.tenant_id,
             PartnerEventKind::StopRequested(d) => &d.tenant_id,
             PartnerEventKind::PolicyUpdated(d) => &d.tenant_id,
+            PartnerEventKind::PoolCreated(d) | PartnerEventKind::PoolUpdated(d) => &d.tenant_id,
+            PartnerEventKind::PoolDeleted(d) => &d.tenant_id,
+            PartnerEventKind::UsersLoaded(d) => &d.tenant_id,
+            PartnerEventKind::UserRemoved(d) => &d.tenant_id,
+            PartnerEventKind::AssignmentRequested(d) => &d.tenant_id,
+            PartnerEventKind::ReleaseRequested(d) => &d.tenant_id,
         }
     }
 
@@ -80,7 +97,14 @@ impl PartnerEvent {
             | PartnerEventKind::SessionEnded(d) => Some(&d.workspace_id),
             PartnerEventKind::StartRequested(d) => Some(&d.workspace_id),
             PartnerEventKind::StopRequested(d) => Some(&d.workspace_id),
-            PartnerEventKind::PolicyUpdated(_) => None,
+            PartnerEventKind::ReleaseRequested(d) => Some(&d.workspace_id),
+            PartnerEventKind::PolicyUpdated(_)
+            | PartnerEventKind::PoolCreated(_)
+            | PartnerEventKind::PoolUpdated(_)
+            | PartnerEventKind::PoolDeleted(_)
+            | PartnerEventKind::UsersLoaded(_)
+            | PartnerEventKind::UserRemoved(_)
+            | PartnerEventKind::AssignmentRequested(_) => None,
         }
     }
 
@@ -92,6 +116,12 @@ impl PartnerEvent {
             PartnerEventKind::StartRequested(d) => d.occurred_at,
             PartnerEventKind::StopRequested(d) => d.occurred_at,
             PartnerEventKind::PolicyUpdated(d) => d.occurred_at,
+            PartnerEventKind::PoolCreated(d) | PartnerEventKind::PoolUpdated(d) => d.occurred_at,
+            PartnerEventKind::PoolDeleted(d) => d.occurred_at,
+            PartnerEventKind::UsersLoaded(d) => d.occurred_at,
+            PartnerEventKind::UserRemoved(d) => d.occurred_at,
+            PartnerEventKind::AssignmentRequested(d) => d.occurred_at,
+            PartnerEventKind::ReleaseRequested(d) => d.occurred_at,
         }
     }
 
@@ -130,6 +160,27 @@ impl PartnerEvent {
                 d.policy.check_ranges()?;
                 PartnerEventKind::PolicyUpdated(d)
             }
+            POOL_CREATED | POOL_UPDATED => {
+                let d: PoolDetail = detail(&env.detail)?;
+                let creating = env.detail_type == POOL_CREATED;
+                d.check(creating)?;
+                if creating {
+                    PartnerEventKind::PoolCreated(d)
+                } else {
+                    PartnerEventKind::PoolUpdated(d)
+                }
+            }
+            POOL_DELETED => PartnerEventKind::PoolDeleted(detail(&env.detail)?),
+            USERS_LOADED => {
+                let d: UsersLoadedDetail = detail(&env.detail)?;
+                d.check()?;
+                PartnerEventKind::UsersLoaded(d)
+            }
+            USER_REMOVED => PartnerEventKind::UserRemoved(detail(&env.detail)?),
+            DESKTOP_ASSIGNMENT_REQUESTED => {
+                PartnerEventKind::AssignmentRequested(detail(&env.detail)?)
+            }
+            DESKTOP_RELEASE_REQUESTED => PartnerEventKind::ReleaseRequested(detail(&env.detail)?),
             _ => return Err(env.unknown_detail_type()),
         };
         let event = Self {

@@ -52,6 +52,15 @@ pub enum Rejection {
     /// default, as the partner guide's tag guidelines ask).
     #[error("tenant {0}'s customer role does not grant tag changes (AllowTagManagement is false)")]
     TagManagementNotGranted(String),
+    /// A pool event or request naming a pool the tenant does not have (or deleted).
+    #[error("pool {0} is not one of the tenant's pools")]
+    UnknownPool(String),
+    /// A pool whose protocol plan does not match its bundle (see `pools::protocol`).
+    #[error("the pool's protocol plan does not match its bundle: {0}")]
+    ProtocolMismatch(String),
+    /// A pool update changing what a pool is built on (its bundle, directory or Region).
+    #[error("a pool's {0} never changes: create a new pool instead")]
+    PoolSettingFixed(&'static str),
 }
 
 impl Rejection {
@@ -73,6 +82,9 @@ impl Rejection {
             Rejection::PartnerTagProtected(_) => "PartnerTagProtected",
             Rejection::ResourceNotOwned(_) => "ResourceNotOwned",
             Rejection::TagManagementNotGranted(_) => "TagManagementNotGranted",
+            Rejection::UnknownPool(_) => "UnknownPool",
+            Rejection::ProtocolMismatch(_) => "ProtocolMismatch",
+            Rejection::PoolSettingFixed(_) => "PoolSettingFixed",
         }
     }
 }

@@ -9,6 +9,7 @@
 //! - `workspace`: the desktop record, the service's states and modes, user sessions.
 //! - `calls`: the calls Steward makes on a desktop and the states each one explains.
 //! - `encryption`: how desktops are encrypted at rest.
+//! - `pool`: pools and the users the partner loaded.
 //! - `steps`: onboarding step records.
 //! - `audit`: audit records.
 //! - `usage`: usage-ledger records and the calendar month they are kept by.
@@ -20,6 +21,7 @@ mod audit;
 mod calls;
 mod encryption;
 mod policy;
+mod pool;
 mod steps;
 mod tenant;
 mod usage;
@@ -34,6 +36,7 @@ pub use encryption::{VolumeEncryption, VolumeEncryptionRequest};
 pub use policy::{
     DEFAULT_SERVICE_FORCED_STOP_MINUTES, GuardHardLimitAction, PolicyStamp, PowerPolicy,
 };
+pub use pool::{PoolRecord, Presence, UserRecord, stamp_of};
 pub use steps::{OnboardingStep, StepRecord, StepStatus};
 pub use tenant::{
     Connection, ConnectionFields, ImageOperation, NewTenant, PartnerTag, PendingImage,
@@ -41,7 +44,7 @@ pub use tenant::{
 };
 pub use usage::{Month, UsageRecord};
 pub use workspace::{
-    AvailableSinceSource, EndedSession, FirstSeen, RunningMode, Session, WorkspaceRecord,
+    AvailableSinceSource, EndedSession, FirstSeen, PoolSeat, RunningMode, Session, WorkspaceRecord,
     WorkspaceState,
 };
 

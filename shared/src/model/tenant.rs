@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{ErrorRecord, PolicyStamp, PowerPolicy, Timestamp, VolumeEncryption};
 use crate::ids::{
-    AccountId, ExternalId, ImageId, RegionName, RoleArn, SecretArn, TenantId, WorkspaceId,
+    AccountId, BundleId, ExternalId, ImageId, RegionName, RoleArn, SecretArn, TenantId, WorkspaceId,
 };
+use crate::pools::protocol::StreamingProtocol;
 use crate::validate::{self, Problem, ValidationError};
 
 /// The tag every resource Steward creates carries, and the only resources it will touch.
@@ -183,6 +184,11 @@ pub struct Tenant {
     /// the lifecycle tag command is refused by name instead of failing at the service.
     #[serde(default)]
     pub tag_management: bool,
+    /// The streaming protocol of each bundle Steward created (from the ingestion process
+    /// of the image it imported): what a pool's protocol plan is checked against
+    /// ([`crate::pools::protocol`]). The service itself does not say.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bundle_protocols: BTreeMap<BundleId, StreamingProtocol>,
     /// Per policy field (camelCase name), the policy event that last set it: a change older
     /// than this is superseded, so policy events converge whatever their arrival order.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -287,6 +293,7 @@ impl Tenant {
             policy: new.policy,
             encryption: new.encryption,
             tag_management: new.tag_management,
+            bundle_protocols: BTreeMap::new(),
             policy_stamps: BTreeMap::new(),
             status: TenantStatus::Onboarding,
             last_error: None,

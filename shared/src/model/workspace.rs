@@ -5,7 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::{StewardCall, Timestamp};
-use crate::ids::{BundleId, DirectoryId, OpaqueId, RegionName, TenantId, WorkspaceId};
+use crate::ids::{
+    BundleId, DirectoryId, OpaqueId, PoolId, RegionName, TenantId, UserId, WorkspaceId,
+};
+use crate::pools::{PoolDesktop, Releasing};
 
 /// The service's running modes. Steward's desktops are MANUAL (WorkSpaces Core).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -177,6 +180,9 @@ pub struct WorkspaceRecord {
     /// When the guard last warned about this AVAILABLE period (so it warns once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard_warned_at: Option<Timestamp>,
+    /// Its place in a pool, for a desktop a pool created (who holds it, its release).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolSeat>,
     pub created_at: Timestamp,
     #[serde(default)]
     pub version: u64,
@@ -184,6 +190,38 @@ pub struct WorkspaceRecord {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// A pool desktop's place in its pool: who holds it and since when, the request that
+/// assigned it (a redelivery of that request answers nothing new), its release under way,
+/// and since when it has been free.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolSeat {
+    pub pool_id: PoolId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_to: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignment_event: Option<OpaqueId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub releasing: Option<Releasing>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub free_since: Option<Timestamp>,
+}
+
+impl PoolSeat {
+    /// A new desktop of `pool`, free from `at` (once it is up).
+    pub fn new(pool_id: PoolId, at: Timestamp) -> Self {
+        Self {
+            pool_id,
+            assigned_to: None,
+            assigned_at: None,
+            assignment_event: None,
+            releasing: None,
+            free_since: Some(at),
+        }
+    }
 }
 
 /// What Steward knows of a desktop when it starts tracking it: whose it is, where, its
@@ -248,9 +286,22 @@ impl WorkspaceRecord {
             last_call: None,
             lease_until: None,
             guard_warned_at: None,
+            pool: None,
             created_at: now,
             version: 0,
         }
+    }
+
+    /// The desktop as the pool decisions see it (`None`: not a pool desktop).
+    pub fn pool_desktop(&self) -> Option<PoolDesktop> {
+        let seat = self.pool.as_ref()?;
+        Some(PoolDesktop {
+            workspace_id: self.workspace_id.clone(),
+            state: self.state,
+            assigned_to: seat.assigned_to.clone(),
+            releasing: seat.releasing.clone(),
+            free_since: seat.free_since,
+        })
     }
 
     /// Whether the sweeps must read this record (it is then in the sparse sweep index).

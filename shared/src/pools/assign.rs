@@ -2,14 +2,17 @@
 //!
 //! In order: the desktop the user already holds (a request delivered twice assigns once);
 //! in a floating pool, the desktop the user released within its delay (a reconnect gets the
-//! same desktop back); a free desktop, AVAILABLE before STOPPED (no start to wait for), then
-//! by id so that the choice is the same whoever decides it. With none free, the pool grows
-//! if it may; otherwise the request fails with the reason. The conditional write that
-//! claims the chosen desktop is the store's: two requests choosing the same desktop, one
-//! wins and the other decides again.
+//! same desktop back); a free desktop, AVAILABLE before STOPPED (no start to wait for); a
+//! desktop being created for the pool and not yet promised to anyone (the user is answered
+//! at once and told when it is up). With none of those, the pool grows if it may; otherwise
+//! the request fails with the reason.
+//!
+//! Among equally good desktops the choice is spread by the user's id, and is the same
+//! whoever decides it: concurrent requests rarely aim at the same desktop, and when two do,
+//! the store's conditional write lets exactly one win while the other decides again.
 
 use super::{AssignmentPolicy, PoolDesktop, Releasing};
-use crate::ids::{OpaqueId, WorkspaceId};
+use crate::ids::{UserId, WorkspaceId};
 use crate::model::WorkspaceState;
 
 /// The decision for one assignment request.
@@ -19,19 +22,18 @@ pub enum Pick {
     Held(WorkspaceId),
     /// The user's own desktop in its release delay: cancel the release, assign it back.
     Reclaim(WorkspaceId),
-    /// Claim this free desktop for the user.
+    /// Claim this desktop for the user (free, or being created for the pool).
     Claim(WorkspaceId),
-    /// None free, but desktops are being created or the pool may grow: ask again after
-    /// growing (the request waits; it is not refused).
-    Wait,
-    /// None free and the pool is at its maximum.
+    /// Nothing to claim, and the pool is below its maximum: grow it, then decide again.
+    Grow,
+    /// Nothing to claim and the pool is at its maximum.
     Exhausted,
 }
 
 /// Decides for `user` among `desktops`; `may_grow` says whether the pool is below its
 /// maximum (counting desktops being created).
 pub fn pick(
-    user: &OpaqueId,
+    user: &UserId,
     policy: AssignmentPolicy,
     desktops: &[PoolDesktop],
     may_grow: bool,
@@ -49,19 +51,41 @@ pub fn pick(
     {
         return Pick::Reclaim(d.workspace_id.clone());
     }
-    let mut free: Vec<&PoolDesktop> = desktops.iter().filter(|d| d.is_free()).collect();
-    free.sort_by(|a, b| {
-        (a.state != WorkspaceState::Available, &a.workspace_id)
-            .cmp(&(b.state != WorkspaceState::Available, &b.workspace_id))
-    });
-    if let Some(d) = free.first() {
-        return Pick::Claim(d.workspace_id.clone());
+    let rank = |d: &PoolDesktop| -> Option<u8> {
+        if d.is_free() {
+            Some(u8::from(d.state != WorkspaceState::Available))
+        } else if d.is_coming() {
+            Some(2)
+        } else {
+            None
+        }
+    };
+    let best = desktops.iter().filter_map(rank).min();
+    let Some(best) = best else {
+        return if may_grow {
+            Pick::Grow
+        } else {
+            Pick::Exhausted
+        };
+    };
+    let mut candidates: Vec<&WorkspaceId> = desktops
+        .iter()
+        .filter(|d| rank(d) == Some(best))
+        .map(|d| &d.workspace_id)
+        .collect();
+    candidates.sort();
+    let at = spread(user) % candidates.len();
+    Pick::Claim(candidates[at].clone())
+}
+
+/// A stable number from the user's id (FNV-1a): the same on every run and every machine.
+fn spread(user: &UserId) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in user.as_str().bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    if may_grow || desktops.iter().any(PoolDesktop::is_coming) {
-        Pick::Wait
-    } else {
-        Pick::Exhausted
-    }
+    (h % (usize::MAX as u64)) as usize
 }
 
 #[cfg(test)]
@@ -83,7 +107,10 @@ mod tests {
         ];
         let p = |u: &str| pick(&user(u), AssignmentPolicy::Floating, &desktops, false);
         assert_eq!(p("ana"), Pick::Held(id(2)));
-        assert_eq!(p("ben"), Pick::Claim(id(3)));
+        // The only AVAILABLE free desktop, whoever asks.
+        for u in ["ben", "cy", "dee"] {
+            assert_eq!(p(u), Pick::Claim(id(3)));
+        }
         let only_stopped = vec![
             desk(5, WorkspaceState::Stopped),
             desk(1, WorkspaceState::Stopped),
@@ -125,15 +152,37 @@ mod tests {
     }
 
     #[test]
-    fn with_none_free_the_request_waits_for_growth_or_is_refused_at_the_maximum() {
+    fn with_none_free_a_coming_desktop_is_claimed_then_the_pool_grows_or_is_exhausted() {
         let desktops = vec![held(1, "ana"), desk(2, WorkspaceState::Error)];
         let p = |grow| pick(&user("ben"), AssignmentPolicy::Floating, &desktops, grow);
-        assert_eq!(p(true), Pick::Wait);
+        assert_eq!(p(true), Pick::Grow);
         assert_eq!(p(false), Pick::Exhausted);
         let coming = vec![held(1, "ana"), desk(2, WorkspaceState::Pending)];
         assert_eq!(
             pick(&user("ben"), AssignmentPolicy::Floating, &coming, false),
-            Pick::Wait
+            Pick::Claim(id(2))
         );
+    }
+
+    #[test]
+    fn equally_good_desktops_are_spread_by_user_and_the_choice_is_stable() {
+        let desktops: Vec<PoolDesktop> = (1..=10)
+            .map(|n| desk(n, WorkspaceState::Available))
+            .collect();
+        let mut reversed = desktops.clone();
+        reversed.reverse();
+        let mut chosen = std::collections::BTreeSet::new();
+        for n in 0..20 {
+            let u = user(&format!("user-{n}"));
+            let a = pick(&u, AssignmentPolicy::Floating, &desktops, false);
+            // The same whoever decides, whatever order the records were read in.
+            assert_eq!(a, pick(&u, AssignmentPolicy::Floating, &reversed, false));
+            let Pick::Claim(id) = a else {
+                panic!("a free desktop is claimed: {a:?}")
+            };
+            chosen.insert(id);
+        }
+        // FNV-1a of `user-0` … `user-19` reaches every one of the 10 desktops.
+        assert_eq!(chosen.len(), 10, "20 users spread over the 10");
     }
 }

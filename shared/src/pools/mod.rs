@@ -1,4 +1,4 @@
-//! Pools (issue 14's foundation): Steward's own model of a named set of a tenant's MANUAL,
+//! Pools: Steward's own model of a named set of a tenant's MANUAL,
 //! user-decoupled WorkSpaces Core desktops sharing a bundle, a directory and a Region, and
 //! the decisions made on it, as pure functions tested without I/O. (Not the WorkSpaces Pools
 //! API, a different, session-based product AWS ends on 2027-12-31.)
@@ -10,17 +10,21 @@
 //!   releasing, never below `minSize`).
 //! - [`release`]: what a release plan does when a session ends, and when the desktop is free
 //!   again — never before its plan has finished.
+//! - [`protocol`]: the pool's protocol plan, checked against what Steward knows of the
+//!   bundle's image.
 //!
-//! The handlers, the table records and the partner events that use them come with the rest
-//! of issue 14; nothing here calls anything.
+//! The handlers that gather their input and carry them out are in `functions/src/pools/`;
+//! the records are [`crate::model::PoolRecord`] and [`crate::model::UserRecord`], and a
+//! pool desktop's place is its record's [`crate::model::PoolSeat`].
 
 pub mod assign;
+pub mod protocol;
 pub mod release;
 pub mod resize;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{OpaqueId, WorkspaceId};
+use crate::ids::{UserId, WorkspaceId};
 use crate::model::{Timestamp, WorkspaceState};
 
 /// How users get desktops.
@@ -62,7 +66,7 @@ pub struct ReleasePlan {
 #[serde(tag = "phase", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Releasing {
     /// Waiting out the delay; `user` may still reconnect until `due_at`.
-    Delayed { user: OpaqueId, due_at: Timestamp },
+    Delayed { user: UserId, due_at: Timestamp },
     /// The action was started (RestoreWorkspace / RebuildWorkspaces); free once the desktop
     /// is AVAILABLE or STOPPED again after `started_at`.
     Acting { started_at: Timestamp },
@@ -73,7 +77,7 @@ pub enum Releasing {
 pub struct PoolDesktop {
     pub workspace_id: WorkspaceId,
     pub state: WorkspaceState,
-    pub assigned_to: Option<OpaqueId>,
+    pub assigned_to: Option<UserId>,
     pub releasing: Option<Releasing>,
     /// Since when it has been free (unassigned, not releasing); `None` while it is not.
     pub free_since: Option<Timestamp>,
@@ -124,8 +128,8 @@ pub(crate) mod sample {
             + chrono::Duration::minutes(minutes)
     }
 
-    pub fn user(u: &str) -> OpaqueId {
-        OpaqueId::parse(u).unwrap()
+    pub fn user(u: &str) -> UserId {
+        UserId::parse(u).unwrap()
     }
 
     pub fn desk(n: u32, state: WorkspaceState) -> PoolDesktop {

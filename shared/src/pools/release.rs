@@ -8,7 +8,7 @@
 //! desktop is never handed to a new user before its release plan has finished.
 
 use super::{PoolDesktop, ReleaseAction, ReleasePlan, Releasing};
-use crate::ids::OpaqueId;
+use crate::ids::UserId;
 use crate::model::{Timestamp, WorkspaceState};
 
 /// The next step of a desktop's release at `now`.
@@ -17,7 +17,7 @@ pub enum ReleaseStep {
     /// Nothing to do now.
     Nothing,
     /// Unassign it and wait until `due_at` for the user to come back.
-    Delay { user: OpaqueId, due_at: Timestamp },
+    Delay { user: UserId, due_at: Timestamp },
     /// Call RestoreWorkspace.
     Restore,
     /// Call RebuildWorkspaces.
@@ -27,7 +27,7 @@ pub enum ReleaseStep {
 }
 
 /// The step when `user`'s session on a pool desktop ended (or it was released) at `now`.
-pub fn on_release(plan: &ReleasePlan, user: &OpaqueId, now: Timestamp) -> ReleaseStep {
+pub fn on_release(plan: &ReleasePlan, user: &UserId, now: Timestamp) -> ReleaseStep {
     match plan.action {
         ReleaseAction::Keep => ReleaseStep::Nothing,
         _ => ReleaseStep::Delay {

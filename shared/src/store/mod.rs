@@ -12,9 +12,10 @@ use async_trait::async_trait;
 pub use dynamo::DynamoStore;
 
 use crate::error::names;
-use crate::ids::{OpaqueId, TenantId, WorkspaceId};
+use crate::ids::{OpaqueId, PoolId, TenantId, UserId, WorkspaceId};
 use crate::model::{
-    AuditRecord, Month, OnboardingStep, StepRecord, Tenant, Timestamp, UsageRecord, WorkspaceRecord,
+    AuditRecord, Month, OnboardingStep, PoolRecord, StepRecord, Tenant, Timestamp, UsageRecord,
+    UserRecord, WorkspaceRecord,
 };
 
 /// Which kind of record an error is about.
@@ -26,6 +27,8 @@ pub enum RecordKind {
     Audit,
     Usage,
     Event,
+    Pool,
+    User,
 }
 
 impl std::fmt::Display for RecordKind {
@@ -283,13 +286,57 @@ pub trait DedupeStore: Send + Sync {
     ) -> Result<Claim>;
 }
 
+#[async_trait]
+pub trait PoolStore: Send + Sync {
+    /// Stores a new pool at version 1; `AlreadyExists` if the name is taken (a tombstone
+    /// included).
+    async fn create_pool(&self, pool: &PoolRecord) -> Result<PoolRecord>;
+    async fn get_pool(&self, tenant: &TenantId, pool: &PoolId) -> Result<Option<PoolRecord>>;
+    /// Writes `pool` if the stored version is still `pool.version`; returns it at +1.
+    async fn update_pool(&self, pool: &PoolRecord) -> Result<PoolRecord>;
+    /// Every pool of the tenant (tombstones included).
+    async fn list_pools(&self, tenant: &TenantId) -> Result<Vec<PoolRecord>>;
+}
+
+/// Which stored user a user write may replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserWrite {
+    /// Only one changed by an older event (a load).
+    Newer,
+    /// One changed by an older or equally old event (a removal wins a tie).
+    NewerOrSame,
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Writes `user` unless a newer event changed it (see [`UserWrite`]); `false` when it
+    /// was superseded and nothing was written.
+    async fn put_user(&self, user: &UserRecord, write: UserWrite) -> Result<bool>;
+    async fn get_user(&self, tenant: &TenantId, user: &UserId) -> Result<Option<UserRecord>>;
+    async fn list_users(&self, tenant: &TenantId, page: PageRequest) -> Result<Page<UserRecord>>;
+}
+
 /// Everything Steward stores.
 pub trait Store:
-    TenantStore + WorkspaceStore + StepStore + AuditStore + UsageStore + DedupeStore
+    TenantStore
+    + WorkspaceStore
+    + StepStore
+    + AuditStore
+    + UsageStore
+    + DedupeStore
+    + PoolStore
+    + UserStore
 {
 }
 
 impl<T> Store for T where
-    T: TenantStore + WorkspaceStore + StepStore + AuditStore + UsageStore + DedupeStore
+    T: TenantStore
+        + WorkspaceStore
+        + StepStore
+        + AuditStore
+        + UsageStore
+        + DedupeStore
+        + PoolStore
+        + UserStore
 {
 }

@@ -9,6 +9,8 @@
 //! | audit record    | `TENANT#<id>`   | `AUDIT#<rfc3339>#<uuid>`  |                 |          |
 //! | usage (month)   | `TENANT#<id>`   | `USAGE#<yyyy-mm>#<ws>`    |                 |          |
 //! | event dedupe    | `TENANT#<id>`   | `EVENT#<event id>`        |                 |          |
+//! | pool            | `TENANT#<id>`   | `POOL#<pool>`             |                 |          |
+//! | user            | `TENANT#<id>`   | `USER#<user>`             |                 |          |
 //!
 //! ¹ only while the desktop is MANUAL and not TERMINATED (STOPPED ones included: they can be
 //! started outside Steward): the index is sparse, so a sweep reads exactly the desktops it

@@ -72,6 +72,16 @@ pub enum EventOutcome {
     PolicyUpdated,
     /// A policy event already claimed by an earlier delivery.
     Duplicate,
+    /// A pool was created, changed or deleted.
+    PoolChanged,
+    /// Users were loaded or removed.
+    UsersChanged,
+    /// A desktop was assigned (or answered again) to the requesting user.
+    Assigned,
+    /// The assignment could not be met (`Desktop Assignment Failed` says why).
+    AssignmentFailed,
+    /// A desktop's release plan began.
+    Released,
 }
 
 /// What the handler answers (and the runner and tests read).
@@ -133,6 +143,7 @@ pub async fn process(event: &Value, deps: &Deps) -> Result<Processed, Error> {
         PartnerEventKind::StartRequested(d) => start::start(deps, &tenant, &parsed, d).await,
         PartnerEventKind::StopRequested(d) => stop::stop(deps, &tenant, &parsed, d).await,
         PartnerEventKind::PolicyUpdated(_) => policy::policy(deps, tenant.clone(), &parsed).await,
+        _ => crate::pools::handle(deps, &tenant, &parsed).await,
     };
     match result {
         Err(Handled::Rejected(r)) => {
@@ -144,7 +155,7 @@ pub async fn process(event: &Value, deps: &Deps) -> Result<Processed, Error> {
 }
 
 /// Why an event was not processed: refused (recorded as a rejection) or failed.
-enum Handled {
+pub(crate) enum Handled {
     Rejected(Rejection),
     Failed(Error),
 }
@@ -152,6 +163,12 @@ enum Handled {
 impl From<Error> for Handled {
     fn from(e: Error) -> Self {
         Handled::Failed(e)
+    }
+}
+
+impl From<steward_shared::aws::AwsError> for Handled {
+    fn from(e: steward_shared::aws::AwsError) -> Self {
+        Handled::Failed(e.into())
     }
 }
 
@@ -197,7 +214,7 @@ fn processed(e: &PartnerEvent, result: EventOutcome, writes: usize) -> Processed
     }
 }
 
-fn conflict(event: &PartnerEvent) -> Error {
+pub(crate) fn conflict(event: &PartnerEvent) -> Error {
     Error::refused(
         names::CONFLICT,
         format!(

@@ -20,7 +20,8 @@
 //!    ledger's additions go in one batch
 //!    ([`UsageStore::add_usages`](steward_shared::store::UsageStore::add_usages));
 //! 6. an audit record and an outbound event per action; dry-run records "would stop" and
-//!    calls nothing.
+//!    calls nothing;
+//! 7. (idle sweep) the upkeep of the tenant's pools ([`crate::pools::upkeep`]).
 //!
 //! Only desktops in Steward's registry are ever named in a call. A whole-call AccessDenied
 //! on a stop (the customer role's tag condition: a desktop lost the partner tag) is retried
@@ -82,6 +83,9 @@ pub struct TenantSweep {
     pub api_calls: usize,
     pub events_unpublished: usize,
     pub actions: Vec<PowerAction>,
+    /// The idle sweep's upkeep of the tenant's pools (when it has any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pool_upkeep: Option<crate::pools::upkeep::Upkeep>,
 }
 
 /// Records per page of the sweep index (the store's largest page).
@@ -126,6 +130,14 @@ pub async fn sweep_tenant(
             options,
         };
         sweep.run(&records, &mut out).await?;
+    }
+    if kind == SweepKind::Idle {
+        // The pools' upkeep, on the states just reconciled.
+        let upkeep = crate::pools::upkeep::upkeep(deps, tenant, deps.now()).await?;
+        if upkeep.pools > 0 {
+            out.actions.extend(upkeep.actions.iter().cloned());
+            out.pool_upkeep = Some(upkeep);
+        }
     }
     Ok(out)
 }

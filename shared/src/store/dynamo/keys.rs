@@ -9,9 +9,9 @@ use chrono::SecondsFormat;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::ids::{OpaqueId, TenantId, WorkspaceId};
+use crate::ids::{OpaqueId, PoolId, TenantId, UserId, WorkspaceId};
 use crate::model::{
-    AuditRecord, Month, OnboardingStep, StepRecord, Tenant, Timestamp, WorkspaceRecord,
+    AuditRecord, Month, OnboardingStep, PoolRecord, StepRecord, Tenant, Timestamp, WorkspaceRecord,
 };
 use crate::store::schema::{GSI1_PK, GSI1_SK, PK, SK};
 use crate::store::{RecordKind, Result, StoreError};
@@ -25,6 +25,8 @@ pub(super) const STEP_PREFIX: &str = "STEP#";
 pub(super) const AUDIT_PREFIX: &str = "AUDIT#";
 pub(super) const USAGE_PREFIX: &str = "USAGE#";
 const EVENT_PREFIX: &str = "EVENT#";
+pub(super) const POOL_PREFIX: &str = "POOL#";
+pub(super) const USER_PREFIX: &str = "USER#";
 
 /// Records whose writes are guarded by a version.
 pub(super) trait Versioned {
@@ -40,7 +42,7 @@ macro_rules! versioned {
         }
     )*};
 }
-versioned!(Tenant, WorkspaceRecord, StepRecord);
+versioned!(Tenant, WorkspaceRecord, StepRecord, PoolRecord);
 
 /// Key attributes of one item.
 pub(super) struct Keys {
@@ -142,6 +144,22 @@ pub(super) fn event_keys(tenant: &TenantId, event_id: &OpaqueId) -> Keys {
     Keys {
         pk: tenant_pk(tenant),
         sk: format!("{EVENT_PREFIX}{event_id}"),
+        gsi1: None,
+    }
+}
+
+pub(super) fn pool_keys(tenant: &TenantId, pool: &PoolId) -> Keys {
+    Keys {
+        pk: tenant_pk(tenant),
+        sk: format!("{POOL_PREFIX}{pool}"),
+        gsi1: None,
+    }
+}
+
+pub(super) fn user_keys(tenant: &TenantId, user: &UserId) -> Keys {
+    Keys {
+        pk: tenant_pk(tenant),
+        sk: format!("{USER_PREFIX}{user}"),
         gsi1: None,
     }
 }

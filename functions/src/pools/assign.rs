@@ -1,0 +1,255 @@
+//! `Desktop Assignment Requested`: which desktop of the pool the user gets.
+//!
+//! Every request is answered: `Desktop Assigned {workspaceId, state}` or `Desktop
+//! Assignment Failed {failure}` (the user or the pool unknown, the user not entitled to the
+//! pool, the pool exhausted, the desktops not created).
+//!
+//! The request is claimed by its event id first (one conditional write): a redelivery,
+//! even after the desktop was released, does nothing. Then [`pick`] decides on the pool's
+//! desktops and one conditional write of the chosen desktop's record claims it, so of two
+//! requests for the last free desktop exactly one wins; the loser decides again on fresh
+//! records. A STOPPED desktop is started (StartWorkspaces) before its claim is written —
+//! the claim then records the start as its pending call, and reconciliation reports
+//! `Desktop Available` when it is up; a desktop still being created is assigned at once and
+//! reported by its creation's completion. With nothing to claim, the pool grows (a write of
+//! the pool record at its version, so never past `maxSize`) and the request claims one of
+//! the new desktops. The claimed desktop gets a lease, so the idle sweep does not stop it
+//! before the user connects.
+
+use serde_json::json;
+use steward_shared::events::AssignmentRequestDetail;
+use steward_shared::gateway::ItemOutcome;
+use steward_shared::gateway::workspaces::WorkspacesGateway;
+use steward_shared::ids::WorkspaceId;
+use steward_shared::model::{
+    AuditOutcome, PoolRecord, Presence, StewardAction, StewardCall, WorkspaceRecord, WorkspaceState,
+};
+use steward_shared::pools::assign::{Pick, pick};
+use steward_shared::store::{PoolStore, StoreError, UserStore, WorkspaceStore};
+
+use super::grow::Resizer;
+use super::{Ctx, MAX_ATTEMPTS, Recorded, answer, clients_for, desktops_of, finish};
+use crate::power::partner_events::{EventOutcome, Handled, Processed, conflict};
+use crate::record::{ActionName, failed, outbound_types as ot};
+
+/// How long an assigned desktop is kept running for its user to connect.
+pub const ASSIGNMENT_LEASE_MINUTES: i64 = 30;
+
+/// Why an assignment request could not be met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Failure {
+    PoolExhausted,
+    PoolUnknown,
+    UserUnknown,
+    UserNotEntitled,
+    DesktopsNotCreated,
+}
+
+impl Failure {
+    fn says(self) -> &'static str {
+        match self {
+            Failure::PoolExhausted => "the pool is at its maximum and no desktop is free",
+            Failure::PoolUnknown => "the pool does not exist",
+            Failure::UserUnknown => "the user was never loaded or was removed",
+            Failure::UserNotEntitled => "the user's policy does not include the pool",
+            Failure::DesktopsNotCreated => "the pool had to grow and the service created none",
+        }
+    }
+}
+
+pub(super) async fn assign(
+    ctx: &Ctx<'_>,
+    d: &AssignmentRequestDetail,
+) -> Result<Processed, Handled> {
+    if !ctx.first_delivery().await? {
+        return Ok(answer(ctx.event, EventOutcome::Unchanged, 0, &[]));
+    }
+    let store = &ctx.deps.store;
+    let user = store.get_user(&ctx.tenant.tenant_id, &d.user_id).await?;
+    let pool = store.get_pool(&ctx.tenant.tenant_id, &d.pool_id).await?;
+    let mut pool = match (user, pool) {
+        (None, _) => return refuse(ctx, d, Failure::UserUnknown).await,
+        (Some(u), _) if u.presence == Presence::Gone => {
+            return refuse(ctx, d, Failure::UserUnknown).await;
+        }
+        (_, None) => return refuse(ctx, d, Failure::PoolUnknown).await,
+        (_, Some(p)) if p.presence == Presence::Gone => {
+            return refuse(ctx, d, Failure::PoolUnknown).await;
+        }
+        (Some(u), Some(_)) if !u.may_use(&d.pool_id) => {
+            return refuse(ctx, d, Failure::UserNotEntitled).await;
+        }
+        (Some(_), Some(p)) => p,
+    };
+    let mut started: Option<WorkspaceId> = None;
+    for _ in 0..MAX_ATTEMPTS {
+        let records = desktops_of(ctx.deps, &ctx.tenant.tenant_id, &pool.pool_id).await?;
+        let views: Vec<_> = records
+            .iter()
+            .filter_map(WorkspaceRecord::pool_desktop)
+            .collect();
+        let choice = pick(&d.user_id, pool.assignment, &views, pool.may_grow());
+        let chosen = match choice {
+            Pick::Held(ws) => {
+                let record = find(&records, &ws)?;
+                let again = record
+                    .pool
+                    .as_ref()
+                    .and_then(|s| s.assignment_event.as_ref())
+                    != Some(&ctx.event.event_id);
+                return assigned(ctx, d, record, again, 1).await;
+            }
+            Pick::Reclaim(ws) | Pick::Claim(ws) => ws,
+            Pick::Grow => {
+                let resizer = Resizer {
+                    deps: ctx.deps,
+                    tenant: ctx.tenant,
+                    actor: &ctx.actor,
+                    now: ctx.now(),
+                };
+                match resizer.grow(&pool, pool.growth()).await? {
+                    Some((grown, growth)) if growth.created.is_empty() => {
+                        let _ = grown;
+                        return refuse(ctx, d, Failure::DesktopsNotCreated).await;
+                    }
+                    Some((grown, _)) => pool = grown,
+                    None => pool = reread(ctx, &pool).await?,
+                }
+                continue;
+            }
+            Pick::Exhausted => return refuse(ctx, d, Failure::PoolExhausted).await,
+        };
+        let mut record = find(&records, &chosen)?.clone();
+        let now = ctx.now();
+        if record.state == WorkspaceState::Stopped {
+            if started.as_ref() != Some(&chosen) {
+                start(ctx, &pool, &chosen).await?;
+                started = Some(chosen.clone());
+            }
+            record.state = WorkspaceState::Starting;
+            record.state_observed_at = now;
+            record.last_call = Some(StewardCall::new(
+                StewardAction::Start,
+                now,
+                Some(ctx.event.event_id.to_string()),
+            ));
+        }
+        if let Some(seat) = record.pool.as_mut() {
+            seat.assigned_to = Some(d.user_id.clone());
+            seat.assigned_at = Some(now);
+            seat.assignment_event = Some(ctx.event.event_id.clone());
+            seat.releasing = None;
+            seat.free_since = None;
+        }
+        record.lease_until = Some(now + chrono::Duration::minutes(ASSIGNMENT_LEASE_MINUTES));
+        match store.update_workspace(&record).await {
+            Ok(written) => return assigned(ctx, d, &written, false, 2).await,
+            Err(StoreError::VersionConflict { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Handled::Failed(conflict(ctx.event)))
+}
+
+fn find<'a>(
+    records: &'a [WorkspaceRecord],
+    ws: &WorkspaceId,
+) -> Result<&'a WorkspaceRecord, Handled> {
+    records
+        .iter()
+        .find(|r| &r.workspace_id == ws)
+        .ok_or_else(|| {
+            Handled::Failed(steward_shared::Error::refused(
+                steward_shared::error::names::INVALID_STATE,
+                format!("the chosen desktop {ws} is not among the pool's records"),
+            ))
+        })
+}
+
+async fn reread(ctx: &Ctx<'_>, pool: &PoolRecord) -> Result<PoolRecord, Handled> {
+    ctx.deps
+        .store
+        .get_pool(&pool.tenant_id, &pool.pool_id)
+        .await?
+        .ok_or_else(|| {
+            Handled::Failed(
+                StoreError::NotFound {
+                    kind: steward_shared::store::RecordKind::Pool,
+                    key: pool.pool_id.to_string(),
+                }
+                .into(),
+            )
+        })
+}
+
+/// StartWorkspaces for a STOPPED desktop about to be claimed.
+async fn start(ctx: &Ctx<'_>, pool: &PoolRecord, ws: &WorkspaceId) -> Result<(), Handled> {
+    let clients = clients_for(ctx.deps, ctx.tenant, pool).await;
+    let gateway = WorkspacesGateway::new(clients.workspaces());
+    let outcome = gateway.start(std::slice::from_ref(ws)).await?;
+    match outcome.into_iter().next().map(|(_, o)| o) {
+        Some(ItemOutcome::Accepted) | None => Ok(()),
+        // It is starting or up already (someone else started it): the claim says STARTING
+        // and reconciliation corrects it.
+        Some(ItemOutcome::Failed { .. }) => Ok(()),
+    }
+}
+
+/// Answers `Desktop Assigned`.
+async fn assigned(
+    ctx: &Ctx<'_>,
+    d: &AssignmentRequestDetail,
+    record: &WorkspaceRecord,
+    again: bool,
+    writes: usize,
+) -> Result<Processed, Handled> {
+    let action = ctx.action(Recorded {
+        workspace: Some(&record.workspace_id),
+        action: ActionName::Assign,
+        reason: format!(
+            "assigned to {} from pool {} ({}){}",
+            d.user_id,
+            d.pool_id,
+            record.state.as_str(),
+            if again { ", held already" } else { "" }
+        ),
+        outcome: AuditOutcome::Succeeded,
+        detail_type: ot::DESKTOP_ASSIGNED,
+        details: json!({
+            "poolId": d.pool_id,
+            "userId": d.user_id,
+            "state": record.state,
+            "requestId": ctx.event.event_id,
+            "again": again,
+        }),
+    });
+    finish(ctx, EventOutcome::Assigned, writes, &[action]).await
+}
+
+/// Answers `Desktop Assignment Failed`.
+async fn refuse(
+    ctx: &Ctx<'_>,
+    d: &AssignmentRequestDetail,
+    failure: Failure,
+) -> Result<Processed, Handled> {
+    let action = ctx.action(Recorded {
+        workspace: None,
+        action: ActionName::AssignmentFailed,
+        reason: format!(
+            "no desktop for {} from pool {}: {}",
+            d.user_id,
+            d.pool_id,
+            failure.says()
+        ),
+        outcome: failed(steward_shared::error::names::INVALID_STATE, failure.says()),
+        detail_type: ot::DESKTOP_ASSIGNMENT_FAILED,
+        details: json!({
+            "poolId": d.pool_id,
+            "userId": d.user_id,
+            "requestId": ctx.event.event_id,
+            "failure": failure,
+        }),
+    });
+    finish(ctx, EventOutcome::AssignmentFailed, 1, &[action]).await
+}

@@ -1,0 +1,173 @@
+//! Pools, users and release plans: the partner events of the pools catalog, and the pools'
+//! upkeep in the idle sweep.
+//!
+//! The events arrive through `power.partner_events` (the same rule and function as the
+//! power events), which checks the envelope, the tenant, and hands them here:
+//!
+//! - `config.rs`: `Pool Created`, `Pool Updated`, `Pool Deleted`;
+//! - `users.rs`: `Users Loaded`, `User Removed`;
+//! - `assign.rs`: `Desktop Assignment Requested`;
+//! - `release.rs`: `Desktop Release Requested`, and a `Session Ended` that leaves an
+//!   assigned desktop without a session;
+//! - `grow.rs`: creating desktops (CreateWorkspaces, 25 per call) and terminating them;
+//! - [`upkeep`]: what the idle sweep does for each pool after reconciling the desktops:
+//!   releases whose delay ran out are carried out, finished ones return the desktop, free
+//!   desktops above `minSize` past their cool-down are terminated, and a pool below
+//!   `minSize` grows.
+//!
+//! The decisions are the pure functions of `steward_shared::pools`. Every change is a write
+//! conditional on the version read (a desktop's claim, a pool's growth) or on the event's
+//! time (a user), so concurrent requests for the last free desktop have exactly one
+//! winner, a pool never grows past `maxSize`, and events converge whatever their order.
+//! Requests and releases are claimed by event id first, so a redelivery does nothing.
+//! Every action is recorded through [`crate::record`] (audit record, outbound event).
+
+mod assign;
+mod config;
+mod grow;
+mod release;
+pub mod upkeep;
+mod users;
+
+use serde_json::Value;
+use steward_shared::Error;
+use steward_shared::aws::{TenantAccess, TenantClients};
+use steward_shared::events::{PartnerEvent, PartnerEventKind};
+use steward_shared::ids::{PoolId, TenantId};
+use steward_shared::model::{Actor, AuditOutcome, PoolRecord, Tenant, Timestamp, WorkspaceRecord};
+use steward_shared::store::{Claim, DedupeStore, PageRequest, WorkspaceStore, collect_all};
+
+use crate::deps::Deps;
+use crate::power::partner_events::{EventOutcome, Handled, Processed};
+use crate::record::{Action, ActionName, dedupe_ttl, record_all};
+
+pub(crate) use release::release_after_session;
+
+/// How often an assignment is decided again after losing a race for a desktop or the pool.
+const MAX_ATTEMPTS: usize = 10;
+
+/// Handles one event of the pools catalog (any other kind is not this module's).
+pub(crate) async fn handle(
+    deps: &Deps,
+    tenant: &Tenant,
+    event: &PartnerEvent,
+) -> Result<Processed, Handled> {
+    let ctx = Ctx {
+        deps,
+        tenant,
+        event,
+        actor: Actor::PartnerEvent {
+            event_id: event.event_id.clone(),
+        },
+    };
+    match &event.kind {
+        PartnerEventKind::PoolCreated(d) => config::configure(&ctx, d, true).await,
+        PartnerEventKind::PoolUpdated(d) => config::configure(&ctx, d, false).await,
+        PartnerEventKind::PoolDeleted(d) => config::delete(&ctx, d).await,
+        PartnerEventKind::UsersLoaded(d) => users::load(&ctx, d).await,
+        PartnerEventKind::UserRemoved(d) => users::remove(&ctx, d).await,
+        PartnerEventKind::AssignmentRequested(d) => assign::assign(&ctx, d).await,
+        PartnerEventKind::ReleaseRequested(d) => release::requested(&ctx, d).await,
+        _ => Ok(answer(event, EventOutcome::Unchanged, 0, &[])),
+    }
+}
+
+/// What every handler of the catalog works with.
+struct Ctx<'a> {
+    deps: &'a Deps,
+    tenant: &'a Tenant,
+    event: &'a PartnerEvent,
+    actor: Actor,
+}
+
+impl Ctx<'_> {
+    fn now(&self) -> Timestamp {
+        self.deps.now()
+    }
+
+    /// Claims the event's id; `false` when an earlier delivery claimed it.
+    async fn first_delivery(&self) -> Result<bool, Handled> {
+        let now = self.now();
+        let claim = self
+            .deps
+            .store
+            .claim_event(
+                &self.tenant.tenant_id,
+                &self.event.event_id,
+                now,
+                now + dedupe_ttl(self.deps),
+            )
+            .await?;
+        Ok(claim == Claim::Claimed)
+    }
+
+    /// An action of this event, to record.
+    fn action<'a>(&'a self, what: Recorded<'a>) -> Action<'a> {
+        Action {
+            tenant: &self.tenant.tenant_id,
+            workspace: what.workspace,
+            actor: self.actor.clone(),
+            action: what.action,
+            reason: what.reason,
+            outcome: what.outcome,
+            detail_type: what.detail_type,
+            at: self.now(),
+            details: Some(what.details),
+        }
+    }
+}
+
+/// The parts of an [`Action`] a pool handler chooses.
+struct Recorded<'a> {
+    workspace: Option<&'a steward_shared::ids::WorkspaceId>,
+    action: ActionName,
+    reason: String,
+    outcome: AuditOutcome,
+    detail_type: &'static str,
+    details: Value,
+}
+
+/// Records `actions` and answers with them.
+async fn finish(
+    ctx: &Ctx<'_>,
+    result: EventOutcome,
+    writes: usize,
+    actions: &[Action<'_>],
+) -> Result<Processed, Handled> {
+    record_all(ctx.deps, actions).await?;
+    Ok(answer(ctx.event, result, writes, actions))
+}
+
+fn answer(
+    event: &PartnerEvent,
+    result: EventOutcome,
+    writes: usize,
+    actions: &[Action<'_>],
+) -> Processed {
+    Processed {
+        event_id: event.event_id.to_string(),
+        result,
+        writes,
+        actions: actions.iter().map(Action::report).collect(),
+    }
+}
+
+/// The desktop records of `pool` (the tenant's records whose seat names it).
+pub async fn desktops_of(
+    deps: &Deps,
+    tenant: &TenantId,
+    pool: &PoolId,
+) -> Result<Vec<WorkspaceRecord>, Error> {
+    let all = collect_all(|page: PageRequest| deps.store.list_workspaces(tenant, page)).await?;
+    Ok(all
+        .into_iter()
+        .filter(|w| w.pool.as_ref().is_some_and(|s| &s.pool_id == pool))
+        .collect())
+}
+
+/// The tenant's clients in the pool's Region.
+async fn clients_for(deps: &Deps, tenant: &Tenant, pool: &PoolRecord) -> TenantClients {
+    deps.clients
+        .for_tenant(TenantAccess::new(tenant, &pool.region))
+        .await
+}

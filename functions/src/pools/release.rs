@@ -1,0 +1,410 @@
+//! Releasing a pool desktop: `Desktop Release Requested`, or a `Session Ended` that leaves
+//! an assigned desktop of a floating pool without a session.
+//!
+//! The release is two steps, each one conditional write of the desktop's record:
+//!
+//! 1. the user lets go: the desktop is unassigned and waits out the plan's delay
+//!    (`Releasing::Delayed`), within which the same user gets it back (`Desktop Released`);
+//! 2. when the delay is over ([`advance_one`], from the idle sweep's upkeep, or at once
+//!    with no delay): `RETURN` frees it (`Desktop Returned`); `RESTORE` / `REBUILD` call
+//!    RestoreWorkspace / RebuildWorkspaces and wait (`Releasing::Acting`) until the service
+//!    shows the desktop up again, and only then free it — a desktop is never handed to a new
+//!    user before its plan has finished. The call is written as the desktop's pending call,
+//!    so reconciliation reports its end (`Lifecycle Operation Completed`) as for any other.
+//!
+//! The call of step 2 is made before its write: a write that then loses a race leaves the
+//! call recorded nowhere but in the service, where reconciliation sees it as drift. It is
+//! rare (the record changes only by this desktop's own events) and never unsafe: the
+//! desktop stays out of the free set until a later pass writes it.
+
+use serde_json::json;
+use steward_shared::Error;
+use steward_shared::events::{Rejection, ReleaseRequestDetail};
+use steward_shared::gateway::ItemOutcome;
+use steward_shared::gateway::workspaces::WorkspacesGateway;
+use steward_shared::ids::{UserId, WorkspaceId};
+use steward_shared::model::{
+    Actor, AuditOutcome, PoolRecord, StewardAction, StewardCall, Tenant, Timestamp,
+    WorkspaceRecord, WorkspaceState,
+};
+use steward_shared::pools::release::{ReleaseStep, advance, on_release};
+use steward_shared::pools::{AssignmentPolicy, Releasing};
+use steward_shared::store::{PoolStore, StoreError, WorkspaceStore};
+
+use super::{Ctx, MAX_ATTEMPTS, answer, clients_for};
+use crate::deps::Deps;
+use crate::power::partner_events::{EventOutcome, Handled, Processed};
+use crate::record::{Action, ActionName, PowerAction, failed, outbound_types as ot, record_all};
+
+/// What releasing a desktop did.
+#[derive(Debug, Default)]
+pub(super) struct Released {
+    pub writes: usize,
+    pub actions: Vec<PowerAction>,
+}
+
+/// A release to carry out.
+pub(super) struct Release<'a> {
+    pub deps: &'a Deps,
+    pub tenant: &'a Tenant,
+    pub pool: &'a PoolRecord,
+    pub workspace: &'a WorkspaceId,
+    pub user: &'a UserId,
+    pub actor: &'a Actor,
+    pub now: Timestamp,
+    /// Skip the delay (the user was removed: nobody will reconnect).
+    pub immediate: bool,
+}
+
+pub(super) async fn requested(
+    ctx: &Ctx<'_>,
+    d: &ReleaseRequestDetail,
+) -> Result<Processed, Handled> {
+    let Some(record) = ctx
+        .deps
+        .store
+        .get_workspace(&ctx.tenant.tenant_id, &d.workspace_id)
+        .await?
+    else {
+        return Err(Handled::Rejected(Rejection::NotOwned {
+            tenant: ctx.tenant.tenant_id.to_string(),
+            workspace: d.workspace_id.to_string(),
+        }));
+    };
+    let seat = record.pool.as_ref();
+    let held = seat.is_some_and(|s| s.assigned_to.as_ref() == Some(&d.user_id));
+    if !held {
+        // Released already (a redelivery, or after a `Session Ended`), or never the user's.
+        let released_by_user = seat.is_some_and(
+            |s| matches!(&s.releasing, Some(Releasing::Delayed { user, .. }) if user == &d.user_id),
+        );
+        if released_by_user {
+            return Ok(answer(ctx.event, EventOutcome::Unchanged, 0, &[]));
+        }
+        return Err(Handled::Rejected(Rejection::InvalidState {
+            operation: "Desktop Release Requested".into(),
+            resource: format!("desktop {}", d.workspace_id),
+            state: "NOT_ASSIGNED_TO_THE_USER".into(),
+        }));
+    }
+    if !ctx.first_delivery().await? {
+        return Ok(answer(ctx.event, EventOutcome::Unchanged, 0, &[]));
+    }
+    let Some(seat) = seat else {
+        return Ok(answer(ctx.event, EventOutcome::Unchanged, 0, &[]));
+    };
+    let Some(pool) = ctx
+        .deps
+        .store
+        .get_pool(&ctx.tenant.tenant_id, &seat.pool_id)
+        .await?
+    else {
+        return Err(Handled::Rejected(Rejection::UnknownPool(
+            seat.pool_id.to_string(),
+        )));
+    };
+    let released = release_desktop(Release {
+        deps: ctx.deps,
+        tenant: ctx.tenant,
+        pool: &pool,
+        workspace: &d.workspace_id,
+        user: &d.user_id,
+        actor: &ctx.actor,
+        now: ctx.now(),
+        immediate: false,
+    })
+    .await?;
+    let result = if released.writes == 0 {
+        EventOutcome::Unchanged
+    } else {
+        EventOutcome::Released
+    };
+    let mut p = answer(ctx.event, result, released.writes, &[]);
+    p.actions = released.actions;
+    Ok(p)
+}
+
+/// After a `Session Ended` was written: a floating pool's desktop its user held, with no
+/// session left, is released.
+pub(crate) async fn release_after_session(
+    deps: &Deps,
+    tenant: &Tenant,
+    written: &WorkspaceRecord,
+    actor: &Actor,
+) -> Result<Vec<PowerAction>, Error> {
+    let Some(seat) = &written.pool else {
+        return Ok(Vec::new());
+    };
+    let Some(user) = &seat.assigned_to else {
+        return Ok(Vec::new());
+    };
+    if !written.sessions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(pool) = deps
+        .store
+        .get_pool(&tenant.tenant_id, &seat.pool_id)
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    if pool.assignment != AssignmentPolicy::Floating {
+        return Ok(Vec::new());
+    }
+    let released = release_desktop(Release {
+        deps,
+        tenant,
+        pool: &pool,
+        workspace: &written.workspace_id,
+        user,
+        actor,
+        now: deps.now(),
+        immediate: false,
+    })
+    .await?;
+    Ok(released.actions)
+}
+
+/// Step 1 (and step 2 at once when there is no delay): the user lets go of the desktop.
+pub(super) async fn release_desktop(r: Release<'_>) -> Result<Released, Error> {
+    let mut out = Released::default();
+    for _ in 0..MAX_ATTEMPTS {
+        let Some(mut record) = r
+            .deps
+            .store
+            .get_workspace(&r.tenant.tenant_id, r.workspace)
+            .await?
+        else {
+            return Ok(out);
+        };
+        let Some(seat) = record.pool.as_mut() else {
+            return Ok(out);
+        };
+        if seat.assigned_to.as_ref() != Some(r.user) {
+            return Ok(out);
+        }
+        let plan = if r.immediate {
+            steward_shared::pools::ReleasePlan {
+                delay_minutes: 0,
+                ..r.pool.release
+            }
+        } else {
+            r.pool.release
+        };
+        let ReleaseStep::Delay { user, due_at } = on_release(&plan, r.user, r.now) else {
+            return Ok(out);
+        };
+        seat.assigned_to = None;
+        seat.assigned_at = None;
+        seat.assignment_event = None;
+        seat.releasing = Some(Releasing::Delayed {
+            user: user.clone(),
+            due_at,
+        });
+        record.lease_until = None;
+        let written = match r.deps.store.update_workspace(&record).await {
+            Ok(w) => w,
+            Err(StoreError::VersionConflict { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        out.writes += 1;
+        let action = Action {
+            tenant: &r.tenant.tenant_id,
+            workspace: Some(r.workspace),
+            actor: r.actor.clone(),
+            action: ActionName::Release,
+            reason: format!(
+                "released by {user}; {:?} at {due_at} unless the user comes back",
+                r.pool.release.action
+            ),
+            outcome: AuditOutcome::Succeeded,
+            detail_type: ot::DESKTOP_RELEASED,
+            at: r.now,
+            details: Some(json!({
+                "poolId": r.pool.pool_id,
+                "userId": user,
+                "releaseAction": r.pool.release.action,
+                "phase": "DELAYED",
+                "dueAt": due_at,
+            })),
+        };
+        record_all(r.deps, &[action]).await?;
+        out.actions.push(PowerAction {
+            workspace: r.workspace.to_string(),
+            action: ActionName::Release.as_str().to_owned(),
+            reason: format!(
+                "released by {user} ({:?} due {due_at})",
+                r.pool.release.action
+            ),
+            time: r.now,
+        });
+        if due_at <= r.now {
+            let more = advance_one(
+                Advance {
+                    deps: r.deps,
+                    tenant: r.tenant,
+                    pool: r.pool,
+                    actor: r.actor,
+                    now: r.now,
+                },
+                written,
+            )
+            .await?;
+            out.writes += more.writes;
+            out.actions.extend(more.actions);
+        }
+        return Ok(out);
+    }
+    Err(Error::refused(
+        steward_shared::error::names::CONFLICT,
+        format!(
+            "the release of {} lost the race for its record {MAX_ATTEMPTS} times",
+            r.workspace
+        ),
+    ))
+}
+
+/// Who advances releases, and when.
+pub(super) struct Advance<'a> {
+    pub deps: &'a Deps,
+    pub tenant: &'a Tenant,
+    pub pool: &'a PoolRecord,
+    pub actor: &'a Actor,
+    pub now: Timestamp,
+}
+
+/// Step 2: the release plan's next step for one desktop, if its time has come.
+pub(super) async fn advance_one(
+    a: Advance<'_>,
+    mut record: WorkspaceRecord,
+) -> Result<Released, Error> {
+    let mut out = Released::default();
+    let Some(view) = record.pool_desktop() else {
+        return Ok(out);
+    };
+    let step = advance(&a.pool.release, &view, a.now);
+    let (action, detail_type, reason, outcome, phase) = match step {
+        ReleaseStep::Nothing | ReleaseStep::Delay { .. } => return Ok(out),
+        ReleaseStep::Free => {
+            if let Some(seat) = record.pool.as_mut() {
+                seat.releasing = None;
+                seat.free_since = Some(a.now);
+            }
+            (
+                ActionName::Returned,
+                ot::DESKTOP_RETURNED,
+                format!(
+                    "{:?} finished: free in pool {}",
+                    a.pool.release.action, a.pool.pool_id
+                ),
+                AuditOutcome::Succeeded,
+                None,
+            )
+        }
+        ReleaseStep::Restore | ReleaseStep::Rebuild => {
+            let rebuild = step == ReleaseStep::Rebuild;
+            let clients = clients_for(a.deps, a.tenant, a.pool).await;
+            let gateway = WorkspacesGateway::new(clients.workspaces());
+            let called = if rebuild {
+                gateway
+                    .rebuild(&record.workspace_id)
+                    .await
+                    .map(|o| match o {
+                        ItemOutcome::Accepted => Ok(()),
+                        ItemOutcome::Failed { code, message } => Err(format!("{code}: {message}")),
+                    })
+            } else {
+                gateway.restore(&record.workspace_id).await.map(Ok)
+            };
+            let (name, call, state) = if rebuild {
+                (
+                    ActionName::Rebuild,
+                    StewardAction::Rebuild,
+                    WorkspaceState::Rebuilding,
+                )
+            } else {
+                (
+                    ActionName::Restore,
+                    StewardAction::Restore,
+                    WorkspaceState::Restoring,
+                )
+            };
+            match called {
+                Ok(Ok(())) => {
+                    record.state = state;
+                    record.state_observed_at = a.now;
+                    record.last_call = Some(StewardCall::new(call, a.now, None));
+                    if let Some(seat) = record.pool.as_mut() {
+                        seat.releasing = Some(Releasing::Acting { started_at: a.now });
+                    }
+                    (
+                        name,
+                        ot::DESKTOP_RELEASED,
+                        format!(
+                            "{} started before the desktop returns to pool {}",
+                            call.as_str(),
+                            a.pool.pool_id
+                        ),
+                        AuditOutcome::Succeeded,
+                        Some("ACTING"),
+                    )
+                }
+                // Refused: the desktop stays out of the pool; the next upkeep tries again.
+                Ok(Err(why)) => (
+                    name,
+                    ot::DESKTOP_RELEASED,
+                    format!("{} refused; tried again at the next sweep", call.as_str()),
+                    failed(steward_shared::error::names::OPERATION_FAILED, why),
+                    Some("ACTING"),
+                ),
+                Err(e) => (
+                    name,
+                    ot::DESKTOP_RELEASED,
+                    format!("{} failed; tried again at the next sweep", call.as_str()),
+                    failed(e.kind.name(), e.to_string()),
+                    Some("ACTING"),
+                ),
+            }
+        }
+    };
+    let changed = matches!(outcome, AuditOutcome::Succeeded);
+    if changed {
+        match a.deps.store.update_workspace(&record).await {
+            Ok(_) => out.writes += 1,
+            Err(StoreError::VersionConflict { .. }) => return Ok(out),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let details = match phase {
+        Some(phase) => json!({
+            "poolId": a.pool.pool_id,
+            "userId": null,
+            "releaseAction": a.pool.release.action,
+            "phase": phase,
+            "dueAt": a.now,
+        }),
+        None => json!({
+            "poolId": a.pool.pool_id,
+            "releaseAction": a.pool.release.action,
+        }),
+    };
+    let recorded = Action {
+        tenant: &a.tenant.tenant_id,
+        workspace: Some(&record.workspace_id),
+        actor: a.actor.clone(),
+        action,
+        reason: reason.clone(),
+        outcome,
+        detail_type,
+        at: a.now,
+        details: Some(details),
+    };
+    record_all(a.deps, &[recorded]).await?;
+    out.actions.push(PowerAction {
+        workspace: record.workspace_id.to_string(),
+        action: action.as_str().to_owned(),
+        reason,
+        time: a.now,
+    });
+    Ok(out)
+}

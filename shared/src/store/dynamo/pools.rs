@@ -1,0 +1,94 @@
+//! Pool and user records: one item per pool (`POOL#<id>`) and per user (`USER#<id>`) in the
+//! tenant's partition. A pool is written at its version (growth is serialised there); a
+//! user is written only by an event at least as new as the one that last changed it (its
+//! `stamp`), so `Users Loaded` and `User Removed` converge in any delivery order without a
+//! read first.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::DynamoStore;
+use super::errors::classify;
+use super::keys::{POOL_PREFIX, USER_PREFIX, pool_keys, tenant_pk, to_item, user_keys};
+use crate::ids::{PoolId, TenantId, UserId};
+use crate::model::{PoolRecord, UserRecord};
+use crate::store::schema::PK;
+use crate::store::{
+    Page, PageRequest, PoolStore, RecordKind, Result, StoreError, UserStore, UserWrite, collect_all,
+};
+
+#[async_trait]
+impl PoolStore for DynamoStore {
+    async fn create_pool(&self, pool: &PoolRecord) -> Result<PoolRecord> {
+        self.put_new(
+            RecordKind::Pool,
+            &pool_keys(&pool.tenant_id, &pool.pool_id),
+            pool,
+        )
+        .await
+    }
+
+    async fn get_pool(&self, tenant: &TenantId, pool: &PoolId) -> Result<Option<PoolRecord>> {
+        self.get(RecordKind::Pool, &pool_keys(tenant, pool)).await
+    }
+
+    async fn update_pool(&self, pool: &PoolRecord) -> Result<PoolRecord> {
+        self.put_versioned(
+            RecordKind::Pool,
+            &pool_keys(&pool.tenant_id, &pool.pool_id),
+            pool,
+        )
+        .await
+    }
+
+    async fn list_pools(&self, tenant: &TenantId) -> Result<Vec<PoolRecord>> {
+        collect_all(|page| {
+            self.page_by_prefix(RecordKind::Pool, tenant_pk(tenant), POOL_PREFIX, page)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl UserStore for DynamoStore {
+    async fn put_user(&self, user: &UserRecord, write: UserWrite) -> Result<bool> {
+        let keys = user_keys(&user.tenant_id, &user.user_id);
+        let condition = match write {
+            UserWrite::Newer => "attribute_not_exists(#pk) OR #stamp < :stamp",
+            UserWrite::NewerOrSame => "attribute_not_exists(#pk) OR #stamp <= :stamp",
+        };
+        let res = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(RecordKind::User, &keys, user)?))
+            .condition_expression(condition)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#stamp", "stamp")
+            .expression_attribute_values(":stamp", AttributeValue::N(user.stamp.to_string()))
+            .send()
+            .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(classify(e)),
+        }
+    }
+
+    async fn get_user(&self, tenant: &TenantId, user: &UserId) -> Result<Option<UserRecord>> {
+        self.get(RecordKind::User, &user_keys(tenant, user)).await
+    }
+
+    async fn list_users(&self, tenant: &TenantId, page: PageRequest) -> Result<Page<UserRecord>> {
+        if let Some(after) = &page.after {
+            UserId::parse(after.as_str()).map_err(|_| StoreError::BadCursor)?;
+        }
+        self.page_by_prefix(RecordKind::User, tenant_pk(tenant), USER_PREFIX, page)
+            .await
+    }
+}
