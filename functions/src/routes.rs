@@ -44,13 +44,16 @@ pub fn routes() -> Vec<Route> {
             "events/query/account.json",
             "events/query/audit.json",
             "events/query/bundles.json",
+            "events/query/desktopUser.json",
             "events/query/desktops.json",
             "events/query/directories.json",
             "events/query/imagePermissions.json",
             "events/query/images.json",
+            "events/query/pools.json",
             "events/query/snapshots.json",
             "events/query/tags.json",
             "events/query/usage.json",
+            "events/query/userDesktops.json",
         ],
     });
     all

@@ -15,10 +15,14 @@
 //! | `account` | BYOL status and its modifications | DescribeAccount, DescribeAccountModifications |
 //! | `usage` | usage hours for a month (`month`, `YYYY-MM`) | — (the table) |
 //! | `audit` | the audit trail (`from`, `to`, RFC 3339; at most `limit` records, default 100) | — (the table) |
+//! | `pools` | each pool in use (or the one `poolId` names, a deleted one too): configuration and status | — (the table) |
+//! | `userDesktops` | one user (`userId`), the desktops the user holds and those released within their delay | — (the table) |
+//! | `desktopUser` | one registered desktop's pool and user (`workspaceId`) | — (the table) |
 //!
 //! The answers are built from the WorkSpaces gateway's typed views by the camelCase view
 //! types of `answers.rs`: what a partner sees of a bundle or an image is decided in one place,
-//! and the gateway stays free of JSON.
+//! and the gateway stays free of JSON. The pool queries (`pools.rs`) answer from the
+//! records alone: who holds a pool desktop is Steward's model, not the service's.
 //!
 //! A bad request fails with `Steward.ValidationError`, an unknown tenant with
 //! `Steward.NotFound`, a desktop or image that is not the tenant's with `Steward.NotOwned`.
@@ -31,7 +35,7 @@ use steward_shared::Error;
 use steward_shared::aws::{TenantAccess, TenantClients};
 use steward_shared::error::names;
 use steward_shared::gateway::workspaces::WorkspacesGateway;
-use steward_shared::ids::{ImageId, RegionName, TenantId, WorkspaceId};
+use steward_shared::ids::{ImageId, PoolId, RegionName, TenantId, UserId, WorkspaceId};
 use steward_shared::lifecycle::region_of;
 use steward_shared::model::{Tenant, Timestamp};
 use steward_shared::store::{AuditStore, PageRequest, TenantStore, WorkspaceStore, collect_all};
@@ -44,9 +48,10 @@ use answers::{
     AccountAnswer, AuditAnswer, BundleAnswer, DesktopAnswer, DesktopConnection, DirectoryAnswer,
     ImageAnswer, ServiceDesktop, SnapshotsAnswer, StewardDesktop, Tagged,
 };
+mod pools;
 
 /// The queries, as the request's `query` names them.
-pub const QUERIES: [&str; 10] = [
+pub const QUERIES: [&str; 13] = [
     "desktops",
     "bundles",
     "images",
@@ -57,6 +62,9 @@ pub const QUERIES: [&str; 10] = [
     "account",
     "usage",
     "audit",
+    "pools",
+    "userDesktops",
+    "desktopUser",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -120,6 +128,22 @@ pub enum Query {
         #[serde(default)]
         limit: Option<u32>,
     },
+    #[serde(rename_all = "camelCase")]
+    Pools {
+        tenant_id: TenantId,
+        #[serde(default)]
+        pool_id: Option<PoolId>,
+    },
+    #[serde(rename_all = "camelCase")]
+    UserDesktops {
+        tenant_id: TenantId,
+        user_id: UserId,
+    },
+    #[serde(rename_all = "camelCase")]
+    DesktopUser {
+        tenant_id: TenantId,
+        workspace_id: WorkspaceId,
+    },
 }
 
 impl Query {
@@ -134,7 +158,10 @@ impl Query {
             | Query::Tags { tenant_id, .. }
             | Query::Account { tenant_id, .. }
             | Query::Usage { tenant_id, .. }
-            | Query::Audit { tenant_id, .. } => tenant_id,
+            | Query::Audit { tenant_id, .. }
+            | Query::Pools { tenant_id, .. }
+            | Query::UserDesktops { tenant_id, .. }
+            | Query::DesktopUser { tenant_id, .. } => tenant_id,
         }
     }
 }
@@ -216,6 +243,11 @@ pub async fn handler(event: Value, deps: &Deps) -> Result<Value, Error> {
         Query::Audit {
             from, to, limit, ..
         } => audit(deps, tid, *from, *to, *limit).await,
+        Query::Pools { pool_id, .. } => pools::pools(deps, tid, pool_id.as_ref()).await,
+        Query::UserDesktops { user_id, .. } => pools::user_desktops(deps, tid, user_id).await,
+        Query::DesktopUser { workspace_id, .. } => {
+            pools::desktop_user(deps, tid, workspace_id).await
+        }
     }
 }
 
