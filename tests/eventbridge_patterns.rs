@@ -113,6 +113,27 @@ fn template_pairs(d: &Value) -> Vec<Pair> {
             true,
         ),
         pair(
+            "partner: Desktop Assignment Requested",
+            partner.clone(),
+            "Desktop Assignment Requested",
+            d.clone(),
+            true,
+        ),
+        pair(
+            "partner: Users Loaded",
+            partner.clone(),
+            "Users Loaded",
+            d.clone(),
+            true,
+        ),
+        pair(
+            "lifecycle: Pool Created",
+            lifecycle.clone(),
+            "Pool Created",
+            d.clone(),
+            false,
+        ),
+        pair(
             "partner: Lifecycle Onboarding Requested",
             partner.clone(),
             "Lifecycle Onboarding Requested",

@@ -150,7 +150,13 @@ fn every_detail_type_has_a_schema_and_a_sample_that_fits_it() {
                 "{dt}: workspaceId required"
             );
         }
-        if dt.starts_with("Desktop ") {
+        if dt == outbound_types::DESKTOP_ASSIGNMENT_FAILED {
+            // A request that could not be met has no desktop.
+            assert_eq!(
+                s["properties"]["workspaceId"]["type"], "null",
+                "{dt}: no desktop was assigned"
+            );
+        } else if dt.starts_with("Desktop ") {
             assert_eq!(
                 s["properties"]["workspaceId"]["type"], "string",
                 "{dt}: a desktop event names its desktop"

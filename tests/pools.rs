@@ -7,7 +7,7 @@ mod power_common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use power_common::{World, world};
+use power_common::{World, assert_follows_schema, world};
 use serde_json::{Value, json};
 use steward_functions::power::SweepKind;
 use steward_functions::power::fanout::sweep_one;
@@ -106,6 +106,25 @@ fn outbound(w: &World, detail_type: &str) -> Vec<Value> {
         .filter(|e| e["DetailType"] == detail_type)
         .map(|e| e["Detail"].clone())
         .collect()
+}
+
+/// Every event Steward published follows its schema.
+fn every_event_follows_its_schema(w: &World) {
+    let captured = w.sink.captured();
+    assert!(!captured.is_empty());
+    for e in &captured {
+        assert_follows_schema(e);
+    }
+}
+
+/// A tiny deterministic shuffle (xorshift), so a failure can be replayed.
+fn shuffle<T>(v: &mut [T], mut seed: u64) {
+    for i in (1..v.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        v.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
 }
 
 /// Creates the pool and lets its desktops come up (the emulator creates in 20 minutes).
@@ -215,6 +234,7 @@ async fn two_hundred_floating_users_on_a_pool_of_fifty_growing_to_sixty() {
     .await;
     assert_eq!((again.result, again.writes), (EventOutcome::Assigned, 1));
     assert_eq!(holders(&w).await, held);
+    every_event_follows_its_schema(&w);
 }
 
 #[tokio::test]
@@ -407,4 +427,168 @@ async fn a_rebuild_plan_rebuilds_before_reuse_and_a_reconnect_within_the_delay_g
         .unwrap()
         .unwrap();
     assert_eq!(user.display_name.as_deref(), Some("User 1"));
+    every_event_follows_its_schema(&w);
+}
+
+/// The state a replay must not change: who holds or is releasing which desktop, the pool's
+/// count and configuration, the users.
+async fn snapshot(w: &World) -> String {
+    let mut seats: Vec<String> = pool_desktops(w)
+        .await
+        .iter()
+        .map(|r| format!("{} {:?} {:?}", r.workspace_id, r.pool, r.state))
+        .collect();
+    seats.sort();
+    let mut p = pool(w).await;
+    p.version = 0;
+    p.updated_at = p.created_at;
+    let users = steward_shared::store::collect_all(|page| {
+        w.deps.store.list_users(&w.tenants[0].tenant_id, page)
+    })
+    .await
+    .unwrap();
+    format!("{seats:#?}\n{p:?}\n{users:?}")
+}
+
+#[tokio::test]
+async fn replaying_every_event_three_times_in_shuffled_order_changes_nothing() {
+    let w = pool_world().await;
+    let mut log: Vec<Value> = Vec::new();
+    let mut n = 0;
+    let mut deliver = async |w: &World, detail_type: &str, detail: Value| {
+        n += 1;
+        let e = w.event(&format!("ev-{n}"), detail_type, 0, detail);
+        process(&e, &w.deps).await.unwrap();
+        log.push(e);
+    };
+    deliver(
+        &w,
+        "Pool Created",
+        pool_created(
+            &w,
+            2,
+            4,
+            "FLOATING",
+            json!({"action": "RETURN", "delayMinutes": 5}),
+        ),
+    )
+    .await;
+    w.advance_minutes(21.0);
+    idle_sweep(&w).await;
+    deliver(&w, "Users Loaded", users(&w, 5)).await;
+    for u in 0..5 {
+        deliver(
+            &w,
+            "Desktop Assignment Requested",
+            request(&w, &format!("user-{u:03}")),
+        )
+        .await;
+    }
+    let held = holders(&w).await;
+    let a = held["user-000"].clone();
+    let b = held["user-001"].clone();
+    let sess = |ws: &str, id: &str, w: &World| json!({"workspaceId": ws, "sessionId": id, "occurredAt": w.now()});
+    deliver(&w, "Session Started", sess(&a, "s-a", &w)).await;
+    w.advance_minutes(10.0);
+    deliver(&w, "Session Ended", sess(&a, "s-a", &w)).await;
+    deliver(
+        &w,
+        "Desktop Release Requested",
+        json!({"workspaceId": b, "userId": "user-001", "occurredAt": w.now()}),
+    )
+    .await;
+    deliver(
+        &w,
+        "Pool Updated",
+        json!({"poolId": POOL, "occurredAt": w.now(), "maxSize": 5}),
+    )
+    .await;
+    deliver(
+        &w,
+        "User Removed",
+        json!({"userId": "user-004", "occurredAt": w.now()}),
+    )
+    .await;
+    w.advance_minutes(6.0);
+    idle_sweep(&w).await;
+    let before = snapshot(&w).await;
+    let calls_before = w.emu.control().counters();
+    let published = w.sink.captured().len();
+
+    let mut replay: Vec<Value> = log
+        .iter()
+        .flat_map(|e| [e.clone(), e.clone(), e.clone()])
+        .collect();
+    shuffle(&mut replay, 0x5eed_1234);
+    for e in &replay {
+        let p = process(e, &w.deps)
+            .await
+            .expect("a replayed event is not refused");
+        assert_eq!(
+            (p.result, p.writes),
+            (EventOutcome::Unchanged, 0),
+            "{}",
+            e["detail-type"]
+        );
+    }
+    assert_eq!(snapshot(&w).await, before);
+    assert_eq!(
+        w.emu.control().counters(),
+        calls_before,
+        "no call to the service"
+    );
+    assert_eq!(
+        w.sink.captured().len(),
+        published,
+        "nothing published again"
+    );
+}
+
+#[tokio::test]
+async fn user_events_converge_whatever_their_order() {
+    let w = pool_world().await;
+    let at = |m: i64| w.now() - chrono::Duration::minutes(m);
+    let load = |t, name: &str| json!({"occurredAt": t, "users": [{"userId": "ana", "displayName": name, "pools": [POOL]}]});
+    let events = [
+        ("Users Loaded", load(at(30), "Ana v1")),
+        (
+            "User Removed",
+            json!({"userId": "ana", "occurredAt": at(20)}),
+        ),
+        ("Users Loaded", load(at(10), "Ana v2")),
+    ];
+    // All six orders of the three events; the newest (a load) wins every time.
+    let orders = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    for (k, order) in orders.iter().enumerate() {
+        let tenant = &w.tenants[0].tenant_id;
+        for (j, i) in order.iter().enumerate() {
+            let (dt, detail) = &events[*i];
+            let mut d = detail.clone();
+            if let Some(u) = d.get_mut("users").and_then(Value::as_array_mut) {
+                u[0]["userId"] = json!(format!("ana-{k}"));
+            } else {
+                d["userId"] = json!(format!("ana-{k}"));
+            }
+            send(&w, &format!("o{k}-{j}"), dt, d).await;
+        }
+        let user = w
+            .deps
+            .store
+            .get_user(tenant, &UserId::parse(format!("ana-{k}")).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (user.presence, user.display_name.as_deref()),
+            (steward_shared::model::Presence::Active, Some("Ana v2")),
+            "order {order:?}"
+        );
+    }
 }

@@ -523,7 +523,7 @@ async fn each_template_rule_routes_exactly_its_detail_types() {
         types
     };
     let (partner, lifecycle) = (catalog("partner-events"), catalog("lifecycle"));
-    assert_eq!((partner.len(), lifecycle.len()), (6, 17));
+    assert_eq!((partner.len(), lifecycle.len()), (13, 17));
     let mut expected: Vec<(&str, &str, Option<&str>)> = Vec::new();
     for t in partner
         .iter()

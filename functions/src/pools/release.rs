@@ -60,6 +60,9 @@ pub(super) async fn requested(
     ctx: &Ctx<'_>,
     d: &ReleaseRequestDetail,
 ) -> Result<Processed, Handled> {
+    if !ctx.first_delivery().await? {
+        return Ok(answer(ctx.event, EventOutcome::Unchanged, 0, &[]));
+    }
     let Some(record) = ctx
         .deps
         .store
@@ -86,9 +89,6 @@ pub(super) async fn requested(
             resource: format!("desktop {}", d.workspace_id),
             state: "NOT_ASSIGNED_TO_THE_USER".into(),
         }));
-    }
-    if !ctx.first_delivery().await? {
-        return Ok(answer(ctx.event, EventOutcome::Unchanged, 0, &[]));
     }
     let Some(seat) = seat else {
         return Ok(answer(ctx.event, EventOutcome::Unchanged, 0, &[]));

@@ -54,6 +54,13 @@ pub fn routes() -> Vec<Route> {
                 "events/partner-events/desktop-start-requested.json",
                 "events/partner-events/desktop-stop-requested.json",
                 "events/partner-events/tenant-policy-updated.json",
+                "events/partner-events/pool-created.json",
+                "events/partner-events/pool-updated.json",
+                "events/partner-events/pool-deleted.json",
+                "events/partner-events/users-loaded.json",
+                "events/partner-events/user-removed.json",
+                "events/partner-events/desktop-assignment-requested.json",
+                "events/partner-events/desktop-release-requested.json",
             ],
         },
         Route {

@@ -54,7 +54,7 @@ pub enum ReleaseAction {
 /// A pool's release plan: the action, after a delay within which a reconnecting user gets
 /// the same desktop back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReleasePlan {
     pub action: ReleaseAction,
     #[serde(default)]

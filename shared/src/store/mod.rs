@@ -303,7 +303,8 @@ pub trait PoolStore: Send + Sync {
 pub enum UserWrite {
     /// Only one changed by an older event (a load).
     Newer,
-    /// One changed by an older or equally old event (a removal wins a tie).
+    /// One changed by an older event, or by an equally old one that was not a removal (a
+    /// removal wins a tie with a load; the same removal delivered again changes nothing).
     NewerOrSame,
 }
 

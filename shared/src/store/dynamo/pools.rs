@@ -53,21 +53,26 @@ impl PoolStore for DynamoStore {
 impl UserStore for DynamoStore {
     async fn put_user(&self, user: &UserRecord, write: UserWrite) -> Result<bool> {
         let keys = user_keys(&user.tenant_id, &user.user_id);
-        let condition = match write {
-            UserWrite::Newer => "attribute_not_exists(#pk) OR #stamp < :stamp",
-            UserWrite::NewerOrSame => "attribute_not_exists(#pk) OR #stamp <= :stamp",
-        };
-        let res = self
+        let mut put = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(to_item(RecordKind::User, &keys, user)?))
-            .condition_expression(condition)
             .expression_attribute_names("#pk", PK)
             .expression_attribute_names("#stamp", "stamp")
-            .expression_attribute_values(":stamp", AttributeValue::N(user.stamp.to_string()))
-            .send()
-            .await;
+            .expression_attribute_values(":stamp", AttributeValue::N(user.stamp.to_string()));
+        put = match write {
+            UserWrite::Newer => put.condition_expression("attribute_not_exists(#pk) OR #stamp < :stamp"),
+            // A removal wins a tie with a load, but a second removal of the same time
+            // changes nothing (a redelivery).
+            UserWrite::NewerOrSame => put
+                .condition_expression(
+                    "attribute_not_exists(#pk) OR #stamp < :stamp OR (#stamp = :stamp AND #presence <> :gone)",
+                )
+                .expression_attribute_names("#presence", "presence")
+                .expression_attribute_values(":gone", AttributeValue::S("GONE".into())),
+        };
+        let res = put.send().await;
         match res {
             Ok(_) => Ok(true),
             Err(e)
