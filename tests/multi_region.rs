@@ -112,6 +112,22 @@ async fn a_tenant_in_two_regions_is_swept_commanded_queried_and_offboarded_in_bo
     assert_eq!(t.status, TenantStatus::Active);
     let regions: Vec<&str> = t.regions.iter().map(RegionName::as_str).collect();
     assert_eq!(regions, [EAST, WEST]);
+    // Each Region's bundle, made from the BYOP image Steward imported, is known as BYOP: a
+    // pool on it needs no `allowUnverifiedProtocol`.
+    let known: Vec<(String, &str)> = t
+        .bundle_protocols
+        .iter()
+        .map(|(b, p)| (b.to_string(), p.as_str()))
+        .collect();
+    assert_eq!(known.len(), 2, "{known:?}");
+    assert!(known.iter().all(|(_, p)| *p == "BYOP"), "{known:?}");
+    assert_eq!(
+        [east["bundleId"].as_str(), west["bundleId"].as_str()]
+            .iter()
+            .map(|b| b.map(str::to_owned))
+            .collect::<Option<std::collections::BTreeSet<String>>>(),
+        Some(known.iter().map(|(b, _)| b.clone()).collect())
+    );
     let (east_ids, west_ids) = (in_region(&sb, EAST).await, in_region(&sb, WEST).await);
     assert_eq!((east_ids.len(), west_ids.len()), (2, 2));
     let mut service_east = sb.control().workspace_ids(CUSTOMER_ACCOUNT, EAST);

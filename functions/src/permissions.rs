@@ -220,22 +220,40 @@ const ROWS: &[Row] = &[
     ]),
     // Requests describe the desktop first; a changed maintenance opt-out is applied to the
     // tenant's tagged directories.
-    Row::calls(
-        &["power.partner_events"],
-        &[
+    // Pools (`crate::pools`): a pool's bundle and directory are checked, desktops are created,
+    // started for an assignment, rebuilt or restored by a release plan and terminated
+    // (their records deleted) when the pool shrinks or is deleted.
+    Row {
+        routes: &["power.partner_events"],
+        table: Table::RecordsAndDeletes,
+        publishes: true,
+        customer: Customer::Calls(&[
             "workspaces:DescribeWorkspaces",
             "workspaces:StartWorkspaces",
             "workspaces:StopWorkspaces",
             "workspaces:DescribeWorkspaceDirectories",
             "workspaces:DescribeTags",
             "workspaces:ModifyWorkspaceCreationProperties",
-        ],
-    ),
+            "workspaces:DescribeWorkspaceBundles",
+            "workspaces:CreateWorkspaces",
+            "workspaces:RebuildWorkspaces",
+            "workspaces:RestoreWorkspace",
+            "workspaces:TerminateWorkspaces",
+        ]),
+    },
     Row {
         routes: &["power.sweep_tenant"],
         table: Table::RecordsAndDeletes,
         publishes: true,
-        customer: Customer::Calls(&["workspaces:DescribeWorkspaces", "workspaces:StopWorkspaces"]),
+        // The idle sweep's pool upkeep creates, rebuilds, restores and terminates.
+        customer: Customer::Calls(&[
+            "workspaces:DescribeWorkspaces",
+            "workspaces:StopWorkspaces",
+            "workspaces:CreateWorkspaces",
+            "workspaces:RebuildWorkspaces",
+            "workspaces:RestoreWorkspace",
+            "workspaces:TerminateWorkspaces",
+        ]),
     },
     Row {
         routes: &["power.list_tenants", "power.usage"],

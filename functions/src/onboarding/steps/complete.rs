@@ -6,6 +6,7 @@ use steward_shared::Error;
 use steward_shared::error::names;
 use steward_shared::ids::TenantId;
 use steward_shared::model::{ErrorRecord, OnboardingStep, StepRecord, StepStatus, TenantStatus};
+use steward_shared::pools::protocol::StreamingProtocol;
 use steward_shared::store::{StepStore, TenantStore};
 
 use super::Ctx;
@@ -16,18 +17,33 @@ use crate::onboarding::request::FailureInput;
 use crate::onboarding::{detail_types, step_name};
 use crate::record::publish_or_fail;
 
-/// Makes the tenant ACTIVE (clearing an earlier failure) and publishes "Onboarding
-/// Succeeded" with what was set up.
+/// Makes the tenant ACTIVE (clearing an earlier failure), remembers the protocol of the
+/// bundle it created from the image it imported (what pools' protocol plans are checked
+/// against: the service does not say), and publishes "Onboarding Succeeded" with what was
+/// set up.
 pub async fn complete(event: Value, deps: &Deps) -> Result<Value, Error> {
     let ctx = Ctx::load(event, deps).await?;
     let mut tenant = ctx.tenant.clone();
-    if tenant.status != TenantStatus::Active || tenant.last_error.is_some() {
+    let results = &ctx.input.results;
+    let made = match (&results.create_bundle, &results.import_image) {
+        (Some(b), Some(_)) if b.created => Some((
+            b.bundle_id.clone(),
+            StreamingProtocol::of_ingestion(&ctx.input.request.ingestion_process),
+        )),
+        _ => None,
+    };
+    let knows = made
+        .as_ref()
+        .is_none_or(|(b, p)| tenant.bundle_protocols.get(b) == Some(p));
+    if tenant.status != TenantStatus::Active || tenant.last_error.is_some() || !knows {
         tenant.status = TenantStatus::Active;
         tenant.last_error = None;
+        if let Some((bundle, protocol)) = made {
+            tenant.bundle_protocols.insert(bundle, protocol);
+        }
         tenant.updated_at = deps.now();
         deps.store.update_tenant(&tenant).await?;
     }
-    let results = &ctx.input.results;
     let desktops = results
         .create_workspaces
         .as_ref()
