@@ -592,3 +592,153 @@ async fn user_events_converge_whatever_their_order() {
         );
     }
 }
+
+/// Delivers an event that must be refused, and returns the rejection's name.
+async fn refused(w: &World, id: &str, detail_type: &str, detail: Value) -> String {
+    let e = w.event(id, detail_type, 0, detail);
+    let err = process(&e, &w.deps).await.expect_err("refused");
+    assert_eq!(err.name(), "Steward.EventRejected");
+    let msg = err.to_string();
+    let after = msg
+        .split_once("Steward.EventRejected: ")
+        .map_or(msg.as_str(), |(_, m)| m);
+    after.split(':').next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn pools_are_checked_changed_shrunk_and_deleted_and_removed_users_let_go() {
+    let w = pool_world().await;
+    // The protocol plan: the bundle is a BYOP one Steward knows; DCV does not match, and a
+    // bundle Steward did not make needs the partner's word.
+    let mut dcv = pool_created(&w, 1, 2, "DEDICATED", json!({"action": "KEEP"}));
+    dcv["protocol"] = json!("DCV");
+    assert_eq!(
+        refused(&w, "p-dcv", "Pool Created", dcv).await,
+        "ProtocolMismatch"
+    );
+    let mut floating_keep = pool_created(&w, 1, 2, "FLOATING", json!({"action": "KEEP"}));
+    floating_keep["poolId"] = json!("other");
+    assert_eq!(
+        refused(&w, "p-keep", "Pool Created", floating_keep).await,
+        "InvalidField"
+    );
+    let mut unknown = pool_created(&w, 1, 2, "DEDICATED", json!({"action": "KEEP"}));
+    unknown["bundleId"] = json!("wsb-0000000000");
+    assert_eq!(
+        refused(&w, "p-unverified", "Pool Created", unknown.clone()).await,
+        "ProtocolMismatch"
+    );
+    // With the partner's word for the protocol, the bundle is looked up: not the tenant's.
+    unknown["allowUnverifiedProtocol"] = json!(true);
+    assert_eq!(
+        refused(&w, "p-bundle", "Pool Created", unknown).await,
+        "ResourceNotOwned"
+    );
+    assert_eq!(
+        w.calls(0, "WorkSpaces.CreateWorkspaces"),
+        0,
+        "nothing created when refused"
+    );
+    let update = json!({"poolId": POOL, "occurredAt": w.now(), "maxSize": 3});
+    assert_eq!(
+        refused(&w, "p-early", "Pool Updated", update).await,
+        "UnknownPool"
+    );
+
+    pool_up(&w, 2, 4, "DEDICATED", json!({"action": "KEEP"})).await;
+    let fixed = json!({"poolId": POOL, "occurredAt": w.now(), "bundleId": "wsb-0000000000"});
+    assert_eq!(
+        refused(&w, "p-fixed", "Pool Updated", fixed).await,
+        "PoolSettingFixed"
+    );
+    send(&w, "users", "Users Loaded", users(&w, 3)).await;
+    for u in 0..3 {
+        send(
+            &w,
+            &format!("r{u}"),
+            "Desktop Assignment Requested",
+            request(&w, &format!("user-{u:03}")),
+        )
+        .await;
+    }
+    assert_eq!(
+        (pool(&w).await.desktops, holders(&w).await.len()),
+        (4, 3),
+        "grown by 2 for the third"
+    );
+    // Deleting a pool in use is refused; removing a dedicated user terminates the desktop.
+    let delete = |w: &World| json!({"poolId": POOL, "occurredAt": w.now()});
+    assert_eq!(
+        refused(&w, "d-1", "Pool Deleted", delete(&w)).await,
+        "InvalidState"
+    );
+    let gone = holders(&w).await["user-002"].clone();
+    let removed = send(
+        &w,
+        "rm",
+        "User Removed",
+        json!({"userId": "user-002", "occurredAt": w.now()}),
+    )
+    .await;
+    assert_eq!(removed.result, EventOutcome::UsersChanged);
+    assert_eq!(w.calls(0, "WorkSpaces.TerminateWorkspaces"), 1);
+    assert!(!holders(&w).await.contains_key("user-002"));
+    assert!(
+        pool_desktops(&w)
+            .await
+            .iter()
+            .all(|r| r.workspace_id.as_str() != gone)
+    );
+    assert_eq!(pool(&w).await.desktops, 3);
+    let after = send(
+        &w,
+        "r-rm",
+        "Desktop Assignment Requested",
+        request(&w, "user-002"),
+    )
+    .await;
+    assert_eq!(after.result, EventOutcome::AssignmentFailed);
+    assert_eq!(
+        outbound(&w, "Desktop Assignment Failed").last().unwrap()["failure"],
+        "USER_UNKNOWN"
+    );
+    // Shrinking: minSize down to 1 — the free desktop goes after its 30-minute cool-down,
+    // never an assigned one.
+    send(
+        &w,
+        "u-min",
+        "Pool Updated",
+        json!({"poolId": POOL, "occurredAt": w.now(), "minSize": 1}),
+    )
+    .await;
+    w.advance_minutes(10.0);
+    idle_sweep(&w).await;
+    assert_eq!(pool(&w).await.desktops, 3, "not before the cool-down");
+    w.advance_minutes(25.0);
+    idle_sweep(&w).await;
+    assert_eq!(pool(&w).await.desktops, 2);
+    assert_eq!(holders(&w).await.len(), 2);
+    assert_eq!(w.calls(0, "WorkSpaces.TerminateWorkspaces"), 2);
+    // Everyone removed, the pool is deleted: its desktops terminated, a tombstone kept.
+    for u in 0..2 {
+        send(
+            &w,
+            &format!("rm{u}"),
+            "User Removed",
+            json!({"userId": format!("user-{u:03}"), "occurredAt": w.now()}),
+        )
+        .await;
+    }
+    w.advance_minutes(1.0);
+    let deleted = send(&w, "d-2", "Pool Deleted", delete(&w)).await;
+    assert_eq!(deleted.result, EventOutcome::PoolChanged);
+    assert!(pool_desktops(&w).await.is_empty());
+    let tomb = pool(&w).await;
+    assert_eq!(
+        (tomb.presence, tomb.desktops),
+        (steward_shared::model::Presence::Gone, 0)
+    );
+    let late = send(&w, "d-3", "Pool Deleted", delete(&w)).await;
+    assert_eq!(late.result, EventOutcome::Unchanged);
+    every_event_follows_its_schema(&w);
+}
