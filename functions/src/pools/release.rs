@@ -36,6 +36,16 @@ use crate::deps::Deps;
 use crate::power::partner_events::{EventOutcome, Handled, Processed};
 use crate::record::{Action, ActionName, PowerAction, failed, outbound_types as ot, record_all};
 
+/// Where a release is, as `Desktop Released` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(super) enum Phase {
+    /// The user let go; the plan acts at `dueAt` unless the user comes back.
+    Delayed,
+    /// The plan's call was made (or refused, and is tried again).
+    Acting,
+}
+
 /// What releasing a desktop did.
 #[derive(Debug, Default)]
 pub(super) struct Released {
@@ -224,7 +234,7 @@ pub(super) async fn release_desktop(r: Release<'_>) -> Result<Released, Error> {
                 "poolId": r.pool.pool_id,
                 "userId": user,
                 "releaseAction": r.pool.release.action,
-                "phase": "DELAYED",
+                "phase": Phase::Delayed,
                 "dueAt": due_at,
             })),
         };
@@ -302,69 +312,7 @@ pub(super) async fn advance_one(
             )
         }
         ReleaseStep::Restore | ReleaseStep::Rebuild => {
-            let rebuild = step == ReleaseStep::Rebuild;
-            let clients = clients_for(a.deps, a.tenant, a.pool).await;
-            let gateway = WorkspacesGateway::new(clients.workspaces());
-            let called = if rebuild {
-                gateway
-                    .rebuild(&record.workspace_id)
-                    .await
-                    .map(|o| match o {
-                        ItemOutcome::Accepted => Ok(()),
-                        ItemOutcome::Failed { code, message } => Err(format!("{code}: {message}")),
-                    })
-            } else {
-                gateway.restore(&record.workspace_id).await.map(Ok)
-            };
-            let (name, call, state) = if rebuild {
-                (
-                    ActionName::Rebuild,
-                    StewardAction::Rebuild,
-                    WorkspaceState::Rebuilding,
-                )
-            } else {
-                (
-                    ActionName::Restore,
-                    StewardAction::Restore,
-                    WorkspaceState::Restoring,
-                )
-            };
-            match called {
-                Ok(Ok(())) => {
-                    record.state = state;
-                    record.state_observed_at = a.now;
-                    record.last_call = Some(StewardCall::new(call, a.now, None));
-                    if let Some(seat) = record.pool.as_mut() {
-                        seat.releasing = Some(Releasing::Acting { started_at: a.now });
-                    }
-                    (
-                        name,
-                        ot::DESKTOP_RELEASED,
-                        format!(
-                            "{} started before the desktop returns to pool {}",
-                            call.as_str(),
-                            a.pool.pool_id
-                        ),
-                        AuditOutcome::Succeeded,
-                        Some("ACTING"),
-                    )
-                }
-                // Refused: the desktop stays out of the pool; the next upkeep tries again.
-                Ok(Err(why)) => (
-                    name,
-                    ot::DESKTOP_RELEASED,
-                    format!("{} refused; tried again at the next sweep", call.as_str()),
-                    failed(steward_shared::error::names::OPERATION_FAILED, why),
-                    Some("ACTING"),
-                ),
-                Err(e) => (
-                    name,
-                    ot::DESKTOP_RELEASED,
-                    format!("{} failed; tried again at the next sweep", call.as_str()),
-                    failed(e.kind.name(), e.to_string()),
-                    Some("ACTING"),
-                ),
-            }
+            call_plan(&a, &mut record, step == ReleaseStep::Rebuild).await
         }
     };
     let changed = matches!(outcome, AuditOutcome::Succeeded);
@@ -407,4 +355,81 @@ pub(super) async fn advance_one(
         time: a.now,
     });
     Ok(out)
+}
+
+/// The release plan's RebuildWorkspaces / RestoreWorkspace for `record`; on acceptance the
+/// record shows the operation under way (its state, its pending call, `Acting`).
+async fn call_plan(
+    a: &Advance<'_>,
+    record: &mut WorkspaceRecord,
+    rebuild: bool,
+) -> (
+    ActionName,
+    &'static str,
+    String,
+    AuditOutcome,
+    Option<Phase>,
+) {
+    let clients = clients_for(a.deps, a.tenant, a.pool).await;
+    let gateway = WorkspacesGateway::new(clients.workspaces());
+    let called = if rebuild {
+        gateway
+            .rebuild(&record.workspace_id)
+            .await
+            .map(|o| match o {
+                ItemOutcome::Accepted => Ok(()),
+                ItemOutcome::Failed { code, message } => Err(format!("{code}: {message}")),
+            })
+    } else {
+        gateway.restore(&record.workspace_id).await.map(Ok)
+    };
+    let (name, call, state) = if rebuild {
+        (
+            ActionName::Rebuild,
+            StewardAction::Rebuild,
+            WorkspaceState::Rebuilding,
+        )
+    } else {
+        (
+            ActionName::Restore,
+            StewardAction::Restore,
+            WorkspaceState::Restoring,
+        )
+    };
+    match called {
+        Ok(Ok(())) => {
+            record.state = state;
+            record.state_observed_at = a.now;
+            record.last_call = Some(StewardCall::new(call, a.now, None));
+            if let Some(seat) = record.pool.as_mut() {
+                seat.releasing = Some(Releasing::Acting { started_at: a.now });
+            }
+            (
+                name,
+                ot::DESKTOP_RELEASED,
+                format!(
+                    "{} started before the desktop returns to pool {}",
+                    call.as_str(),
+                    a.pool.pool_id
+                ),
+                AuditOutcome::Succeeded,
+                Some(Phase::Acting),
+            )
+        }
+        // Refused: the desktop stays out of the pool; the next upkeep tries again.
+        Ok(Err(why)) => (
+            name,
+            ot::DESKTOP_RELEASED,
+            format!("{} refused; tried again at the next sweep", call.as_str()),
+            failed(steward_shared::error::names::OPERATION_FAILED, why),
+            Some(Phase::Acting),
+        ),
+        Err(e) => (
+            name,
+            ot::DESKTOP_RELEASED,
+            format!("{} failed; tried again at the next sweep", call.as_str()),
+            failed(e.kind.name(), e.to_string()),
+            Some(Phase::Acting),
+        ),
+    }
 }
