@@ -27,7 +27,6 @@ use steward_shared::model::{
 use steward_shared::pools::assign::{Pick, pick};
 use steward_shared::store::{PoolStore, StoreError, UserStore, WorkspaceStore};
 
-use super::grow::Resizer;
 use super::{Ctx, MAX_ATTEMPTS, Recorded, answer, clients_for, desktops_of, finish};
 use crate::power::partner_events::{EventOutcome, Handled, Processed, conflict};
 use crate::record::{ActionName, failed, outbound_types as ot};
@@ -102,12 +101,7 @@ pub(super) async fn assign(
             }
             Pick::Reclaim(ws) | Pick::Claim(ws) => ws,
             Pick::Grow => {
-                let resizer = Resizer {
-                    deps: ctx.deps,
-                    tenant: ctx.tenant,
-                    actor: &ctx.actor,
-                    now: ctx.now(),
-                };
+                let resizer = ctx.resizer();
                 match resizer.grow(&pool, pool.growth()).await? {
                     Some((grown, growth)) if growth.created.is_empty() => {
                         let _ = grown;

@@ -21,7 +21,6 @@ use steward_shared::pools::PoolSize;
 use steward_shared::pools::protocol::{self, ProtocolCheck};
 use steward_shared::store::{PoolStore, StoreError};
 
-use super::grow::Resizer;
 use super::{Ctx, MAX_ATTEMPTS, Recorded, answer, clients_for, desktops_of, finish};
 use crate::power::partner_events::{EventOutcome, Handled, Processed, conflict};
 use crate::record::{ActionName, outbound_types as ot};
@@ -107,12 +106,7 @@ async fn settle(ctx: &Ctx<'_>, pool: PoolRecord, change: Change) -> Result<Proce
         }),
     });
     let mut processed = finish(ctx, EventOutcome::PoolChanged, 1, &[action]).await?;
-    let resizer = Resizer {
-        deps: ctx.deps,
-        tenant: ctx.tenant,
-        actor: &ctx.actor,
-        now: ctx.now(),
-    };
+    let resizer = ctx.resizer();
     let mut pool = pool;
     for _ in 0..MAX_ATTEMPTS {
         let missing = pool.size.min_size.saturating_sub(pool.desktops);
@@ -354,12 +348,7 @@ pub(super) async fn delete(ctx: &Ctx<'_>, d: &PoolRef) -> Result<Processed, Hand
                 state: format!("IN_USE ({busy} desktops assigned or being released)"),
             }));
         }
-        let resizer = Resizer {
-            deps: ctx.deps,
-            tenant: ctx.tenant,
-            actor: &ctx.actor,
-            now: ctx.now(),
-        };
+        let resizer = ctx.resizer();
         let (pool, gone) = resizer
             .shrink(pool, &desktops, "the pool was deleted")
             .await?;

@@ -85,6 +85,16 @@ impl Ctx<'_> {
         self.deps.now()
     }
 
+    /// Who grows and shrinks pools for this event.
+    fn resizer(&self) -> grow::Resizer<'_> {
+        grow::Resizer {
+            deps: self.deps,
+            tenant: self.tenant,
+            actor: &self.actor,
+            now: self.now(),
+        }
+    }
+
     /// Claims the event's id; `false` when an earlier delivery claimed it.
     async fn first_delivery(&self) -> Result<bool, Handled> {
         let now = self.now();

@@ -19,7 +19,6 @@ use steward_shared::store::{
     PageRequest, PoolStore, UserStore, UserWrite, WorkspaceStore, collect_all,
 };
 
-use super::grow::Resizer;
 use super::release::{Release, release_desktop};
 use super::{Ctx, Recorded, answer, finish};
 use crate::power::partner_events::{EventOutcome, Handled, Processed};
@@ -103,12 +102,7 @@ pub(super) async fn remove(ctx: &Ctx<'_>, d: &UserRef) -> Result<Processed, Hand
             .as_ref()
             .is_some_and(|s| s.assigned_to.as_ref() == Some(&d.user_id))
     });
-    let resizer = Resizer {
-        deps: ctx.deps,
-        tenant: ctx.tenant,
-        actor: &ctx.actor,
-        now: ctx.now(),
-    };
+    let resizer = ctx.resizer();
     let mut reports = Vec::new();
     let mut writes = 1;
     for desktop in held {
