@@ -307,6 +307,8 @@ async fn a_dedicated_user_always_gets_the_same_desktop_back() {
         let stop = json!({"workspaceId": first, "occurredAt": w.now()});
         send(&w, &format!("stop-{day}"), "Desktop Stop Requested", stop).await;
         w.advance_minutes(600.0);
+        idle_sweep(&w).await;
+        assert_eq!(w.state(0, &first), "STOPPED");
         let p = send(
             &w,
             &format!("req-{day}-b"),
@@ -314,8 +316,18 @@ async fn a_dedicated_user_always_gets_the_same_desktop_back() {
             request(&w, "user-000"),
         )
         .await;
-        assert_eq!(p.result, EventOutcome::Assigned);
+        assert_eq!((p.result, p.writes), (EventOutcome::Assigned, 2));
         assert_eq!(holders(&w).await["user-000"], first, "day {day}");
+        // Held, and started again for the day.
+        let answer = outbound(&w, "Desktop Assigned").pop().unwrap();
+        assert_eq!(
+            (answer["state"].as_str(), answer["again"].as_bool()),
+            (Some("STARTING"), Some(true))
+        );
+        assert_eq!(w.calls(0, "WorkSpaces.StartWorkspaces"), day + 1);
+        w.advance_minutes(5.0);
+        idle_sweep(&w).await;
+        assert_eq!(w.state(0, &first), "AVAILABLE");
     }
     let answers = outbound(&w, "Desktop Assigned");
     assert!(answers.iter().all(|d| d["workspaceId"] == first.as_str()));

@@ -635,6 +635,16 @@ async fn event_dedupe_with_ttl(s: TestStore) {
         st.claim_event(&globex, &evt, now, expires).await.unwrap(),
         Claim::Claimed
     );
+    // A forgotten claim (its handling failed) is claimed again by the redelivery, once.
+    st.forget_event(&globex, &evt).await.unwrap();
+    assert_eq!(
+        st.claim_event(&globex, &evt, now, expires).await.unwrap(),
+        Claim::Claimed
+    );
+    assert_eq!(
+        st.claim_event(&globex, &evt, now, expires).await.unwrap(),
+        Claim::Duplicate
+    );
     // Once expired it counts as absent, even before TTL deletion removes it.
     let later = expires + Duration::seconds(1);
     assert_eq!(

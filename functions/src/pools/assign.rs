@@ -13,8 +13,13 @@
 //! `Desktop Available` when it is up; a desktop still being created is assigned at once and
 //! reported by its creation's completion. With nothing to claim, the pool grows (a write of
 //! the pool record at its version, so never past `maxSize`) and the request claims one of
-//! the new desktops. The claimed desktop gets a lease, so the idle sweep does not stop it
-//! before the user connects.
+//! the new desktops; a request that finds the pool at its maximum while a concurrent growth
+//! is still registering its desktops waits for them (at most 3 s) before it answers
+//! "exhausted". A held desktop that is STOPPED is started again. The claimed desktop gets a
+//! lease, so the idle sweep does not stop it before the user connects.
+//!
+//! The claim by event id is made by [`super::handle`], which gives it back when handling
+//! fails, so the retry is answered.
 
 use serde_json::json;
 use steward_shared::events::AssignmentRequestDetail;
@@ -27,9 +32,14 @@ use steward_shared::model::{
 use steward_shared::pools::assign::{Pick, pick};
 use steward_shared::store::{PoolStore, StoreError, UserStore, WorkspaceStore};
 
-use super::{Ctx, MAX_ATTEMPTS, Recorded, answer, clients_for, desktops_of, finish};
+use super::{Ctx, MAX_ATTEMPTS, Recorded, clients_for, desktops_of, finish};
 use crate::power::partner_events::{EventOutcome, Handled, Processed, conflict};
 use crate::record::{ActionName, failed, outbound_types as ot};
+
+/// How often, and how long each time, a request waits for desktops a concurrent growth is
+/// creating (reserved on the pool, not registered yet) before it answers "exhausted".
+const MAX_WAITS: usize = 10;
+const GROWTH_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// How long an assigned desktop is kept running for its user to connect.
 pub const ASSIGNMENT_LEASE_MINUTES: i64 = 30;
@@ -61,9 +71,6 @@ pub(super) async fn assign(
     ctx: &Ctx<'_>,
     d: &AssignmentRequestDetail,
 ) -> Result<Processed, Handled> {
-    if !ctx.first_delivery().await? {
-        return Ok(answer(ctx.event, EventOutcome::Unchanged, 0, &[]));
-    }
     let store = &ctx.deps.store;
     let user = store.get_user(&ctx.tenant.tenant_id, &d.user_id).await?;
     let pool = store.get_pool(&ctx.tenant.tenant_id, &d.pool_id).await?;
@@ -82,14 +89,15 @@ pub(super) async fn assign(
         (Some(_), Some(p)) => p,
     };
     let mut started: Option<WorkspaceId> = None;
-    for _ in 0..MAX_ATTEMPTS {
+    let mut waits = 0;
+    for _ in 0..MAX_ATTEMPTS + MAX_WAITS {
         let records = desktops_of(ctx.deps, &ctx.tenant.tenant_id, &pool.pool_id).await?;
         let views: Vec<_> = records
             .iter()
             .filter_map(WorkspaceRecord::pool_desktop)
             .collect();
         let choice = pick(&d.user_id, pool.assignment, &views, pool.may_grow());
-        let chosen = match choice {
+        let (chosen, again) = match choice {
             Pick::Held(ws) => {
                 let record = find(&records, &ws)?;
                 let again = record
@@ -97,9 +105,13 @@ pub(super) async fn assign(
                     .as_ref()
                     .and_then(|s| s.assignment_event.as_ref())
                     != Some(&ctx.event.event_id);
-                return assigned(ctx, d, record, again, 1).await;
+                // A held desktop that was stopped (a dedicated one overnight) is started.
+                if record.state != WorkspaceState::Stopped {
+                    return assigned(ctx, d, record, again, 1).await;
+                }
+                (ws, again)
             }
-            Pick::Reclaim(ws) | Pick::Claim(ws) => ws,
+            Pick::Reclaim(ws) | Pick::Claim(ws) => (ws, false),
             Pick::Grow => {
                 let resizer = ctx.resizer();
                 match resizer.grow(&pool, pool.growth()).await? {
@@ -110,6 +122,14 @@ pub(super) async fn assign(
                     Some((grown, _)) => pool = grown,
                     None => pool = reread(ctx, &pool).await?,
                 }
+                continue;
+            }
+            // Desktops a concurrent growth reserved are not registered yet: wait for them
+            // rather than answer "exhausted" while they are on their way.
+            Pick::Exhausted if pool.desktops as usize > records.len() && waits < MAX_WAITS => {
+                waits += 1;
+                tokio::time::sleep(GROWTH_WAIT).await;
+                pool = reread(ctx, &pool).await?;
                 continue;
             }
             Pick::Exhausted => return refuse(ctx, d, Failure::PoolExhausted).await,
@@ -138,7 +158,7 @@ pub(super) async fn assign(
         }
         record.lease_until = Some(now + chrono::Duration::minutes(ASSIGNMENT_LEASE_MINUTES));
         match store.update_workspace(&record).await {
-            Ok(written) => return assigned(ctx, d, &written, false, 2).await,
+            Ok(written) => return assigned(ctx, d, &written, again, 2).await,
             Err(StoreError::VersionConflict { .. }) => continue,
             Err(e) => return Err(e.into()),
         }

@@ -19,7 +19,9 @@
 //! conditional on the version read (a desktop's claim, a pool's growth) or on the event's
 //! time (a user), so concurrent requests for the last free desktop have exactly one
 //! winner, a pool never grows past `maxSize`, and events converge whatever their order.
-//! Requests and releases are claimed by event id first, so a redelivery does nothing.
+//! Requests and releases are claimed by event id first, so a redelivery does nothing; a
+//! request whose handling then fails gives its claim back, so EventBridge's retry is handled
+//! and answered.
 //! Every action is recorded through [`crate::record`] (audit record, outbound event).
 
 mod assign;
@@ -66,8 +68,18 @@ pub(crate) async fn handle(
         PartnerEventKind::PoolDeleted(d) => config::delete(&ctx, d).await,
         PartnerEventKind::UsersLoaded(d) => users::load(&ctx, d).await,
         PartnerEventKind::UserRemoved(d) => users::remove(&ctx, d).await,
-        PartnerEventKind::AssignmentRequested(d) => assign::assign(&ctx, d).await,
-        PartnerEventKind::ReleaseRequested(d) => release::requested(&ctx, d).await,
+        PartnerEventKind::AssignmentRequested(d) => {
+            if !ctx.first_delivery().await? {
+                return Ok(answer(event, EventOutcome::Unchanged, 0, &[]));
+            }
+            ctx.unless_failed(assign::assign(&ctx, d).await).await
+        }
+        PartnerEventKind::ReleaseRequested(d) => {
+            if !ctx.first_delivery().await? {
+                return Ok(answer(event, EventOutcome::Unchanged, 0, &[]));
+            }
+            ctx.unless_failed(release::requested(&ctx, d).await).await
+        }
         _ => Ok(answer(event, EventOutcome::Unchanged, 0, &[])),
     }
 }
@@ -109,6 +121,25 @@ impl Ctx<'_> {
             )
             .await?;
         Ok(claim == Claim::Claimed)
+    }
+
+    /// Forgets the event's claim after a failure, so that EventBridge's redelivery is
+    /// handled (and answered) instead of skipped as a duplicate; a refusal keeps the claim.
+    async fn unless_failed(
+        &self,
+        result: Result<Processed, Handled>,
+    ) -> Result<Processed, Handled> {
+        if let Err(Handled::Failed(e)) = &result {
+            if let Err(forget) = self
+                .deps
+                .store
+                .forget_event(&self.tenant.tenant_id, &self.event.event_id)
+                .await
+            {
+                tracing::error!(error = %forget, failure = %e, "a failed request's claim was not forgotten: its redelivery will be skipped");
+            }
+        }
+        result
     }
 
     /// An action of this event, to record.

@@ -70,9 +70,6 @@ pub(super) async fn requested(
     ctx: &Ctx<'_>,
     d: &ReleaseRequestDetail,
 ) -> Result<Processed, Handled> {
-    if !ctx.first_delivery().await? {
-        return Ok(answer(ctx.event, EventOutcome::Unchanged, 0, &[]));
-    }
     let Some(record) = ctx
         .deps
         .store

@@ -7,13 +7,20 @@
 //! 2. free desktops above `minSize` that stayed free for the cool-down are terminated
 //!    ([`resize`], never one assigned or being released);
 //! 3. a pool below `minSize` (a removed user's dedicated desktop terminated, creations the
-//!    service refused) grows back.
+//!    service refused, a desktop terminated outside Steward) grows back.
+//!
+//! Before 2., the pool's count of desktops is set to its desktop records when the two differ
+//! and the pool has not changed for [`SETTLED_MINUTES`] (no growth can be registering its
+//! desktops then): a desktop terminated outside Steward, whose record the sweep removed,
+//! gives its place back.
 //!
 //! One pool's failure is reported and does not stop the others'.
 
 use serde::Serialize;
 use steward_shared::Error;
-use steward_shared::model::{Actor, Presence, Tenant, Timestamp, WorkspaceRecord};
+use steward_shared::model::{
+    Actor, PoolRecord, Presence, Tenant, Timestamp, WorkspaceRecord, WorkspaceState,
+};
 use steward_shared::pools::resize::resize;
 use steward_shared::store::{PoolStore, WorkspaceStore};
 
@@ -66,10 +73,40 @@ pub async fn upkeep(deps: &Deps, tenant: &Tenant, now: Timestamp) -> Result<Upke
     Ok(report)
 }
 
+/// How long a pool must be unchanged before its count is set to its records.
+pub const SETTLED_MINUTES: i64 = 10;
+
+/// The pool with its count of desktops set to its live records, when they differ and the
+/// pool has settled. A concurrent change wins (the next sweep looks again).
+async fn recount(
+    deps: &Deps,
+    pool: PoolRecord,
+    records: &[WorkspaceRecord],
+    now: Timestamp,
+) -> Result<PoolRecord, Error> {
+    let live = records
+        .iter()
+        .filter(|r| r.state != WorkspaceState::Terminated)
+        .count() as u32;
+    let settled = pool.updated_at + chrono::Duration::minutes(SETTLED_MINUTES) <= now;
+    if live == pool.desktops || !settled {
+        return Ok(pool);
+    }
+    tracing::warn!(tenant = %pool.tenant_id, pool = %pool.pool_id, counted = pool.desktops, records = live, "pool count set to its desktop records");
+    let mut next = pool.clone();
+    next.desktops = live;
+    next.updated_at = now;
+    match deps.store.update_pool(&next).await {
+        Ok(p) => Ok(p),
+        Err(steward_shared::store::StoreError::VersionConflict { .. }) => Ok(pool),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn one_pool(
     deps: &Deps,
     tenant: &Tenant,
-    pool: steward_shared::model::PoolRecord,
+    pool: PoolRecord,
     now: Timestamp,
     report: &mut Upkeep,
 ) -> Result<(), Error> {
@@ -100,6 +137,7 @@ async fn one_pool(
             current.push(r);
         }
     }
+    let pool = recount(deps, pool, &current, now).await?;
     let views: Vec<_> = current
         .iter()
         .filter_map(WorkspaceRecord::pool_desktop)

@@ -284,6 +284,9 @@ pub trait DedupeStore: Send + Sync {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<Claim>;
+    /// Forgets a claim (the event could not be handled after it was claimed, so its
+    /// redelivery must be handled, not skipped).
+    async fn forget_event(&self, tenant: &TenantId, event_id: &OpaqueId) -> Result<()>;
 }
 
 #[async_trait]

@@ -61,4 +61,15 @@ impl DedupeStore for DynamoStore {
             Err(e) => Err(classify(e)),
         }
     }
+
+    async fn forget_event(&self, tenant: &TenantId, event_id: &OpaqueId) -> Result<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(event_keys(tenant, event_id).key()))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
 }
