@@ -129,15 +129,14 @@ impl Ctx<'_> {
         &self,
         result: Result<Processed, Handled>,
     ) -> Result<Processed, Handled> {
-        if let Err(Handled::Failed(e)) = &result {
-            if let Err(forget) = self
+        if let Err(Handled::Failed(e)) = &result
+            && let Err(forget) = self
                 .deps
                 .store
                 .forget_event(&self.tenant.tenant_id, &self.event.event_id)
                 .await
-            {
-                tracing::error!(error = %forget, failure = %e, "a failed request's claim was not forgotten: its redelivery will be skipped");
-            }
+        {
+            tracing::error!(error = %forget, failure = %e, "a failed request's claim was not forgotten: its redelivery will be skipped");
         }
         result
     }
