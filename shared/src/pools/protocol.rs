@@ -4,8 +4,8 @@
 //! DescribeWorkspaceImages carry none, and a desktop's `WorkspaceProperties.Protocols` knows
 //! only PCOIP and WSP (DCV). What decides it is the image's ingestion process when it was
 //! imported (`…_BYOP` for a partner protocol, `…_WSP` for DCV, neither for PCoIP), which
-//! only whoever imported it knows. Steward remembers it for the bundles it created
-//! (onboarding, golden image) on the tenant ([`crate::model::Tenant::bundle_protocols`]); a
+//! only whoever imported it knows. Steward remembers it for the bundles its onboarding
+//! created from the image it imported, on the tenant ([`crate::model::Tenant::bundle_protocols`]); a
 //! pool on such a bundle must name the same protocol. A pool on a bundle Steward did not
 //! create is refused unless the partner vouches for the protocol
 //! (`allowUnverifiedProtocol: true`), and it is then recorded as unverified.
