@@ -32,6 +32,8 @@ pub enum DemoError {
     Onboarding(String),
     #[error("the simulated day: {0}")]
     Day(#[from] crate::day::DayError),
+    #[error("the pools scenario: {0}")]
+    Pools(#[from] crate::demo_pools::PoolsError),
 }
 
 #[derive(Debug, Serialize)]
@@ -56,6 +58,14 @@ pub use steward_functions::power::PowerAction;
 pub struct Report {
     pub tenants: Vec<TenantSummary>,
     pub power_actions: Vec<PowerAction>,
+    /// The pools scenario's pools at its end (name, size, free, assigned); absent from the
+    /// other scenarios.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pools: Option<Vec<crate::demo_pools::PoolSummary>>,
+    /// The pools scenario's assignment requests, in order (user, pool, workspaceId or null,
+    /// outcome); absent from the other scenarios.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assignments: Option<Vec<crate::demo_pools::Assignment>>,
     /// AWS calls the sandbox served, per `Service.Operation` (all accounts), refused and
     /// throttled ones included.
     pub api_calls: BTreeMap<String, u64>,
@@ -73,6 +83,8 @@ pub enum Scenario {
     Day,
     /// Every lifecycle operation of the guide (`crate::demo_lifecycle`), then offboarding.
     Lifecycle,
+    /// Pools, users and release plans (`crate::demo_pools`).
+    Pools,
 }
 
 pub struct DemoOptions {
@@ -112,6 +124,7 @@ pub async fn run(opts: DemoOptions) -> Result<Report, DemoError> {
     let report = match opts.scenario {
         Scenario::Day => demo_on(&sb, opts.desktops, &opts.narrator).await,
         Scenario::Lifecycle => lifecycle_on(&sb, opts.desktops, &opts.narrator).await,
+        Scenario::Pools => pools_on(&sb, opts.desktops, &opts.narrator).await,
     };
     drop(watching);
     opts.narrator.finish();
@@ -161,6 +174,8 @@ async fn demo_on(sb: &Sandbox, desktops: u32, narrator: &Narrator) -> Result<Rep
     Ok(Report {
         tenants: summarise(&sb.deps.store).await?,
         power_actions,
+        pools: None,
+        assignments: None,
         api_calls: api_calls(sb),
         api_errors: api_errors(sb),
         timeline,
@@ -193,6 +208,30 @@ async fn lifecycle_on(
     Ok(Report {
         tenants: summarise(&sb.deps.store).await?,
         power_actions: Vec::new(),
+        pools: None,
+        assignments: None,
+        api_calls: api_calls(sb),
+        api_errors: api_errors(sb),
+        timeline,
+    })
+}
+
+async fn pools_on(sb: &Sandbox, desktops: u32, narrator: &Narrator) -> Result<Report, DemoError> {
+    let mut timeline = onboard(sb, desktops, false, narrator).await?;
+    let tenant =
+        TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
+    let run = crate::demo_pools::run(sb, &tenant, narrator).await?;
+    timeline.extend(run.timeline);
+    narrator.doing(
+        "the summary: tenants, steps and desktops from the table",
+        None,
+    );
+    timeline.sort_by_key(|e| e.at);
+    Ok(Report {
+        tenants: summarise(&sb.deps.store).await?,
+        power_actions: run.power_actions,
+        pools: Some(run.pools),
+        assignments: Some(run.assignments),
         api_calls: api_calls(sb),
         api_errors: api_errors(sb),
         timeline,

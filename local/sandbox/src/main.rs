@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use steward_local::bench::emulator::{self as bench_emulator, BenchConfig};
+use steward_local::bench::pools::{self as bench_pools, PoolsBenchConfig};
 use steward_local::bench::sweep::{self as bench_sweep, SweepBenchConfig};
 use steward_local::demo::{self, DemoOptions};
 use steward_local::narrator::{Narrator, Style};
@@ -26,6 +27,7 @@ struct Cli {
 enum DemoScenario {
     Day,
     Lifecycle,
+    Pools,
 }
 
 #[derive(Subcommand)]
@@ -47,8 +49,10 @@ enum Command {
         /// The table name.
         #[arg(long, default_value = "steward")]
         table: String,
-        /// After onboarding: `day` (power governance) or `lifecycle` (every lifecycle
-        /// operation of the guide, the golden image workflow and offboarding).
+        /// After onboarding: `day` (power governance), `lifecycle` (every lifecycle
+        /// operation of the guide, the golden image workflow and offboarding) or `pools`
+        /// (a floating and a dedicated pool, users, assignments and a REBUILD release plan;
+        /// `--json` adds `pools` and `assignments`).
         #[arg(long, value_enum, default_value = "day")]
         scenario: DemoScenario,
     },
@@ -107,6 +111,26 @@ enum BenchWhat {
         /// peak_rss_bytes) instead of a child process.
         #[arg(long)]
         services_in_process: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pools: the handler CPU of assignment requests on a pool of N desktops with M users
+    /// (target <= 1 ms, with their conditional writes), and the CreateWorkspaces calls of
+    /// pool growths against ceil(n/25). Prints a table.
+    Pools {
+        /// N: the measured pool's desktops (brought AVAILABLE before the requests).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        desktops: u32,
+        /// M: users loaded, all entitled to the pool.
+        #[arg(long, default_value_t = 1000)]
+        users: usize,
+        /// K: assignment requests timed; beyond N they are refused POOL_EXHAUSTED.
+        #[arg(long, default_value_t = 250)]
+        requests: usize,
+        /// The growths (desktops) whose CreateWorkspaces calls are counted.
+        #[arg(long, value_delimiter = ',', default_value = "1,10,25,26,60,200")]
+        growths: Vec<u32>,
+        /// Print one JSON object instead of the table.
         #[arg(long)]
         json: bool,
     },
@@ -207,6 +231,33 @@ async fn serve_until_stopped(
     Ok(())
 }
 
+/// `bench pools`: the table, or one JSON object.
+async fn pools_bench(what: BenchWhat) -> Result<(), Box<dyn std::error::Error>> {
+    let BenchWhat::Pools {
+        desktops,
+        users,
+        requests,
+        growths,
+        json,
+    } = what
+    else {
+        return Ok(());
+    };
+    let report = bench_pools::run(PoolsBenchConfig {
+        desktops,
+        users,
+        requests,
+        growths,
+    })
+    .await?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", bench_pools::render(&report));
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Demo {
@@ -223,6 +274,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 scenario: match scenario {
                     DemoScenario::Day => demo::Scenario::Day,
                     DemoScenario::Lifecycle => demo::Scenario::Lifecycle,
+                    DemoScenario::Pools => demo::Scenario::Pools,
                 },
                 state_file: state,
                 table,
@@ -299,6 +351,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             }
             Ok(())
         }
+        Command::Bench {
+            what: what @ BenchWhat::Pools { .. },
+        } => pools_bench(what).await,
         Command::Bench {
             what:
                 BenchWhat::SweepServices {

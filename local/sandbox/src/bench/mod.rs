@@ -1,9 +1,12 @@
 //! `steward-local bench`: figures, not tests. [`emulator`] measures the WorkSpaces Core
 //! emulator's DescribeWorkspaces throughput; [`sweep`] measures Steward's idle sweep over
-//! many tenants with the service's rate limit on. The process measures both report (peak
+//! many tenants with the service's rate limit on; [`pools`] measures the handler CPU of a
+//! pool's assignment requests and the calls of a pool's growths. The process measures both report (peak
 //! RSS, CPU seconds) are read from `/proc` here.
 
 pub mod emulator;
+pub mod pools;
+mod pools_drive;
 pub mod sweep;
 
 /// Peak resident set size (VmHWM) of this process, in bytes.
