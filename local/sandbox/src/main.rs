@@ -121,6 +121,9 @@ enum BenchWhat {
         /// N: the measured pool's desktops (brought AVAILABLE before the requests).
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1000))]
         desktops: u32,
+        /// Desktops of the same tenant outside the pool (registered, AVAILABLE).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+        other_desktops: u32,
         /// M: users loaded, all entitled to the pool.
         #[arg(long, default_value_t = 1000)]
         users: usize,
@@ -235,6 +238,7 @@ async fn serve_until_stopped(
 async fn pools_bench(what: BenchWhat) -> Result<(), Box<dyn std::error::Error>> {
     let BenchWhat::Pools {
         desktops,
+        other_desktops,
         users,
         requests,
         growths,
@@ -245,6 +249,7 @@ async fn pools_bench(what: BenchWhat) -> Result<(), Box<dyn std::error::Error>> 
     };
     let report = bench_pools::run(PoolsBenchConfig {
         desktops,
+        other_desktops,
         users,
         requests,
         growths,

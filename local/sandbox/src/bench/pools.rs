@@ -26,15 +26,17 @@ use std::time::Instant;
 
 use serde::Serialize;
 use steward_functions::power::partner_events::EventOutcome;
+use steward_shared::model::WorkspaceState;
 use steward_shared::store::schema::create_table;
-use steward_shared::store::{DynamoStore, TenantStore};
+use steward_shared::store::{DynamoStore, TenantStore, WorkspaceStore};
 use workspaces_core_emulator::seed::BulkSeed;
+use workspaces_core_emulator::switches::AccountSwitches;
 use workspaces_core_emulator::{Emulator, EmulatorConfig, SeedKind};
 
 use super::pools_drive::{Endpoints, Measured, histogram, run_on_this_thread};
 use crate::dynamo::{EmbeddedDynamo, local_client};
 use crate::event_sink::EventSink;
-use crate::wiring::{SetupError, bulk_tenant, setup};
+use crate::wiring::{SetupError, bulk_desktop, bulk_tenant, setup};
 
 /// The emulator's default quota of desktops per account and Region.
 const ACCOUNT_QUOTA: u32 = 1000;
@@ -47,6 +49,9 @@ pub const TARGET_CPU_MS: f64 = 1.0;
 pub struct PoolsBenchConfig {
     /// N: the measured pool's desktops.
     pub desktops: u32,
+    /// Desktops of the same tenant outside the pool (registered, AVAILABLE): the pool's
+    /// desktops are found among all of the tenant's.
+    pub other_desktops: u32,
     /// M: users loaded, all entitled to the pool.
     pub users: usize,
     /// K: assignment requests timed (user i % M for the i-th).
@@ -139,6 +144,7 @@ pub struct RequestFigures {
 #[derive(Debug, Serialize)]
 pub struct PoolsBenchReport {
     pub desktops: u32,
+    pub other_desktops: u32,
     pub users: usize,
     pub requests: usize,
     pub handler_clock: HandlerClock,
@@ -194,13 +200,32 @@ pub async fn run(cfg: PoolsBenchConfig) -> Result<PoolsBenchReport, SetupError> 
         o.maintenance.enabled = false;
         o.rate_limit.enabled = false;
     });
-    let accounts = emu.control().bulk_seed(&BulkSeed {
-        accounts: 2,
-        workspaces_per_account: 0,
-        region: "us-east-1".into(),
-        first_account_id: 420_000_000_001,
-        stopped_per_account: 0,
-    });
+    // The measured pool's account (with the tenant's other desktops), and the growths'.
+    let mut accounts = Vec::new();
+    for (first_account_id, workspaces_per_account) in [
+        (420_000_000_001, cfg.other_desktops as usize),
+        (420_000_000_002, 0),
+    ] {
+        accounts.extend(emu.control().bulk_seed(&BulkSeed {
+            accounts: 1,
+            workspaces_per_account,
+            region: "us-east-1".into(),
+            first_account_id,
+            stopped_per_account: 0,
+        }));
+    }
+    // Room for the pool beside the other desktops.
+    if let Some(main) = accounts.first() {
+        emu.control().update_account(
+            &main.account_id,
+            &AccountSwitches {
+                workspace_quota: Some(
+                    (cfg.desktops + cfg.other_desktops).max(ACCOUNT_QUOTA) as usize
+                ),
+                ..AccountSwitches::default()
+            },
+        );
+    }
     let engine = EmbeddedDynamo::start_in_memory()
         .await
         .map_err(setup("dynoxide"))?;
@@ -215,6 +240,13 @@ pub async fn run(cfg: PoolsBenchConfig) -> Result<PoolsBenchReport, SetupError> 
             .create_tenant(&bulk_tenant(a, now)?)
             .await
             .map_err(setup("tenant"))?;
+        for id in emu.control().workspace_ids(&a.account_id, &a.region) {
+            let r = bulk_desktop(&t, a, &id, WorkspaceState::Available, now)?;
+            store
+                .create_workspace(&r)
+                .await
+                .map_err(setup("the other desktops' records"))?;
+        }
         tenants.push(t);
     }
     let sink = EventSink::start().await.map_err(setup("event sink"))?;
@@ -275,6 +307,7 @@ fn report(
         .collect();
     PoolsBenchReport {
         desktops: cfg.desktops,
+        other_desktops: cfg.other_desktops,
         users: cfg.users,
         requests: cfg.requests,
         handler_clock: if m.thread_clock {
@@ -330,9 +363,9 @@ pub fn render(r: &PoolsBenchReport) -> String {
         HandlerClock::Wall => "WALL time (thread CPU clock unreadable), services included",
     };
     let mut out = format!(
-        "bench pools: a FLOATING pool of {} AVAILABLE desktops, {} users, {} assignment requests\n\
+        "bench pools: a FLOATING pool of {} AVAILABLE desktops (the tenant has {} more), {} users, {} assignment requests\n\
          handler CPU per request ({clock}); target <= {} ms\n\n",
-        r.desktops, r.users, r.requests, r.target_cpu_ms
+        r.desktops, r.other_desktops, r.users, r.requests, r.target_cpu_ms
     );
     out.push_str(&format!(
         "{:<20} {:>8} {:>9} {:>9} {:>9} {:>9} {:>10}  {}\n",
@@ -408,6 +441,7 @@ mod tests {
     fn growths_past_the_quota_are_refused_by_name() {
         let cfg = |growths: Vec<u32>| PoolsBenchConfig {
             desktops: 200,
+            other_desktops: 0,
             users: 10,
             requests: 10,
             growths,
