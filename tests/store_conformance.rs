@@ -703,6 +703,131 @@ async fn unreadable_items_are_named(s: TestStore) {
     is(r, "Steward.StoreError");
 }
 
+async fn pools_their_desktops_and_users(s: TestStore) {
+    use steward_shared::ids::{BundleId, PoolId, UserId};
+    use steward_shared::model::{PoolRecord, PoolSeat, Presence, UserRecord, stamp_of};
+    use steward_shared::pools::protocol::{ProtocolCheck, StreamingProtocol};
+    use steward_shared::pools::{AssignmentPolicy, PoolSize, ReleaseAction, ReleasePlan};
+    use steward_shared::store::{PoolStore, UserStore, UserWrite};
+    let st = &s.store;
+    let acme = TenantId::parse("acme").unwrap();
+    let (a, b) = (
+        PoolId::parse("pool-a").unwrap(),
+        PoolId::parse("pool-b").unwrap(),
+    );
+    let pool = |id: &PoolId| PoolRecord {
+        tenant_id: acme.clone(),
+        pool_id: id.clone(),
+        region: RegionName::parse("us-east-1").unwrap(),
+        directory_id: DirectoryId::parse("d-1234567890").unwrap(),
+        bundle_id: BundleId::parse("wsb-12345678a").unwrap(),
+        protocol: StreamingProtocol::Byop,
+        protocol_check: ProtocolCheck::Verified,
+        size: PoolSize {
+            min_size: 1,
+            max_size: 5,
+            cooldown_minutes: 30,
+        },
+        grow_by: 2,
+        assignment: AssignmentPolicy::Floating,
+        release: ReleasePlan {
+            action: ReleaseAction::Rebuild,
+            delay_minutes: 15,
+        },
+        presence: Presence::Active,
+        desktops: 0,
+        next_name: 1,
+        changed_at: t0(),
+        created_at: t0(),
+        updated_at: t0(),
+        version: 0,
+    };
+    let created = st.create_pool(&pool(&a)).await.unwrap();
+    assert_eq!(created.version, 1);
+    is(st.create_pool(&pool(&a)).await, "Steward.AlreadyExists");
+    st.create_pool(&pool(&b)).await.unwrap();
+    let mut grown = created.clone();
+    grown.desktops = 2;
+    assert_eq!(st.update_pool(&grown).await.unwrap().version, 2);
+    is(st.update_pool(&grown).await, "Steward.Conflict");
+    let pools: Vec<String> = st
+        .list_pools(&acme)
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| p.pool_id.to_string())
+        .collect();
+    assert_eq!(pools, ["pool-a", "pool-b"]);
+    // Desktops of pool a, of pool b and of no pool: the table hands back only the pool's.
+    for n in 0..7u32 {
+        let mut w = workspace("acme", n, RunningMode::Manual, WorkspaceState::Available);
+        w.pool = match n % 3 {
+            0 => Some(PoolSeat::new(a.clone(), t0())),
+            1 => Some(PoolSeat::new(b.clone(), t0())),
+            _ => None,
+        };
+        st.create_workspace(&w).await.unwrap();
+    }
+    let in_a: Vec<String> = st
+        .pool_desktops(&acme, &a)
+        .await
+        .unwrap()
+        .iter()
+        .map(|w| w.workspace_id.to_string())
+        .collect();
+    assert_eq!(in_a, ["ws-00000000", "ws-00000003", "ws-00000006"]);
+    assert_eq!(st.pool_desktops(&acme, &b).await.unwrap().len(), 2);
+    assert!(
+        st.pool_desktops(&TenantId::parse("globex").unwrap(), &a)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Users: a write by an older event is superseded; a removal wins a tie once.
+    let user = |stamp_min: i64, presence| UserRecord {
+        tenant_id: acme.clone(),
+        user_id: UserId::parse("ana@example").unwrap(),
+        display_name: None,
+        pools: vec![a.clone()],
+        presence,
+        changed_at: t0() + Duration::minutes(stamp_min),
+        stamp: stamp_of(t0() + Duration::minutes(stamp_min)),
+    };
+    assert!(
+        st.put_user(&user(10, Presence::Active), UserWrite::Newer)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !st.put_user(&user(5, Presence::Active), UserWrite::Newer)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !st.put_user(&user(10, Presence::Active), UserWrite::Newer)
+            .await
+            .unwrap()
+    );
+    assert!(
+        st.put_user(&user(10, Presence::Gone), UserWrite::NewerOrSame)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !st.put_user(&user(10, Presence::Gone), UserWrite::NewerOrSame)
+            .await
+            .unwrap()
+    );
+    let stored = st
+        .get_user(&acme, &UserId::parse("ana@example").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.presence, Presence::Gone);
+    let page = st.list_users(&acme, PageRequest::default()).await.unwrap();
+    assert_eq!((page.items.len(), page.next), (1, None));
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod dynoxide_engine {
@@ -741,4 +866,5 @@ conformance!(
     batched_usage_adds_every_delta,
     event_dedupe_with_ttl,
     unreadable_items_are_named,
+    pools_their_desktops_and_users,
 );

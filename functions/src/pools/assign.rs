@@ -34,7 +34,7 @@ use steward_shared::store::{PoolStore, StoreError, UserStore, WorkspaceStore};
 
 use super::{Ctx, MAX_ATTEMPTS, Recorded, clients_for, desktops_of, finish};
 use crate::power::partner_events::{EventOutcome, Handled, Processed, conflict};
-use crate::record::{ActionName, failed, outbound_types as ot};
+use crate::record::{ActionName, PowerAction, failed, outbound_types as ot};
 
 /// How often, and how long each time, a request waits for desktops a concurrent growth is
 /// creating (reserved on the pool, not registered yet) before it answers "exhausted".
@@ -90,6 +90,8 @@ pub(super) async fn assign(
     };
     let mut started: Option<WorkspaceId> = None;
     let mut waits = 0;
+    // The growths this request made, shown before its answer.
+    let mut grew: Vec<PowerAction> = Vec::new();
     for _ in 0..MAX_ATTEMPTS + MAX_WAITS {
         let records = desktops_of(ctx.deps, &ctx.tenant.tenant_id, &pool.pool_id).await?;
         let views: Vec<_> = records
@@ -115,11 +117,15 @@ pub(super) async fn assign(
             Pick::Grow => {
                 let resizer = ctx.resizer();
                 match resizer.grow(&pool, pool.growth()).await? {
-                    Some((grown, growth)) if growth.created.is_empty() => {
-                        let _ = grown;
-                        return refuse(ctx, d, Failure::DesktopsNotCreated).await;
+                    Some((_, growth)) if growth.created.is_empty() => {
+                        let mut p = refuse(ctx, d, Failure::DesktopsNotCreated).await?;
+                        p.actions.splice(0..0, growth.report);
+                        return Ok(p);
                     }
-                    Some((grown, _)) => pool = grown,
+                    Some((grown, growth)) => {
+                        pool = grown;
+                        grew.extend(growth.report);
+                    }
                     None => pool = reread(ctx, &pool).await?,
                 }
                 continue;
@@ -132,7 +138,11 @@ pub(super) async fn assign(
                 pool = reread(ctx, &pool).await?;
                 continue;
             }
-            Pick::Exhausted => return refuse(ctx, d, Failure::PoolExhausted).await,
+            Pick::Exhausted => {
+                let mut p = refuse(ctx, d, Failure::PoolExhausted).await?;
+                p.actions.splice(0..0, grew);
+                return Ok(p);
+            }
         };
         let mut record = find(&records, &chosen)?.clone();
         let now = ctx.now();
@@ -158,7 +168,11 @@ pub(super) async fn assign(
         }
         record.lease_until = Some(now + chrono::Duration::minutes(ASSIGNMENT_LEASE_MINUTES));
         match store.update_workspace(&record).await {
-            Ok(written) => return assigned(ctx, d, &written, again, 2).await,
+            Ok(written) => {
+                let mut p = assigned(ctx, d, &written, again, 2).await?;
+                p.actions.splice(0..0, grew);
+                return Ok(p);
+            }
             Err(StoreError::VersionConflict { .. }) => continue,
             Err(e) => return Err(e.into()),
         }

@@ -34,6 +34,14 @@ enum Change {
     Deleted,
 }
 
+/// A setting's name as the events spell it (`FLOATING`, `REBUILD`).
+pub(super) fn wire_name(v: impl serde::Serialize) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
 pub(super) async fn configure(
     ctx: &Ctx<'_>,
     d: &PoolDetail,
@@ -82,17 +90,17 @@ async fn settle(ctx: &Ctx<'_>, pool: PoolRecord, change: Change) -> Result<Proce
         workspace: None,
         action: ActionName::PoolConfigured,
         reason: format!(
-            "pool {} {} ({:?}, {}..{} desktops, release {:?} after {} min)",
+            "pool {} {} ({}, {}..{} desktops, release {} after {} min)",
             pool.pool_id,
             if change == Change::Created {
                 "created"
             } else {
                 "updated"
             },
-            pool.assignment,
+            wire_name(pool.assignment),
             pool.size.min_size,
             pool.size.max_size,
-            pool.release.action,
+            wire_name(pool.release.action),
             pool.release.delay_minutes,
         ),
         outcome: AuditOutcome::Succeeded,
@@ -119,16 +127,7 @@ async fn settle(ctx: &Ctx<'_>, pool: PoolRecord, change: Change) -> Result<Proce
         {
             Some((_, growth)) => {
                 processed.writes += 1;
-                processed.actions.push(crate::record::PowerAction {
-                    workspace: ctx.tenant.tenant_id.to_string(),
-                    action: ActionName::PoolGrow.as_str().to_owned(),
-                    reason: format!(
-                        "created {} desktops in {} calls",
-                        growth.created.len(),
-                        growth.calls
-                    ),
-                    time: ctx.now(),
-                });
+                processed.actions.extend(growth.report);
                 break;
             }
             None => {
@@ -349,9 +348,10 @@ pub(super) async fn delete(ctx: &Ctx<'_>, d: &PoolRef) -> Result<Processed, Hand
             }));
         }
         let resizer = ctx.resizer();
-        let (pool, gone) = resizer
+        let shrunk = resizer
             .shrink(pool, &desktops, "the pool was deleted")
             .await?;
+        let (pool, gone) = (shrunk.pool, shrunk.gone);
         let mut tomb = pool.clone();
         tomb.presence = Presence::Gone;
         tomb.changed_at = d.occurred_at;

@@ -27,7 +27,7 @@ use steward_shared::store::{PoolStore, StoreError, WorkspaceStore};
 use super::clients_for;
 use crate::deps::Deps;
 use crate::onboarding::request::UNDEFINED_USER;
-use crate::record::{Action, ActionName, failed, outbound_types as ot, record_all};
+use crate::record::{Action, ActionName, PowerAction, failed, outbound_types as ot, record_all};
 
 /// Who is resizing, and when.
 pub(super) struct Resizer<'a> {
@@ -37,12 +37,21 @@ pub(super) struct Resizer<'a> {
     pub now: Timestamp,
 }
 
+/// What a shrink did: the pool as written, how many desktops went, the recorded action.
+pub(super) struct Shrunk {
+    pub pool: PoolRecord,
+    pub gone: usize,
+    pub report: Option<PowerAction>,
+}
+
 /// What a growth did.
 #[derive(Debug, Default)]
 pub(super) struct Growth {
     pub created: Vec<WorkspaceId>,
     pub refused: Vec<String>,
     pub calls: u32,
+    /// The recorded `pool_grow` action, as the answer and the timeline show it.
+    pub report: Option<PowerAction>,
 }
 
 impl Resizer<'_> {
@@ -80,7 +89,7 @@ impl Resizer<'_> {
             self.record(&pool, &growth, 0, "").await?;
             return Err(e);
         }
-        self.record(&pool, &growth, 0, "").await?;
+        growth.report = Some(self.record(&pool, &growth, 0, "").await?);
         Ok(Some((pool, growth)))
     }
 
@@ -180,15 +189,19 @@ impl Resizer<'_> {
     }
 
     /// Terminates `desktops` (free ones of `pool`), removes their records and lowers the
-    /// count. Returns the pool as written and how many went.
+    /// count.
     pub async fn shrink(
         &self,
         pool: PoolRecord,
         desktops: &[WorkspaceRecord],
         why: &str,
-    ) -> Result<(PoolRecord, usize), Error> {
+    ) -> Result<Shrunk, Error> {
         if desktops.is_empty() {
-            return Ok((pool, 0));
+            return Ok(Shrunk {
+                pool,
+                gone: 0,
+                report: None,
+            });
         }
         let clients = clients_for(self.deps, self.tenant, &pool).await;
         let gateway = WorkspacesGateway::new(clients.workspaces());
@@ -230,8 +243,12 @@ impl Resizer<'_> {
             calls,
             ..Growth::default()
         };
-        self.record(&pool, &growth, gone, why).await?;
-        Ok((pool, gone))
+        let report = self.record(&pool, &growth, gone, why).await?;
+        Ok(Shrunk {
+            pool,
+            gone,
+            report: Some(report),
+        })
     }
 
     /// Records a resize (`Pool Resized`).
@@ -241,7 +258,7 @@ impl Resizer<'_> {
         growth: &Growth,
         terminated: usize,
         why: &str,
-    ) -> Result<(), Error> {
+    ) -> Result<PowerAction, Error> {
         let created = growth.created.len();
         let (action, reason) = if terminated > 0 {
             (
@@ -283,7 +300,7 @@ impl Resizer<'_> {
                 "desktops": pool.desktops,
             })),
         };
-        record_all(self.deps, &[action]).await?;
-        Ok(())
+        record_all(self.deps, std::slice::from_ref(&action)).await?;
+        Ok(action.report())
     }
 }

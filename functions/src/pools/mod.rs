@@ -37,7 +37,7 @@ use steward_shared::aws::{TenantAccess, TenantClients};
 use steward_shared::events::{PartnerEvent, PartnerEventKind};
 use steward_shared::ids::{PoolId, TenantId};
 use steward_shared::model::{Actor, AuditOutcome, PoolRecord, Tenant, Timestamp, WorkspaceRecord};
-use steward_shared::store::{Claim, DedupeStore, PageRequest, WorkspaceStore, collect_all};
+use steward_shared::store::{Claim, DedupeStore, PoolStore};
 
 use crate::deps::Deps;
 use crate::power::partner_events::{EventOutcome, Handled, Processed};
@@ -198,11 +198,7 @@ pub async fn desktops_of(
     tenant: &TenantId,
     pool: &PoolId,
 ) -> Result<Vec<WorkspaceRecord>, Error> {
-    let all = collect_all(|page: PageRequest| deps.store.list_workspaces(tenant, page)).await?;
-    Ok(all
-        .into_iter()
-        .filter(|w| w.pool.as_ref().is_some_and(|s| &s.pool_id == pool))
-        .collect())
+    Ok(deps.store.pool_desktops(tenant, pool).await?)
 }
 
 /// The tenant's clients in the pool's Region.

@@ -31,6 +31,7 @@ use steward_shared::pools::release::{ReleaseStep, advance, on_release};
 use steward_shared::pools::{AssignmentPolicy, Releasing};
 use steward_shared::store::{PoolStore, StoreError, WorkspaceStore};
 
+use super::config::wire_name;
 use super::{Ctx, MAX_ATTEMPTS, answer, clients_for};
 use crate::deps::Deps;
 use crate::power::partner_events::{EventOutcome, Handled, Processed};
@@ -221,8 +222,9 @@ pub(super) async fn release_desktop(r: Release<'_>) -> Result<Released, Error> {
             actor: r.actor.clone(),
             action: ActionName::Release,
             reason: format!(
-                "released by {user}; {:?} at {due_at} unless the user comes back",
-                r.pool.release.action
+                "released by {user}; {} at {} unless the user comes back",
+                wire_name(r.pool.release.action),
+                due_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ),
             outcome: AuditOutcome::Succeeded,
             detail_type: ot::DESKTOP_RELEASED,
@@ -235,16 +237,8 @@ pub(super) async fn release_desktop(r: Release<'_>) -> Result<Released, Error> {
                 "dueAt": due_at,
             })),
         };
-        record_all(r.deps, &[action]).await?;
-        out.actions.push(PowerAction {
-            workspace: r.workspace.to_string(),
-            action: ActionName::Release.as_str().to_owned(),
-            reason: format!(
-                "released by {user} ({:?} due {due_at})",
-                r.pool.release.action
-            ),
-            time: r.now,
-        });
+        record_all(r.deps, std::slice::from_ref(&action)).await?;
+        out.actions.push(action.report());
         if due_at <= r.now {
             let more = advance_one(
                 Advance {
@@ -301,8 +295,9 @@ pub(super) async fn advance_one(
                 ActionName::Returned,
                 ot::DESKTOP_RETURNED,
                 format!(
-                    "{:?} finished: free in pool {}",
-                    a.pool.release.action, a.pool.pool_id
+                    "{} finished: free in pool {}",
+                    wire_name(a.pool.release.action),
+                    a.pool.pool_id
                 ),
                 AuditOutcome::Succeeded,
                 None,
@@ -338,19 +333,14 @@ pub(super) async fn advance_one(
         workspace: Some(&record.workspace_id),
         actor: a.actor.clone(),
         action,
-        reason: reason.clone(),
+        reason,
         outcome,
         detail_type,
         at: a.now,
         details: Some(details),
     };
-    record_all(a.deps, &[recorded]).await?;
-    out.actions.push(PowerAction {
-        workspace: record.workspace_id.to_string(),
-        action: action.as_str().to_owned(),
-        reason,
-        time: a.now,
-    });
+    record_all(a.deps, std::slice::from_ref(&recorded)).await?;
+    out.actions.push(recorded.report());
     Ok(out)
 }
 

@@ -156,11 +156,12 @@ async fn one_pool(
             .filter(|r| decision.terminate.contains(&r.workspace_id))
             .cloned()
             .collect();
-        let (after, gone) = resizer
+        let shrunk = resizer
             .shrink(pool, &going, "free beyond minSize for the cool-down")
             .await?;
-        report.terminated += gone;
-        pool = after;
+        report.terminated += shrunk.gone;
+        report.actions.extend(shrunk.report);
+        pool = shrunk.pool;
     }
     let missing = pool.size.min_size.saturating_sub(pool.desktops);
     if missing > 0
@@ -168,6 +169,7 @@ async fn one_pool(
         && let Some((_, growth)) = resizer.grow(&pool, missing).await?
     {
         report.created += growth.created.len();
+        report.actions.extend(growth.report);
     }
     Ok(())
 }

@@ -116,10 +116,11 @@ pub(super) async fn remove(ctx: &Ctx<'_>, d: &UserRef) -> Result<Processed, Hand
             continue;
         };
         if pool.assignment == AssignmentPolicy::Dedicated {
-            let (_, gone) = resizer
+            let shrunk = resizer
                 .shrink(pool, std::slice::from_ref(&desktop), "its user was removed")
                 .await?;
-            writes += gone;
+            writes += shrunk.gone;
+            reports.extend(shrunk.report);
             continue;
         }
         let released = release_desktop(Release {

@@ -299,6 +299,10 @@ pub trait PoolStore: Send + Sync {
     async fn update_pool(&self, pool: &PoolRecord) -> Result<PoolRecord>;
     /// Every pool of the tenant (tombstones included).
     async fn list_pools(&self, tenant: &TenantId) -> Result<Vec<PoolRecord>>;
+    /// The desktop records of one pool (those whose seat names it), every page. The table
+    /// filters them from the tenant's desktops, so only the pool's are returned and decoded.
+    async fn pool_desktops(&self, tenant: &TenantId, pool: &PoolId)
+    -> Result<Vec<WorkspaceRecord>>;
 }
 
 /// Which stored user a user write may replace.

@@ -92,6 +92,7 @@ impl AuditStore for DynamoStore {
         // `AUDIT#<t>#<uuid>` sorts after `AUDIT#<t>`: BETWEEN from and to is [from, to).
         let (items, last) = self
             .query(QuerySpec {
+                filter: None,
                 index: None,
                 condition: "#pk = :pk AND #sk BETWEEN :from AND :to",
                 values: vec![

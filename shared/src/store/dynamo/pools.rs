@@ -9,10 +9,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::DynamoStore;
 use super::errors::classify;
-use super::keys::{POOL_PREFIX, USER_PREFIX, pool_keys, tenant_pk, to_item, user_keys};
+use super::keys::{
+    POOL_PREFIX, USER_PREFIX, WS_PREFIX, from_item, pool_keys, tenant_pk, to_item, user_keys,
+};
+use super::query::QuerySpec;
 use crate::ids::{PoolId, TenantId, UserId};
-use crate::model::{PoolRecord, UserRecord};
-use crate::store::schema::PK;
+use crate::model::{PoolRecord, UserRecord, WorkspaceRecord};
+use crate::store::schema::{PK, SK};
 use crate::store::{
     Page, PageRequest, PoolStore, RecordKind, Result, StoreError, UserStore, UserWrite, collect_all,
 };
@@ -47,7 +50,51 @@ impl PoolStore for DynamoStore {
         })
         .await
     }
+
+    /// The tenant's desktop records filtered on `pool.pool_id` by the table: a filtered
+    /// Query still reads (and bills) the tenant's desktops, but Steward receives and decodes
+    /// only the pool's, so an assignment costs in proportion to the pool, not the tenant.
+    async fn pool_desktops(
+        &self,
+        tenant: &TenantId,
+        pool: &PoolId,
+    ) -> Result<Vec<WorkspaceRecord>> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let (items, last) = self
+                .query(QuerySpec {
+                    index: None,
+                    condition: "#pk = :pk AND begins_with(#sk, :prefix)",
+                    values: vec![
+                        (":pk", tenant_pk(tenant)),
+                        (":prefix", WS_PREFIX.to_owned()),
+                        (":pool", pool.to_string()),
+                    ],
+                    names: vec![
+                        ("#pk", PK),
+                        ("#sk", SK),
+                        ("#seat", "pool"),
+                        ("#pid", "pool_id"),
+                    ],
+                    filter: Some("#seat.#pid = :pool"),
+                    limit: Some(PAGE),
+                    start,
+                })
+                .await?;
+            for item in items {
+                out.push(from_item(RecordKind::Workspace, item)?);
+            }
+            match last {
+                Some(key) => start = Some(key),
+                None => return Ok(out),
+            }
+        }
+    }
 }
+
+/// Items a pool's desktop Query evaluates per page (the table's most).
+const PAGE: i32 = 1000;
 
 #[async_trait]
 impl UserStore for DynamoStore {

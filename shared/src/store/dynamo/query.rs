@@ -31,6 +31,9 @@ pub(super) struct QuerySpec<'a> {
     pub(super) values: Vec<(&'a str, String)>,
     /// Its `#name` placeholders.
     pub(super) names: Vec<(&'a str, &'a str)>,
+    /// A filter expression, applied by the table after the key condition (its placeholders
+    /// go in `values` and `names` too).
+    pub(super) filter: Option<&'a str>,
     pub(super) limit: Option<i32>,
     /// The exclusive start key of the page.
     pub(super) start: Option<Item>,
@@ -47,6 +50,7 @@ impl DynamoStore {
             .key_condition_expression(spec.condition)
             .set_limit(spec.limit)
             .set_exclusive_start_key(spec.start)
+            .set_filter_expression(spec.filter.map(str::to_owned))
             .consistent_read(spec.index.is_none());
         for (k, v) in spec.values {
             q = q.expression_attribute_values(k, AttributeValue::S(v));
@@ -80,6 +84,7 @@ impl DynamoStore {
                 values: vec![(":pk", pk.clone()), (":prefix", prefix.to_owned())],
                 names: vec![("#pk", PK), ("#sk", SK)],
                 limit: Some(page_limit(&page)),
+                filter: None,
                 start,
             })
             .await?;
@@ -121,6 +126,7 @@ impl DynamoStore {
                 values: vec![(":gpk", gsi_pk)],
                 names: vec![("#gpk", GSI1_PK)],
                 limit: Some(page_limit(&page)),
+                filter: None,
                 start,
             })
             .await?;
