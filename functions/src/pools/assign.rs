@@ -44,8 +44,8 @@ const GROWTH_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
 /// How long an assigned desktop is kept running for its user to connect.
 pub const ASSIGNMENT_LEASE_MINUTES: i64 = 30;
 
-/// Why an assignment request could not be met.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+/// Why an assignment request could not be met (`failure` of `Desktop Assignment Failed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Failure {
     PoolExhausted,
@@ -56,6 +56,17 @@ pub enum Failure {
 }
 
 impl Failure {
+    /// The wire name (`POOL_EXHAUSTED`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Failure::PoolExhausted => "POOL_EXHAUSTED",
+            Failure::PoolUnknown => "POOL_UNKNOWN",
+            Failure::UserUnknown => "USER_UNKNOWN",
+            Failure::UserNotEntitled => "USER_NOT_ENTITLED",
+            Failure::DesktopsNotCreated => "DESKTOPS_NOT_CREATED",
+        }
+    }
+
     fn says(self) -> &'static str {
         match self {
             Failure::PoolExhausted => "the pool is at its maximum and no desktop is free",

@@ -43,6 +43,7 @@ use crate::deps::Deps;
 use crate::power::partner_events::{EventOutcome, Handled, Processed};
 use crate::record::{Action, ActionName, dedupe_ttl, record_all};
 
+pub use assign::Failure as AssignmentFailure;
 pub(crate) use release::release_after_session;
 
 /// How often an assignment is decided again after losing a race for a desktop or the pool.

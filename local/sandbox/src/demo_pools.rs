@@ -36,8 +36,9 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
+pub use steward_functions::pools::AssignmentFailure;
 use steward_functions::power::PowerAction;
 use steward_functions::power::SweepKind;
 use steward_functions::power::fanout::{TenantOutcome, sweep_one};
@@ -75,29 +76,6 @@ pub enum PoolsError {
     Store(#[from] steward_shared::store::StoreError),
     #[error("a scenario name is not a valid id: {0}")]
     Name(String),
-}
-
-/// Why an assignment request could not be met, as `Desktop Assignment Failed` says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AssignmentFailure {
-    PoolExhausted,
-    PoolUnknown,
-    UserUnknown,
-    UserNotEntitled,
-    DesktopsNotCreated,
-}
-
-impl AssignmentFailure {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AssignmentFailure::PoolExhausted => "POOL_EXHAUSTED",
-            AssignmentFailure::PoolUnknown => "POOL_UNKNOWN",
-            AssignmentFailure::UserUnknown => "USER_UNKNOWN",
-            AssignmentFailure::UserNotEntitled => "USER_NOT_ENTITLED",
-            AssignmentFailure::DesktopsNotCreated => "DESKTOPS_NOT_CREATED",
-        }
-    }
 }
 
 /// What an assignment request came to, as the partner bus answered it. Serialized as

@@ -263,6 +263,38 @@ async fn pools_bench(what: BenchWhat) -> Result<(), Box<dyn std::error::Error>> 
     Ok(())
 }
 
+/// `demo`: the chosen scenario on the sandbox, told as it happens or as one JSON report.
+async fn demo_command(
+    desktops: u32,
+    json: bool,
+    state: Option<String>,
+    table: String,
+    scenario: DemoScenario,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if !json {
+        print!("{}", demo::HEADER);
+    }
+    let report = demo::run(DemoOptions {
+        scenario: match scenario {
+            DemoScenario::Day => demo::Scenario::Day,
+            DemoScenario::Lifecycle => demo::Scenario::Lifecycle,
+            DemoScenario::Pools => demo::Scenario::Pools,
+        },
+        state_file: state,
+        table,
+        desktops,
+        narrator: demo_narrator(json),
+    })
+    .await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        // The timeline was told as it happened.
+        print!("\n{}", demo::render_summary(&report));
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Demo {
@@ -271,30 +303,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             state,
             table,
             scenario,
-        } => {
-            if !json {
-                print!("{}", demo::HEADER);
-            }
-            let report = demo::run(DemoOptions {
-                scenario: match scenario {
-                    DemoScenario::Day => demo::Scenario::Day,
-                    DemoScenario::Lifecycle => demo::Scenario::Lifecycle,
-                    DemoScenario::Pools => demo::Scenario::Pools,
-                },
-                state_file: state,
-                table,
-                desktops,
-                narrator: demo_narrator(json),
-            })
-            .await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                // The timeline was told as it happened.
-                print!("\n{}", demo::render_summary(&report));
-            }
-            Ok(())
-        }
+        } => demo_command(desktops, json, state, table, scenario).await,
         Command::Emulator(args) => Ok(emulator_cli::serve(args).await?),
         Command::Serve {
             emulator,
