@@ -3,37 +3,12 @@
 
 mod power_common;
 
-use std::path::PathBuf;
 
 use power_common::{World, registered_ids, world};
 use serde_json::{Value, json};
 use steward_functions::dispatch;
 use steward_shared::lifecycle::detail_types;
-
-fn root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-fn read_json(p: PathBuf) -> Value {
-    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// The branch of a `oneOf` schema titled `title`, as a validator.
-fn branch(file: &str, title: &str) -> jsonschema::Validator {
-    let s = read_json(root().join(format!("events/schemas/query/{file}")));
-    let b = s["oneOf"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["title"] == title)
-        .unwrap_or_else(|| panic!("{file}: no branch {title}"))
-        .clone();
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&b)
-        .unwrap()
-}
+use steward_tests::query_schemas::{branch, read_json, root};
 
 async fn query(w: &World, mut req: Value) -> Result<Value, String> {
     if req.get("tenantId").is_none() {

@@ -5,7 +5,6 @@
 
 mod power_common;
 
-use std::path::PathBuf;
 
 use chrono::DateTime;
 use power_common::{World, world};
@@ -19,31 +18,7 @@ use steward_shared::model::{
 use steward_shared::pools::protocol::{ProtocolCheck, StreamingProtocol};
 use steward_shared::pools::{AssignmentPolicy, PoolSize, ReleaseAction, ReleasePlan, Releasing};
 use steward_shared::store::{PoolStore, UserStore, UserWrite, WorkspaceStore};
-
-fn root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
-
-fn read_json(p: PathBuf) -> Value {
-    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// The branch of a `oneOf` schema titled `title`, as a validator.
-fn branch(file: &str, title: &str) -> jsonschema::Validator {
-    let s = read_json(root().join(format!("events/schemas/query/{file}")));
-    let b = s["oneOf"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["title"] == title)
-        .unwrap_or_else(|| panic!("{file}: no branch {title}"))
-        .clone();
-    jsonschema::options()
-        .should_validate_formats(true)
-        .build(&b)
-        .unwrap()
-}
+use steward_tests::query_schemas::branch;
 
 /// Runs a query for the world's tenant; a valid request must fit the request schema and
 /// its answer the response schema. An error comes back as its name.

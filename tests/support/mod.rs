@@ -8,6 +8,7 @@
 //!   neither fails the moto tests with a message saying how to install it.
 
 pub mod flows;
+pub mod query_schemas;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
