@@ -3,7 +3,6 @@
 
 mod power_common;
 
-
 use power_common::{World, registered_ids, world};
 use serde_json::{Value, json};
 use steward_functions::dispatch;

@@ -5,7 +5,6 @@
 
 mod power_common;
 
-
 use chrono::DateTime;
 use power_common::{World, world};
 use serde_json::{Value, json};
