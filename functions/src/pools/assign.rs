@@ -32,7 +32,7 @@ use steward_shared::model::{
 use steward_shared::pools::assign::{Pick, pick};
 use steward_shared::store::{PoolStore, StoreError, UserStore, WorkspaceStore};
 
-use super::{Ctx, MAX_ATTEMPTS, Recorded, clients_for, desktops_of, finish};
+use super::{Ctx, MAX_ATTEMPTS, Recorded, clients_for, finish, reread_pool};
 use crate::power::partner_events::{EventOutcome, Handled, Processed, conflict};
 use crate::record::{ActionName, PowerAction, failed, outbound_types as ot};
 
@@ -104,7 +104,11 @@ pub(super) async fn assign(
     // The growths this request made, shown before its answer.
     let mut grew: Vec<PowerAction> = Vec::new();
     for _ in 0..MAX_ATTEMPTS + MAX_WAITS {
-        let records = desktops_of(ctx.deps, &ctx.tenant.tenant_id, &pool.pool_id).await?;
+        let records = ctx
+            .deps
+            .store
+            .pool_desktops(&ctx.tenant.tenant_id, &pool.pool_id)
+            .await?;
         let views: Vec<_> = records
             .iter()
             .filter_map(WorkspaceRecord::pool_desktop)
@@ -137,7 +141,7 @@ pub(super) async fn assign(
                         pool = grown;
                         grew.extend(growth.report);
                     }
-                    None => pool = reread(ctx, &pool).await?,
+                    None => pool = reread_pool(ctx.deps, &pool).await?,
                 }
                 continue;
             }
@@ -146,7 +150,7 @@ pub(super) async fn assign(
             Pick::Exhausted if pool.desktops as usize > records.len() && waits < MAX_WAITS => {
                 waits += 1;
                 tokio::time::sleep(GROWTH_WAIT).await;
-                pool = reread(ctx, &pool).await?;
+                pool = reread_pool(ctx.deps, &pool).await?;
                 continue;
             }
             Pick::Exhausted => {
@@ -203,22 +207,6 @@ fn find<'a>(
                 steward_shared::error::names::INVALID_STATE,
                 format!("the chosen desktop {ws} is not among the pool's records"),
             ))
-        })
-}
-
-async fn reread(ctx: &Ctx<'_>, pool: &PoolRecord) -> Result<PoolRecord, Handled> {
-    ctx.deps
-        .store
-        .get_pool(&pool.tenant_id, &pool.pool_id)
-        .await?
-        .ok_or_else(|| {
-            Handled::Failed(
-                StoreError::NotFound {
-                    kind: steward_shared::store::RecordKind::Pool,
-                    key: pool.pool_id.to_string(),
-                }
-                .into(),
-            )
         })
 }
 

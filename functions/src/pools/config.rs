@@ -21,7 +21,7 @@ use steward_shared::pools::PoolSize;
 use steward_shared::pools::protocol::{self, ProtocolCheck};
 use steward_shared::store::{PoolStore, StoreError};
 
-use super::{Ctx, MAX_ATTEMPTS, Recorded, answer, clients_for, desktops_of, finish};
+use super::{Ctx, MAX_ATTEMPTS, Recorded, answer, clients_for, finish};
 use crate::power::partner_events::{EventOutcome, Handled, Processed, conflict};
 use crate::record::{ActionName, outbound_types as ot};
 
@@ -331,7 +331,11 @@ pub(super) async fn delete(ctx: &Ctx<'_>, d: &PoolRef) -> Result<Processed, Hand
         if pool.presence == Presence::Gone || d.occurred_at <= pool.changed_at {
             return Ok(answer(ctx.event, EventOutcome::Unchanged, 0, &[]));
         }
-        let desktops = desktops_of(ctx.deps, &ctx.tenant.tenant_id, &pool.pool_id).await?;
+        let desktops = ctx
+            .deps
+            .store
+            .pool_desktops(&ctx.tenant.tenant_id, &pool.pool_id)
+            .await?;
         let busy = desktops
             .iter()
             .filter(|w| {

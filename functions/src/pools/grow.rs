@@ -24,7 +24,7 @@ use steward_shared::model::{
 };
 use steward_shared::store::{PoolStore, StoreError, WorkspaceStore};
 
-use super::clients_for;
+use super::{clients_for, reread_pool};
 use crate::deps::Deps;
 use crate::onboarding::request::UNDEFINED_USER;
 use crate::record::{Action, ActionName, PowerAction, failed, outbound_types as ot, record_all};
@@ -171,17 +171,7 @@ impl Resizer<'_> {
             match self.deps.store.update_pool(&next).await {
                 Ok(p) => return Ok(p),
                 Err(StoreError::VersionConflict { .. }) => {
-                    pool = self
-                        .deps
-                        .store
-                        .get_pool(&pool.tenant_id, &pool.pool_id)
-                        .await?
-                        .ok_or_else(|| {
-                            Error::from(StoreError::NotFound {
-                                kind: steward_shared::store::RecordKind::Pool,
-                                key: pool.pool_id.to_string(),
-                            })
-                        })?;
+                    pool = reread_pool(self.deps, &pool).await?;
                 }
                 Err(e) => return Err(e.into()),
             }

@@ -35,12 +35,11 @@ use serde_json::Value;
 use steward_shared::Error;
 use steward_shared::aws::{TenantAccess, TenantClients};
 use steward_shared::events::{PartnerEvent, PartnerEventKind};
-use steward_shared::ids::{PoolId, TenantId};
-use steward_shared::model::{Actor, AuditOutcome, PoolRecord, Tenant, Timestamp, WorkspaceRecord};
-use steward_shared::store::{Claim, DedupeStore, PoolStore};
+use steward_shared::model::{Actor, AuditOutcome, PoolRecord, Tenant, Timestamp};
+use steward_shared::store::{Claim, DedupeStore, PoolStore, RecordKind, StoreError};
 
 use crate::deps::Deps;
-use crate::power::partner_events::{EventOutcome, Handled, Processed};
+use crate::power::partner_events::{EventOutcome, Handled, Processed, actor, processed};
 use crate::record::{Action, ActionName, dedupe_ttl, record_all};
 
 pub use assign::Failure as AssignmentFailure;
@@ -59,9 +58,7 @@ pub(crate) async fn handle(
         deps,
         tenant,
         event,
-        actor: Actor::PartnerEvent {
-            event_id: event.event_id.clone(),
-        },
+        actor: actor(event),
     };
     match &event.kind {
         PartnerEventKind::PoolCreated(d) => config::configure(&ctx, d, true).await,
@@ -70,16 +67,10 @@ pub(crate) async fn handle(
         PartnerEventKind::UsersLoaded(d) => users::load(&ctx, d).await,
         PartnerEventKind::UserRemoved(d) => users::remove(&ctx, d).await,
         PartnerEventKind::AssignmentRequested(d) => {
-            if !ctx.first_delivery().await? {
-                return Ok(answer(event, EventOutcome::Unchanged, 0, &[]));
-            }
-            ctx.unless_failed(assign::assign(&ctx, d).await).await
+            ctx.once(Box::pin(assign::assign(&ctx, d))).await
         }
         PartnerEventKind::ReleaseRequested(d) => {
-            if !ctx.first_delivery().await? {
-                return Ok(answer(event, EventOutcome::Unchanged, 0, &[]));
-            }
-            ctx.unless_failed(release::requested(&ctx, d).await).await
+            ctx.once(Box::pin(release::requested(&ctx, d))).await
         }
         _ => Ok(answer(event, EventOutcome::Unchanged, 0, &[])),
     }
@@ -108,8 +99,15 @@ impl Ctx<'_> {
         }
     }
 
-    /// Claims the event's id; `false` when an earlier delivery claimed it.
-    async fn first_delivery(&self) -> Result<bool, Handled> {
+    /// Handles a request once: the event's id is claimed first (a redelivery is answered
+    /// "unchanged"), and a failed handling gives the claim back, so that EventBridge's retry
+    /// is handled and answered instead of skipped; a refusal keeps the claim. (The callers
+    /// box the handling: an assignment's future is large, and held here by value it would
+    /// be moved across the stack frames of this one.)
+    async fn once(
+        &self,
+        handling: impl Future<Output = Result<Processed, Handled>>,
+    ) -> Result<Processed, Handled> {
         let now = self.now();
         let claim = self
             .deps
@@ -121,15 +119,10 @@ impl Ctx<'_> {
                 now + dedupe_ttl(self.deps),
             )
             .await?;
-        Ok(claim == Claim::Claimed)
-    }
-
-    /// Forgets the event's claim after a failure, so that EventBridge's redelivery is
-    /// handled (and answered) instead of skipped as a duplicate; a refusal keeps the claim.
-    async fn unless_failed(
-        &self,
-        result: Result<Processed, Handled>,
-    ) -> Result<Processed, Handled> {
+        if claim == Claim::Duplicate {
+            return Ok(answer(self.event, EventOutcome::Unchanged, 0, &[]));
+        }
+        let result = handling.await;
         if let Err(Handled::Failed(e)) = &result
             && let Err(forget) = self
                 .deps
@@ -185,21 +178,23 @@ fn answer(
     writes: usize,
     actions: &[Action<'_>],
 ) -> Processed {
-    Processed {
-        event_id: event.event_id.to_string(),
-        result,
-        writes,
-        actions: actions.iter().map(Action::report).collect(),
-    }
+    let mut p = processed(event, result, writes);
+    p.actions.extend(actions.iter().map(Action::report));
+    p
 }
 
-/// The desktop records of `pool` (the tenant's records whose seat names it).
-pub async fn desktops_of(
-    deps: &Deps,
-    tenant: &TenantId,
-    pool: &PoolId,
-) -> Result<Vec<WorkspaceRecord>, Error> {
-    Ok(deps.store.pool_desktops(tenant, pool).await?)
+/// `pool` as the table holds it now (after a write of it lost a race).
+async fn reread_pool(deps: &Deps, pool: &PoolRecord) -> Result<PoolRecord, Error> {
+    deps.store
+        .get_pool(&pool.tenant_id, &pool.pool_id)
+        .await?
+        .ok_or_else(|| {
+            StoreError::NotFound {
+                kind: RecordKind::Pool,
+                key: pool.pool_id.to_string(),
+            }
+            .into()
+        })
 }
 
 /// The tenant's clients in the pool's Region.

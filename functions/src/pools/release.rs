@@ -22,7 +22,7 @@ use steward_shared::Error;
 use steward_shared::events::{Rejection, ReleaseRequestDetail};
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::WorkspacesGateway;
-use steward_shared::ids::{UserId, WorkspaceId};
+use steward_shared::ids::UserId;
 use steward_shared::model::{
     Actor, AuditOutcome, PoolRecord, StewardAction, StewardCall, Tenant, Timestamp,
     WorkspaceRecord, WorkspaceState,
@@ -52,6 +52,9 @@ pub(super) enum Phase {
 pub(super) struct Released {
     pub writes: usize,
     pub actions: Vec<PowerAction>,
+    /// The desktop's record as it now stands (written, or unchanged), when known; `None`
+    /// after a lost race.
+    pub current: Option<WorkspaceRecord>,
 }
 
 /// A release to carry out.
@@ -59,7 +62,9 @@ pub(super) struct Release<'a> {
     pub deps: &'a Deps,
     pub tenant: &'a Tenant,
     pub pool: &'a PoolRecord,
-    pub workspace: &'a WorkspaceId,
+    /// The desktop's record as the caller read (or wrote) it: the first attempt decides on
+    /// it, a lost race reads it again.
+    pub record: WorkspaceRecord,
     pub user: &'a UserId,
     pub actor: &'a Actor,
     pub now: Timestamp,
@@ -82,11 +87,13 @@ pub(super) async fn requested(
             workspace: d.workspace_id.to_string(),
         }));
     };
-    let seat = record.pool.as_ref();
-    let held = seat.is_some_and(|s| s.assigned_to.as_ref() == Some(&d.user_id));
-    if !held {
+    let held = record
+        .pool
+        .as_ref()
+        .filter(|s| s.assigned_to.as_ref() == Some(&d.user_id));
+    let Some(seat) = held else {
         // Released already (a redelivery, or after a `Session Ended`), or never the user's.
-        let released_by_user = seat.is_some_and(
+        let released_by_user = record.pool.as_ref().is_some_and(
             |s| matches!(&s.releasing, Some(Releasing::Delayed { user, .. }) if user == &d.user_id),
         );
         if released_by_user {
@@ -97,9 +104,6 @@ pub(super) async fn requested(
             resource: format!("desktop {}", d.workspace_id),
             state: "NOT_ASSIGNED_TO_THE_USER".into(),
         }));
-    }
-    let Some(seat) = seat else {
-        return Ok(answer(ctx.event, EventOutcome::Unchanged, 0, &[]));
     };
     let Some(pool) = ctx
         .deps
@@ -115,7 +119,7 @@ pub(super) async fn requested(
         deps: ctx.deps,
         tenant: ctx.tenant,
         pool: &pool,
-        workspace: &d.workspace_id,
+        record: record.clone(),
         user: &d.user_id,
         actor: &ctx.actor,
         now: ctx.now(),
@@ -163,7 +167,7 @@ pub(crate) async fn release_after_session(
         deps,
         tenant,
         pool: &pool,
-        workspace: &written.workspace_id,
+        record: written.clone(),
         user,
         actor,
         now: deps.now(),
@@ -176,13 +180,19 @@ pub(crate) async fn release_after_session(
 /// Step 1 (and step 2 at once when there is no delay): the user lets go of the desktop.
 pub(super) async fn release_desktop(r: Release<'_>) -> Result<Released, Error> {
     let mut out = Released::default();
+    let workspace = r.record.workspace_id.clone();
+    let mut read = Some(r.record.clone());
     for _ in 0..MAX_ATTEMPTS {
-        let Some(mut record) = r
-            .deps
-            .store
-            .get_workspace(&r.tenant.tenant_id, r.workspace)
-            .await?
-        else {
+        let current = match read.take() {
+            Some(given) => Some(given),
+            None => {
+                r.deps
+                    .store
+                    .get_workspace(&r.tenant.tenant_id, &workspace)
+                    .await?
+            }
+        };
+        let Some(mut record) = current else {
             return Ok(out);
         };
         let Some(seat) = record.pool.as_mut() else {
@@ -218,7 +228,7 @@ pub(super) async fn release_desktop(r: Release<'_>) -> Result<Released, Error> {
         out.writes += 1;
         let action = Action {
             tenant: &r.tenant.tenant_id,
-            workspace: Some(r.workspace),
+            workspace: Some(&workspace),
             actor: r.actor.clone(),
             action: ActionName::Release,
             reason: format!(
@@ -258,10 +268,7 @@ pub(super) async fn release_desktop(r: Release<'_>) -> Result<Released, Error> {
     }
     Err(Error::refused(
         steward_shared::error::names::CONFLICT,
-        format!(
-            "the release of {} lost the race for its record {MAX_ATTEMPTS} times",
-            r.workspace
-        ),
+        format!("the release of {workspace} lost the race for its record {MAX_ATTEMPTS} times"),
     ))
 }
 
@@ -281,11 +288,15 @@ pub(super) async fn advance_one(
 ) -> Result<Released, Error> {
     let mut out = Released::default();
     let Some(view) = record.pool_desktop() else {
+        out.current = Some(record);
         return Ok(out);
     };
     let step = advance(&a.pool.release, &view, a.now);
     let (action, detail_type, reason, outcome, phase) = match step {
-        ReleaseStep::Nothing | ReleaseStep::Delay { .. } => return Ok(out),
+        ReleaseStep::Nothing | ReleaseStep::Delay { .. } => {
+            out.current = Some(record);
+            return Ok(out);
+        }
         ReleaseStep::Free => {
             if let Some(seat) = record.pool.as_mut() {
                 seat.releasing = None;
@@ -310,7 +321,10 @@ pub(super) async fn advance_one(
     let changed = matches!(outcome, AuditOutcome::Succeeded);
     if changed {
         match a.deps.store.update_workspace(&record).await {
-            Ok(_) => out.writes += 1,
+            Ok(written) => {
+                out.writes += 1;
+                out.current = Some(written);
+            }
             Err(StoreError::VersionConflict { .. }) => return Ok(out),
             Err(e) => return Err(e.into()),
         }
@@ -341,6 +355,9 @@ pub(super) async fn advance_one(
     };
     record_all(a.deps, std::slice::from_ref(&recorded)).await?;
     out.actions.push(recorded.report());
+    if !changed {
+        out.current = Some(record);
+    }
     Ok(out)
 }
 

@@ -24,7 +24,6 @@ use steward_shared::model::{
 use steward_shared::pools::resize::resize;
 use steward_shared::store::{PoolStore, WorkspaceStore};
 
-use super::desktops_of;
 use super::grow::Resizer;
 use super::release::{Advance, advance_one};
 use crate::deps::Deps;
@@ -111,7 +110,10 @@ async fn one_pool(
     report: &mut Upkeep,
 ) -> Result<(), Error> {
     let actor = Actor::IdleSweep;
-    let records = desktops_of(deps, &tenant.tenant_id, &pool.pool_id).await?;
+    let records = deps
+        .store
+        .pool_desktops(&tenant.tenant_id, &pool.pool_id)
+        .await?;
     let mut current: Vec<WorkspaceRecord> = Vec::with_capacity(records.len());
     for record in records {
         let releasing = record.pool.as_ref().is_some_and(|s| s.releasing.is_some());
@@ -132,9 +134,10 @@ async fn one_pool(
             report.advanced += 1;
         }
         report.actions.extend(done.actions);
-        // Re-read: the step changed it (or a request did meanwhile).
-        if let Some(r) = deps.store.get_workspace(&tenant.tenant_id, &id).await? {
-            current.push(r);
+        // As the step left it; after a lost race (a request changed it), as it is now.
+        match done.current {
+            Some(r) => current.push(r),
+            None => current.extend(deps.store.get_workspace(&tenant.tenant_id, &id).await?),
         }
     }
     let pool = recount(deps, pool, &current, now).await?;

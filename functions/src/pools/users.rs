@@ -127,7 +127,7 @@ pub(super) async fn remove(ctx: &Ctx<'_>, d: &UserRef) -> Result<Processed, Hand
             deps: ctx.deps,
             tenant: ctx.tenant,
             pool: &pool,
-            workspace: &desktop.workspace_id,
+            record: desktop.clone(),
             user: &d.user_id,
             actor: &ctx.actor,
             now: ctx.now(),

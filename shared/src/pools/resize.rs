@@ -34,11 +34,6 @@ fn counted(d: &PoolDesktop) -> bool {
     )
 }
 
-/// Whether one more desktop may be created.
-pub fn may_grow(size: &PoolSize, desktops: &[PoolDesktop]) -> bool {
-    (desktops.iter().filter(|d| counted(d)).count() as u32) < size.max_size
-}
-
 /// Decides a resize at `now` with `waiting` requests that found no free desktop.
 pub fn resize(size: &PoolSize, desktops: &[PoolDesktop], waiting: u32, now: Timestamp) -> Resize {
     let total = desktops.iter().filter(|d| counted(d)).count() as u32;
@@ -95,8 +90,6 @@ mod tests {
         assert!(r.terminate.is_empty());
         let r = resize(&size(0, 500), &[], 120, t(1));
         assert_eq!((r.create, r.create_calls()), (120, 5));
-        assert!(!may_grow(&size(50, 50), &desktops));
-        assert!(may_grow(&size(50, 51), &desktops));
     }
 
     #[test]

@@ -205,7 +205,7 @@ async fn write(deps: &Deps, ws: &WorkspaceRecord) -> Result<Option<WorkspaceReco
     }
 }
 
-fn processed(e: &PartnerEvent, result: EventOutcome, writes: usize) -> Processed {
+pub(crate) fn processed(e: &PartnerEvent, result: EventOutcome, writes: usize) -> Processed {
     Processed {
         event_id: e.event_id.to_string(),
         result,
@@ -224,7 +224,7 @@ pub(crate) fn conflict(event: &PartnerEvent) -> Error {
     )
 }
 
-fn actor(event: &PartnerEvent) -> Actor {
+pub(crate) fn actor(event: &PartnerEvent) -> Actor {
     Actor::PartnerEvent {
         event_id: event.event_id.clone(),
     }
