@@ -16,6 +16,7 @@ use steward_functions::power::sweep::SweepOptions;
 use steward_shared::ids::{PoolId, UserId};
 use steward_shared::model::{PoolRecord, WorkspaceRecord};
 use steward_shared::store::{PoolStore, UserStore};
+use steward_tests::shuffle;
 
 const POOL: &str = "call-centre";
 
@@ -114,16 +115,6 @@ fn every_event_follows_its_schema(w: &World) {
     assert!(!captured.is_empty());
     for e in &captured {
         assert_follows_schema(e);
-    }
-}
-
-/// A tiny deterministic shuffle (xorshift), so a failure can be replayed.
-fn shuffle<T>(v: &mut [T], mut seed: u64) {
-    for i in (1..v.len()).rev() {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        v.swap(i, (seed % (i as u64 + 1)) as usize);
     }
 }
 

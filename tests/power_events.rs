@@ -15,16 +15,7 @@ use steward_functions::record::REJECTIONS_TENANT;
 use steward_shared::ids::TenantId;
 use steward_shared::model::{AuditOutcome, TenantStatus, WorkspaceState};
 use steward_shared::store::TenantStore;
-
-/// A tiny deterministic shuffle (xorshift), so a failure can be replayed.
-fn shuffle<T>(v: &mut [T], mut seed: u64) {
-    for i in (1..v.len()).rev() {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        v.swap(i, (seed % (i as u64 + 1)) as usize);
-    }
-}
+use steward_tests::shuffle;
 
 /// Stops desktop `ws` through a stop request and lets the guard sweep see it STOPPED.
 async fn stop_first(w: &World, ws: &str) {

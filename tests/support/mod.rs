@@ -134,3 +134,13 @@ fn start_moto() -> Result<MotoProcess, String> {
         _child: child,
     })
 }
+
+/// A tiny deterministic shuffle (xorshift), so a failure can be replayed.
+pub fn shuffle<T>(v: &mut [T], mut seed: u64) {
+    for i in (1..v.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        v.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+}
