@@ -166,20 +166,17 @@ async fn demo_on(sb: &Sandbox, desktops: u32, narrator: &Narrator) -> Result<Rep
             what: format!("{day_events} power events published on the partner bus during the day"),
         },
     );
-    narrator.doing(
-        "the summary: tenants, steps and desktops from the table",
-        None,
-    );
-    timeline.sort_by_key(|e| e.at);
-    Ok(Report {
-        tenants: summarise(&sb.deps.store).await?,
-        power_actions,
-        pools: None,
-        assignments: None,
-        api_calls: api_calls(sb),
-        api_errors: api_errors(sb),
-        timeline,
-    })
+    report(
+        sb,
+        narrator,
+        Ending {
+            timeline,
+            power_actions,
+            pools: None,
+            assignments: None,
+        },
+    )
+    .await
 }
 
 async fn lifecycle_on(
@@ -200,20 +197,17 @@ async fn lifecycle_on(
     let tenant =
         TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
     timeline.extend(crate::demo_lifecycle::run(sb, &tenant, narrator).await);
-    narrator.doing(
-        "the summary: tenants, steps and desktops from the table",
-        None,
-    );
-    timeline.sort_by_key(|e| e.at);
-    Ok(Report {
-        tenants: summarise(&sb.deps.store).await?,
-        power_actions: Vec::new(),
-        pools: None,
-        assignments: None,
-        api_calls: api_calls(sb),
-        api_errors: api_errors(sb),
-        timeline,
-    })
+    report(
+        sb,
+        narrator,
+        Ending {
+            timeline,
+            power_actions: Vec::new(),
+            pools: None,
+            assignments: None,
+        },
+    )
+    .await
 }
 
 async fn pools_on(sb: &Sandbox, desktops: u32, narrator: &Narrator) -> Result<Report, DemoError> {
@@ -222,16 +216,41 @@ async fn pools_on(sb: &Sandbox, desktops: u32, narrator: &Narrator) -> Result<Re
         TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
     let run = crate::demo_pools::run(sb, &tenant, narrator).await?;
     timeline.extend(run.timeline);
+    report(
+        sb,
+        narrator,
+        Ending {
+            timeline,
+            power_actions: run.power_actions,
+            pools: Some(run.pools),
+            assignments: Some(run.assignments),
+        },
+    )
+    .await
+}
+
+/// What a scenario ends with, before the summary from the table.
+struct Ending {
+    timeline: Vec<Event>,
+    power_actions: Vec<PowerAction>,
+    pools: Option<Vec<crate::demo_pools::PoolSummary>>,
+    assignments: Option<Vec<crate::demo_pools::Assignment>>,
+}
+
+/// Every scenario's end: the summary (tenants, steps and desktops) from the table, the calls
+/// the sandbox served, and the timeline in time order.
+async fn report(sb: &Sandbox, narrator: &Narrator, end: Ending) -> Result<Report, DemoError> {
     narrator.doing(
         "the summary: tenants, steps and desktops from the table",
         None,
     );
+    let mut timeline = end.timeline;
     timeline.sort_by_key(|e| e.at);
     Ok(Report {
         tenants: summarise(&sb.deps.store).await?,
-        power_actions: run.power_actions,
-        pools: Some(run.pools),
-        assignments: Some(run.assignments),
+        power_actions: end.power_actions,
+        pools: end.pools,
+        assignments: end.assignments,
         api_calls: api_calls(sb),
         api_errors: api_errors(sb),
         timeline,
