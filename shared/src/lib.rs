@@ -6,6 +6,8 @@
 //! - [`preflight`], [`directory_offer`]: what onboarding judges about a customer account
 //!   before it changes anything: the pre-flight checks and the directories it offers.
 //! - [`pools`]: pools of desktops — assignment, resizing, release plans (decisions only).
+//! - [`plans`]: power control plans — windows in a time zone, holidays, warm capacity,
+//!   drain (decisions only).
 //! - [`config`]: settings read once from the environment; [`clock`]: where "now" comes from.
 //! - [`aws`]: per-tenant role sessions and the classification of AWS errors.
 //! - [`store`]: what Steward keeps, on one DynamoDB table.
@@ -22,6 +24,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod model;
 pub mod onboarding;
+pub mod plans;
 pub mod pools;
 pub mod power;
 pub mod preflight;

@@ -10,6 +10,7 @@
 //! - `calls`: the calls Steward makes on a desktop and the states each one explains.
 //! - `encryption`: how desktops are encrypted at rest.
 //! - `pool`: pools and the users the partner loaded.
+//! - `plan`: power control plans, holiday calendars, measured start times, plan usage.
 //! - `steps`: onboarding step records.
 //! - `audit`: audit records.
 //! - `usage`: usage-ledger records and the calendar month they are kept by.
@@ -20,6 +21,7 @@
 mod audit;
 mod calls;
 mod encryption;
+mod plan;
 mod policy;
 mod pool;
 mod steps;
@@ -33,6 +35,10 @@ use serde::{Deserialize, Serialize};
 pub use audit::{Actor, AuditOutcome, AuditRecord};
 pub use calls::{StewardAction, StewardCall};
 pub use encryption::{VolumeEncryption, VolumeEncryptionRequest};
+pub use plan::{
+    BufferOverride, CalendarRecord, PlanRecord, PlanUsageRecord, START_SAMPLES_KEPT, StartTimes,
+    scope_name,
+};
 pub use policy::{
     DEFAULT_SERVICE_FORCED_STOP_MINUTES, GuardHardLimitAction, PolicyStamp, PowerPolicy,
 };
@@ -44,8 +50,8 @@ pub use tenant::{
 };
 pub use usage::{Month, UsageRecord};
 pub use workspace::{
-    AvailableSinceSource, EndedSession, FirstSeen, PoolSeat, RunningMode, Session, WorkspaceRecord,
-    WorkspaceState,
+    AvailableSinceSource, EndedSession, FirstSeen, LeaseSource, PoolSeat, RunningMode, Session,
+    WorkspaceRecord, WorkspaceState,
 };
 
 pub type Timestamp = DateTime<Utc>;

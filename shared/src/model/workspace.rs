@@ -115,6 +115,16 @@ pub enum AvailableSinceSource {
     Observed,
 }
 
+/// Who asked for a desktop's keep-alive (`lease_until`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LeaseSource {
+    /// `Desktop Start Requested` with `leaseMinutes`.
+    StartRequest,
+    /// `Desktop Keep Running {until}`.
+    KeepRunning,
+}
+
 /// A user session a partner backend reported on a desktop.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -174,9 +184,17 @@ pub struct WorkspaceRecord {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_call: Option<StewardCall>,
-    /// A start request's keep-alive: no idle stop before this time.
+    /// A keep-alive: no idle stop, and no drain, before this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lease_until: Option<Timestamp>,
+    /// Who asked for the keep-alive, while its end is still to be recorded: a start
+    /// request's lease or a `Desktop Keep Running` override (the sweep records their end
+    /// once and clears this). An assignment's short lease has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_source: Option<LeaseSource>,
+    /// When a window's end warned this desktop's live session (so it warns once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain_warned_at: Option<Timestamp>,
     /// When the guard last warned about this AVAILABLE period (so it warns once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard_warned_at: Option<Timestamp>,
@@ -285,6 +303,8 @@ impl WorkspaceRecord {
             last_power_request_at: None,
             last_call: None,
             lease_until: None,
+            lease_source: None,
+            drain_warned_at: None,
             guard_warned_at: None,
             pool: None,
             created_at: now,
