@@ -17,6 +17,14 @@
 //! The handlers that gather the input and carry out the decisions are in
 //! `functions/src/plans/`; the records are [`crate::model::PlanRecord`] and
 //! [`crate::model::CalendarRecord`].
+//!
+//! - [`openings`]: a plan's openings in UTC, holidays and closures, the phase at a time.
+
+pub mod openings;
+
+pub use openings::{
+    Occurrence, Opening, Phase, PlanStatus, Skip, local_time, occurrences, p90, start_lead, status,
+};
 
 use std::fmt;
 
