@@ -181,14 +181,14 @@ fn drain(input: &GroupInput, decision: &mut GroupDecision) {
         .iter()
         .filter(|d| d.state == WorkspaceState::Available)
         .filter(|d| d.available_since.is_some_and(|s| s <= closed_at))
-        .filter(|d| !d.kept_until.is_some_and(|k| k > input.now))
+        .filter(|d| d.kept_until.is_none_or(|k| k <= input.now))
         .collect();
     desktops.sort_by(|a, b| a.workspace_id.cmp(&b.workspace_id));
     for d in desktops {
         let id = d.workspace_id.clone();
         if !d.live_session || stops_at.is_some_and(|s| input.now >= s) {
             decision.drain_stop.push(id);
-        } else if !d.drain_warned_at.is_some_and(|w| w >= closed_at) {
+        } else if d.drain_warned_at.is_none_or(|w| w < closed_at) {
             decision.drain_warn.push((id, stops_at));
         }
     }
