@@ -20,13 +20,16 @@
 //!
 //! - [`openings`]: a plan's openings in UTC, holidays and closures, the phase at a time.
 //! - [`warm`]: the warm capacity to start and hold, and the drain after a close.
+//! - [`split`]: AVAILABLE time per month inside and outside the openings (reporting).
 
 pub mod openings;
+pub mod split;
 pub mod warm;
 
 pub use openings::{
     Occurrence, Opening, Phase, PlanStatus, Skip, local_time, occurrences, p90, start_lead, status,
 };
+pub use split::{MonthSplit, split_available};
 pub use warm::{GroupDecision, GroupDesktop, GroupInput, StartReason, buffer_target, decide_group};
 
 use std::fmt;
