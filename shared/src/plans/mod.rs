@@ -18,14 +18,17 @@
 //! `functions/src/plans/`; the records are [`crate::model::PlanRecord`] and
 //! [`crate::model::CalendarRecord`].
 //!
+//! - [`calendar`]: holiday calendars from iCalendar documents or day lists, checked.
 //! - [`openings`]: a plan's openings in UTC, holidays and closures, the phase at a time.
 //! - [`warm`]: the warm capacity to start and hold, and the drain after a close.
 //! - [`split`]: AVAILABLE time per month inside and outside the openings (reporting).
 
+pub mod calendar;
 pub mod openings;
 pub mod split;
 pub mod warm;
 
+pub use calendar::{check_days, parse_ics};
 pub use openings::{
     Occurrence, Opening, Phase, PlanStatus, Skip, local_time, occurrences, p90, start_lead, status,
 };
