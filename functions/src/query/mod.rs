@@ -18,11 +18,14 @@
 //! | `pools` | each pool in use (or the one `poolId` names, a deleted one too): configuration and status | — (the table) |
 //! | `userDesktops` | one user (`userId`), the desktops the user holds and those released within their delay | — (the table) |
 //! | `desktopUser` | one registered desktop's pool and user (`workspaceId`) | — (the table) |
+//! | `powerPlans` | each group's power plan where it stands now (phase, pre-warm lead, next window in UTC and local time, override in force), and the holiday calendars | — (the table) |
+//! | `planReport` | per group, hours AVAILABLE inside and outside its windows in a month (`month`, `YYYY-MM`) and saved against always-on | — (the table) |
 //!
 //! The answers are built from the WorkSpaces gateway's typed views by the camelCase view
 //! types of `answers.rs`: what a partner sees of a bundle or an image is decided in one place,
 //! and the gateway stays free of JSON. The pool queries (`pools.rs`) answer from the
-//! records alone: who holds a pool desktop is Steward's model, not the service's.
+//! records alone: who holds a pool desktop is Steward's model, not the service's. So do the
+//! plan queries (`plans.rs`), evaluating each plan as the idle sweep does.
 //!
 //! A bad request fails with `Steward.ValidationError`, an unknown tenant with
 //! `Steward.NotFound`, a desktop or image that is not the tenant's with `Steward.NotOwned`.
@@ -48,10 +51,11 @@ use answers::{
     AccountAnswer, AuditAnswer, BundleAnswer, DesktopAnswer, DesktopConnection, DirectoryAnswer,
     ImageAnswer, ServiceDesktop, SnapshotsAnswer, StewardDesktop, Tagged,
 };
+mod plans;
 mod pools;
 
 /// The queries, as the request's `query` names them.
-pub const QUERIES: [&str; 13] = [
+pub const QUERIES: [&str; 15] = [
     "desktops",
     "bundles",
     "images",
@@ -65,6 +69,8 @@ pub const QUERIES: [&str; 13] = [
     "pools",
     "userDesktops",
     "desktopUser",
+    "powerPlans",
+    "planReport",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -144,6 +150,13 @@ pub enum Query {
         tenant_id: TenantId,
         workspace_id: WorkspaceId,
     },
+    #[serde(rename_all = "camelCase")]
+    PowerPlans { tenant_id: TenantId },
+    #[serde(rename_all = "camelCase")]
+    PlanReport {
+        tenant_id: TenantId,
+        month: steward_shared::model::Month,
+    },
 }
 
 impl Query {
@@ -161,7 +174,9 @@ impl Query {
             | Query::Audit { tenant_id, .. }
             | Query::Pools { tenant_id, .. }
             | Query::UserDesktops { tenant_id, .. }
-            | Query::DesktopUser { tenant_id, .. } => tenant_id,
+            | Query::DesktopUser { tenant_id, .. }
+            | Query::PowerPlans { tenant_id }
+            | Query::PlanReport { tenant_id, .. } => tenant_id,
         }
     }
 }
@@ -248,6 +263,8 @@ pub async fn handler(event: Value, deps: &Deps) -> Result<Value, Error> {
         Query::DesktopUser { workspace_id, .. } => {
             pools::desktop_user(deps, tid, workspace_id).await
         }
+        Query::PowerPlans { .. } => plans::power_plans(deps, tid).await,
+        Query::PlanReport { month, .. } => plans::plan_report(deps, tid, month).await,
     }
 }
 
