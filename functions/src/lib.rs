@@ -17,6 +17,7 @@ pub mod input;
 pub mod lifecycle;
 pub mod onboarding;
 pub mod permissions;
+pub mod plans;
 pub mod pools;
 pub mod power;
 pub mod query;

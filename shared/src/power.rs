@@ -297,6 +297,7 @@ pub fn mark_stopping(ws: &mut WorkspaceRecord, now: Timestamp, event_id: Option<
     ws.available_since_uncertainty_seconds = 0;
     ws.guard_warned_at = None;
     ws.lease_until = None;
+    ws.lease_source = None;
 }
 
 /// The record to write back when StopWorkspaces refused a desktop [`mark_stopping`] marked:

@@ -53,6 +53,8 @@ pub enum Failure {
     UserUnknown,
     UserNotEntitled,
     DesktopsNotCreated,
+    /// The pool's power plan is outside its windows (a held desktop is still given back).
+    PoolClosed,
 }
 
 impl Failure {
@@ -64,6 +66,7 @@ impl Failure {
             Failure::UserUnknown => "USER_UNKNOWN",
             Failure::UserNotEntitled => "USER_NOT_ENTITLED",
             Failure::DesktopsNotCreated => "DESKTOPS_NOT_CREATED",
+            Failure::PoolClosed => "POOL_CLOSED",
         }
     }
 
@@ -74,6 +77,7 @@ impl Failure {
             Failure::UserUnknown => "the user was never loaded or was removed",
             Failure::UserNotEntitled => "the user's policy does not include the pool",
             Failure::DesktopsNotCreated => "the pool had to grow and the service created none",
+            Failure::PoolClosed => "the pool's power plan is outside its windows",
         }
     }
 }
@@ -99,6 +103,9 @@ pub(super) async fn assign(
         }
         (Some(_), Some(p)) => p,
     };
+    let closed =
+        crate::plans::govern::assignments_closed(ctx.deps, &ctx.tenant.tenant_id, &pool.pool_id)
+            .await?;
     let mut started: Option<WorkspaceId> = None;
     let mut waits = 0;
     // The growths this request made, shown before its answer.
@@ -127,6 +134,9 @@ pub(super) async fn assign(
                     return assigned(ctx, d, record, again, 1).await;
                 }
                 (ws, again)
+            }
+            Pick::Reclaim(_) | Pick::Claim(_) | Pick::Grow if closed => {
+                return refuse(ctx, d, Failure::PoolClosed).await;
             }
             Pick::Reclaim(ws) | Pick::Claim(ws) => (ws, false),
             Pick::Grow => {

@@ -1,4 +1,5 @@
-//! A refused stop, taken back. Both stoppers (the sweep and a stop request) write the stop's
+//! A refused stop (or a plan's start, which marks the record the same way), taken back.
+//! Both stoppers (the sweep and a stop request) write the stop's
 //! mark on the record before StopWorkspaces
 //! ([`mark_stopping`](steward_shared::power::mark_stopping), a pure rule in `shared`); when
 //! the service refuses the desktop, [`undo_stop`] writes the record as it was.

@@ -109,6 +109,30 @@ pub enum ActionName {
     /// A released desktop's plan finished: it is free in its pool again.
     Returned,
 
+    // Power control plans.
+    /// A group's power plan was set or removed.
+    PlanUpdated,
+    /// A holiday calendar was loaded.
+    CalendarLoaded,
+    /// A desktop is kept running until a time (`Desktop Keep Running`).
+    KeepRunning,
+    /// A group's warm capacity is overridden until a time (`Pool Override`).
+    PoolOverride,
+    /// An override (or a start request's lease) ran out.
+    OverrideEnded,
+    /// A desktop started before a window opens.
+    Prewarm,
+    /// A desktop started to keep a window's warm capacity.
+    Buffer,
+    /// A desktop stopped at a window's end.
+    Drain,
+    /// A live session warned of its window's end.
+    DrainWarning,
+    /// A window that a holiday or a closure kept shut.
+    Holiday,
+    /// A month's plan report.
+    PlanReport,
+
     // Offboarding.
     OffboardStart,
     OffboardTerminate,
@@ -174,6 +198,17 @@ impl ActionName {
             A::AssignmentFailed => "assignment_failed",
             A::Release => "release",
             A::Returned => "returned",
+            A::PlanUpdated => "plan_updated",
+            A::CalendarLoaded => "calendar_loaded",
+            A::KeepRunning => "keep_running",
+            A::PoolOverride => "pool_override",
+            A::OverrideEnded => "override_ended",
+            A::Prewarm => "prewarm",
+            A::Buffer => "buffer",
+            A::Drain => "drain",
+            A::DrainWarning => "drain_warning",
+            A::Holiday => "holiday",
+            A::PlanReport => "plan_report",
             A::OffboardStart => "offboard_start",
             A::OffboardTerminate => "offboard_terminate",
             A::OffboardDelete => "offboard_delete",
@@ -272,6 +307,17 @@ mod tests {
         A::AssignmentFailed,
         A::Release,
         A::Returned,
+        A::PlanUpdated,
+        A::CalendarLoaded,
+        A::KeepRunning,
+        A::PoolOverride,
+        A::OverrideEnded,
+        A::Prewarm,
+        A::Buffer,
+        A::Drain,
+        A::DrainWarning,
+        A::Holiday,
+        A::PlanReport,
         A::OffboardStart,
         A::OffboardTerminate,
         A::OffboardDelete,
@@ -333,6 +379,17 @@ mod tests {
             | A::AssignmentFailed
             | A::Release
             | A::Returned
+            | A::PlanUpdated
+            | A::CalendarLoaded
+            | A::KeepRunning
+            | A::PoolOverride
+            | A::OverrideEnded
+            | A::Prewarm
+            | A::Buffer
+            | A::Drain
+            | A::DrainWarning
+            | A::Holiday
+            | A::PlanReport
             | A::OffboardStart
             | A::OffboardTerminate
             | A::OffboardDelete

@@ -78,6 +78,18 @@ pub mod outbound_types {
     pub const DESKTOP_RELEASED: &str = "Desktop Released";
     /// A released desktop's plan finished: it is free in its pool again.
     pub const DESKTOP_RETURNED: &str = "Desktop Returned";
+    /// A group's power plan was set or removed, or a holiday calendar loaded.
+    pub const POWER_PLAN_CHANGED: &str = "Power Plan Changed";
+    /// An override was set (a desktop kept running, a group's warm capacity).
+    pub const OVERRIDE_SET: &str = "Override Set";
+    /// An override (or a start request's lease) ran out.
+    pub const OVERRIDE_ENDED: &str = "Override Ended";
+    /// A window ended with a live session on the desktop: it stops after the grace.
+    pub const DESKTOP_DRAIN_WARNING: &str = "Desktop Drain Warning";
+    /// A window a holiday or a closure kept shut.
+    pub const POWER_PLAN_WINDOW_SKIPPED: &str = "Power Plan Window Skipped";
+    /// A group's month: hours inside and outside its windows, and saved against always-on.
+    pub const POWER_PLAN_REPORT: &str = "Power Plan Report";
 
     /// Every detail type above (each has a schema in `events/schemas/outbound/` and a sample
     /// in `events/outbound/`).
@@ -104,6 +116,12 @@ pub mod outbound_types {
         DESKTOP_ASSIGNMENT_FAILED,
         DESKTOP_RELEASED,
         DESKTOP_RETURNED,
+        POWER_PLAN_CHANGED,
+        OVERRIDE_SET,
+        OVERRIDE_ENDED,
+        DESKTOP_DRAIN_WARNING,
+        POWER_PLAN_WINDOW_SKIPPED,
+        POWER_PLAN_REPORT,
     ];
 }
 

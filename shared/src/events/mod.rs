@@ -10,12 +10,14 @@
 //!   function acts on.
 //! - `policy`: `Tenant Policy Updated`'s partial policy and how it is applied.
 //! - `pools`: pools, users and desktop assignment.
+//! - `plans`: power control plans, holiday calendars and overrides.
 //! - `rejection`: every refusal, by name (the lifecycle catalog, [`crate::lifecycle`],
 //!   refuses with the same names).
 //! - `envelope`: the envelope checks both catalogs make alike.
 
 mod envelope;
 mod partner;
+mod plans;
 mod policy;
 mod pools;
 mod rejection;
@@ -25,6 +27,10 @@ use chrono::Duration;
 pub(crate) use envelope::{Received, detail, not_ahead};
 pub use partner::{
     PartnerEvent, PartnerEventKind, SessionDetail, StartRequestDetail, StopRequestDetail,
+};
+pub use plans::{
+    CalendarDetail, KeepRunningDetail, MAX_ICS_CHARS, MAX_KEEP_RUNNING_HOURS, MAX_OVERRIDE_DAYS,
+    PlanDetail, PoolOverrideDetail,
 };
 pub use policy::{PolicyChanges, PolicyDetail};
 pub use pools::{
@@ -49,8 +55,12 @@ pub mod detail_types {
     pub const USER_REMOVED: &str = "User Removed";
     pub const DESKTOP_ASSIGNMENT_REQUESTED: &str = "Desktop Assignment Requested";
     pub const DESKTOP_RELEASE_REQUESTED: &str = "Desktop Release Requested";
+    pub const POWER_PLAN_UPDATED: &str = "Power Plan Updated";
+    pub const HOLIDAY_CALENDAR_LOADED: &str = "Holiday Calendar Loaded";
+    pub const DESKTOP_KEEP_RUNNING: &str = "Desktop Keep Running";
+    pub const POOL_OVERRIDE: &str = "Pool Override";
 
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 17] = [
         SESSION_STARTED,
         SESSION_HEARTBEAT,
         SESSION_ENDED,
@@ -64,6 +74,10 @@ pub mod detail_types {
         USER_REMOVED,
         DESKTOP_ASSIGNMENT_REQUESTED,
         DESKTOP_RELEASE_REQUESTED,
+        POWER_PLAN_UPDATED,
+        HOLIDAY_CALENDAR_LOADED,
+        DESKTOP_KEEP_RUNNING,
+        POOL_OVERRIDE,
     ];
 }
 

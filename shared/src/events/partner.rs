@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::envelope::{Received, detail, not_ahead};
+use super::plans::{CalendarDetail, KeepRunningDetail, PlanDetail, PoolOverrideDetail};
 use super::pools::{
     AssignmentRequestDetail, PoolDetail, PoolRef, ReleaseRequestDetail, UserRef, UsersLoadedDetail,
 };
@@ -61,6 +62,10 @@ pub enum PartnerEventKind {
     UserRemoved(UserRef),
     AssignmentRequested(AssignmentRequestDetail),
     ReleaseRequested(ReleaseRequestDetail),
+    PlanUpdated(PlanDetail),
+    CalendarLoaded(CalendarDetail),
+    KeepRunning(KeepRunningDetail),
+    PoolOverride(PoolOverrideDetail),
 }
 
 /// A checked partner event.
@@ -86,6 +91,10 @@ impl PartnerEvent {
             PartnerEventKind::UserRemoved(d) => &d.tenant_id,
             PartnerEventKind::AssignmentRequested(d) => &d.tenant_id,
             PartnerEventKind::ReleaseRequested(d) => &d.tenant_id,
+            PartnerEventKind::PlanUpdated(d) => &d.tenant_id,
+            PartnerEventKind::CalendarLoaded(d) => &d.tenant_id,
+            PartnerEventKind::KeepRunning(d) => &d.tenant_id,
+            PartnerEventKind::PoolOverride(d) => &d.tenant_id,
         }
     }
 
@@ -98,7 +107,11 @@ impl PartnerEvent {
             PartnerEventKind::StartRequested(d) => Some(&d.workspace_id),
             PartnerEventKind::StopRequested(d) => Some(&d.workspace_id),
             PartnerEventKind::ReleaseRequested(d) => Some(&d.workspace_id),
-            PartnerEventKind::PolicyUpdated(_)
+            PartnerEventKind::KeepRunning(d) => Some(&d.workspace_id),
+            PartnerEventKind::PlanUpdated(_)
+            | PartnerEventKind::CalendarLoaded(_)
+            | PartnerEventKind::PoolOverride(_)
+            | PartnerEventKind::PolicyUpdated(_)
             | PartnerEventKind::PoolCreated(_)
             | PartnerEventKind::PoolUpdated(_)
             | PartnerEventKind::PoolDeleted(_)
@@ -122,6 +135,10 @@ impl PartnerEvent {
             PartnerEventKind::UserRemoved(d) => d.occurred_at,
             PartnerEventKind::AssignmentRequested(d) => d.occurred_at,
             PartnerEventKind::ReleaseRequested(d) => d.occurred_at,
+            PartnerEventKind::PlanUpdated(d) => d.occurred_at,
+            PartnerEventKind::CalendarLoaded(d) => d.occurred_at,
+            PartnerEventKind::KeepRunning(d) => d.occurred_at,
+            PartnerEventKind::PoolOverride(d) => d.occurred_at,
         }
     }
 
@@ -181,6 +198,31 @@ impl PartnerEvent {
                 PartnerEventKind::AssignmentRequested(detail(&env.detail)?)
             }
             DESKTOP_RELEASE_REQUESTED => PartnerEventKind::ReleaseRequested(detail(&env.detail)?),
+            POWER_PLAN_UPDATED => {
+                let d: PlanDetail = detail(&env.detail)?;
+                if env.detail.get("plan").is_none() {
+                    return Err(ValidationError::new("detail.plan", Problem::Missing).into());
+                }
+                if let Some(plan) = &d.plan {
+                    plan.check()?;
+                }
+                PartnerEventKind::PlanUpdated(d)
+            }
+            HOLIDAY_CALENDAR_LOADED => {
+                let d: CalendarDetail = detail(&env.detail)?;
+                d.dates()?;
+                PartnerEventKind::CalendarLoaded(d)
+            }
+            DESKTOP_KEEP_RUNNING => {
+                let d: KeepRunningDetail = detail(&env.detail)?;
+                d.check()?;
+                PartnerEventKind::KeepRunning(d)
+            }
+            POOL_OVERRIDE => {
+                let d: PoolOverrideDetail = detail(&env.detail)?;
+                d.check()?;
+                PartnerEventKind::PoolOverride(d)
+            }
             _ => return Err(env.unknown_detail_type()),
         };
         let event = Self {

@@ -31,6 +31,10 @@ pub struct BufferOverride {
     pub set_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Its end has been recorded (the override stays, so an older event cannot set it
+    /// again).
+    #[serde(default)]
+    pub ended: bool,
 }
 
 /// One group's plan.

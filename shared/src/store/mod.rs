@@ -14,9 +14,10 @@ pub use dynamo::DynamoStore;
 use crate::error::names;
 use crate::ids::{OpaqueId, PoolId, TenantId, UserId, WorkspaceId};
 use crate::model::{
-    AuditRecord, Month, OnboardingStep, PoolRecord, StepRecord, Tenant, Timestamp, UsageRecord,
-    UserRecord, WorkspaceRecord,
+    AuditRecord, CalendarRecord, Month, OnboardingStep, PlanRecord, PlanUsageRecord, PoolRecord,
+    StartTimes, StepRecord, Tenant, Timestamp, UsageRecord, UserRecord, WorkspaceRecord,
 };
+use crate::plans::CalendarName;
 
 /// Which kind of record an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,10 @@ pub enum RecordKind {
     Event,
     Pool,
     User,
+    Plan,
+    Calendar,
+    StartTimes,
+    PlanUsage,
 }
 
 impl std::fmt::Display for RecordKind {
@@ -324,6 +329,40 @@ pub trait UserStore: Send + Sync {
     async fn list_users(&self, tenant: &TenantId, page: PageRequest) -> Result<Page<UserRecord>>;
 }
 
+/// Power control plans, holiday calendars, measured start times and plan usage.
+#[async_trait]
+pub trait PlanStore: Send + Sync {
+    /// The plan of a pool (`Some`) or of the tenant's desktops outside pools (`None`).
+    async fn get_plan(
+        &self,
+        tenant: &TenantId,
+        pool: Option<&PoolId>,
+    ) -> Result<Option<PlanRecord>>;
+    /// Writes `plan`: a new one (version 0) only if none exists (`AlreadyExists`), an
+    /// existing one only at its version (`VersionConflict`); returns it at +1.
+    async fn put_plan(&self, plan: &PlanRecord) -> Result<PlanRecord>;
+    /// Every plan record of the tenant.
+    async fn list_plans(&self, tenant: &TenantId) -> Result<Vec<PlanRecord>>;
+    async fn get_calendar(
+        &self,
+        tenant: &TenantId,
+        name: &CalendarName,
+    ) -> Result<Option<CalendarRecord>>;
+    /// Like [`PlanStore::put_plan`].
+    async fn put_calendar(&self, calendar: &CalendarRecord) -> Result<CalendarRecord>;
+    async fn list_calendars(&self, tenant: &TenantId) -> Result<Vec<CalendarRecord>>;
+    async fn get_start_times(&self, tenant: &TenantId) -> Result<Option<StartTimes>>;
+    /// Like [`PlanStore::put_plan`].
+    async fn put_start_times(&self, times: &StartTimes) -> Result<StartTimes>;
+    /// Adds seconds inside and outside windows to each group's month (an atomic `ADD`).
+    async fn add_plan_usages(&self, usage: &[PlanUsageRecord]) -> Result<()>;
+    async fn list_plan_usage(
+        &self,
+        tenant: &TenantId,
+        month: &Month,
+    ) -> Result<Vec<PlanUsageRecord>>;
+}
+
 /// Everything Steward stores.
 pub trait Store:
     TenantStore
@@ -334,6 +373,7 @@ pub trait Store:
     + DedupeStore
     + PoolStore
     + UserStore
+    + PlanStore
 {
 }
 
@@ -346,5 +386,6 @@ impl<T> Store for T where
         + DedupeStore
         + PoolStore
         + UserStore
+        + PlanStore
 {
 }

@@ -13,6 +13,7 @@
 //!   STOPPING, and a desktop started from the console is recorded as drift before it is
 //!   stopped. The record (what the description showed, new state, lease, request time, the
 //!   call made) is written once, conditional on its version;
+//! - **keep-running overrides** are start requests with an exact lease (`start.rs`);
 //! - **policy changes** (`policy.rs`) are claimed by event id (DedupeStore) and written to the
 //!   tenant once, conditional on its version.
 //!
@@ -82,6 +83,10 @@ pub enum EventOutcome {
     AssignmentFailed,
     /// A desktop's release plan began.
     Released,
+    /// A power plan was set or removed, or a holiday calendar loaded.
+    PlanChanged,
+    /// An override was set.
+    OverrideSet,
 }
 
 /// What the handler answers (and the runner and tests read).
@@ -140,9 +145,15 @@ pub async fn process(event: &Value, deps: &Deps) -> Result<Processed, Error> {
         PartnerEventKind::SessionEnded(d) => {
             session::session(deps, &tenant, &parsed, d, SessionChange::Ended).await
         }
-        PartnerEventKind::StartRequested(d) => start::start(deps, &tenant, &parsed, d).await,
+        PartnerEventKind::StartRequested(d) => {
+            start::start(deps, &tenant, &parsed, &d.into()).await
+        }
+        PartnerEventKind::KeepRunning(d) => start::start(deps, &tenant, &parsed, &d.into()).await,
         PartnerEventKind::StopRequested(d) => stop::stop(deps, &tenant, &parsed, d).await,
         PartnerEventKind::PolicyUpdated(_) => policy::policy(deps, tenant.clone(), &parsed).await,
+        PartnerEventKind::PlanUpdated(_)
+        | PartnerEventKind::CalendarLoaded(_)
+        | PartnerEventKind::PoolOverride(_) => crate::plans::handle(deps, &tenant, &parsed).await,
         _ => crate::pools::handle(deps, &tenant, &parsed).await,
     };
     match result {

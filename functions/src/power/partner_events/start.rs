@@ -2,20 +2,25 @@
 //! it running or on its way, in which case only its lease grows; either way the request's
 //! lease keeps the idle stop away until it ends.
 //!
+//! `Desktop Keep Running {until}` is the same request with an override's lease: the lease
+//! becomes exactly `until` (so a partner can also end an override early), it is marked
+//! KEEP_RUNNING so the sweep records its end, and an `Override Set` is recorded with it.
+//!
 //! A start the service accepted in an attempt whose write then lost a race is remembered
 //! across attempts: the next attempt reconciles with it, so its STARTING is not taken for
 //! someone else's (drift) and the answer is still "started".
 
+use serde_json::json;
 use steward_shared::Error;
 use steward_shared::aws::TenantAccess;
 use steward_shared::error::names;
-use steward_shared::events::{PartnerEvent, StartRequestDetail};
+use steward_shared::events::{KeepRunningDetail, PartnerEvent, StartRequestDetail};
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::WorkspacesGateway;
 use steward_shared::ids::{TenantId, WorkspaceId};
 use steward_shared::model::{
-    Actor, AuditOutcome, StewardAction, StewardCall, Tenant, Timestamp, WorkspaceRecord,
-    WorkspaceState,
+    Actor, AuditOutcome, LeaseSource, StewardAction, StewardCall, Tenant, Timestamp,
+    WorkspaceRecord, WorkspaceState,
 };
 use steward_shared::power::{StartDecision, start_decision, superseded};
 
@@ -83,16 +88,52 @@ impl Verdict {
     }
 }
 
+/// What a start asks for: a start request, or a keep-running override.
+pub(super) struct StartAsk<'a> {
+    pub(super) workspace_id: &'a WorkspaceId,
+    pub(super) occurred_at: Timestamp,
+    pub(super) lease: Lease,
+}
+
+/// The keep-alive a start asks for.
+#[derive(Clone, Copy)]
+pub(super) enum Lease {
+    /// At least this many minutes from the request (a longer lease is kept).
+    Minutes(Option<u32>),
+    /// Exactly until then (`Desktop Keep Running`).
+    Until(Timestamp),
+}
+
+impl<'a> From<&'a StartRequestDetail> for StartAsk<'a> {
+    fn from(d: &'a StartRequestDetail) -> Self {
+        Self {
+            workspace_id: &d.workspace_id,
+            occurred_at: d.occurred_at,
+            lease: Lease::Minutes(d.lease_minutes),
+        }
+    }
+}
+
+impl<'a> From<&'a KeepRunningDetail> for StartAsk<'a> {
+    fn from(d: &'a KeepRunningDetail) -> Self {
+        Self {
+            workspace_id: &d.workspace_id,
+            occurred_at: d.occurred_at,
+            lease: Lease::Until(d.until),
+        }
+    }
+}
+
 pub(super) async fn start(
     deps: &Deps,
     tenant: &Tenant,
     event: &PartnerEvent,
-    d: &StartRequestDetail,
+    d: &StartAsk<'_>,
 ) -> Result<Processed, Handled> {
     let actor = actor(event);
     let mut accepted: Option<StewardCall> = None;
     for _ in 0..MAX_ATTEMPTS {
-        let mut stored = desktop(deps, tenant, &d.workspace_id).await?;
+        let mut stored = desktop(deps, tenant, d.workspace_id).await?;
         if superseded(&stored, d.occurred_at) {
             return Ok(processed(event, EventOutcome::Unchanged, 0));
         }
@@ -127,17 +168,48 @@ pub(super) async fn start(
         }
         let result = verdict.result;
         let mut actions = fresh.actions(tenant, &actor, now);
+        let succeeded = verdict.outcome == AuditOutcome::Succeeded;
         actions.push(verdict.action(&tenant.tenant_id, &fresh.record.workspace_id, &actor, now));
+        if let (Lease::Until(until), true) = (d.lease, succeeded) {
+            actions.push(keep_running_set(
+                &tenant.tenant_id,
+                &fresh.record.workspace_id,
+                &actor,
+                now,
+                until,
+            ));
+        }
         return finish(deps, event, result, &fresh, Vec::new(), &actions).await;
     }
     Err(conflict(event).into())
+}
+
+/// The `Override Set` a keep-running records.
+fn keep_running_set<'a>(
+    tenant: &'a TenantId,
+    workspace: &'a WorkspaceId,
+    actor: &Actor,
+    at: Timestamp,
+    until: Timestamp,
+) -> Action<'a> {
+    Action {
+        tenant,
+        workspace: Some(workspace),
+        actor: actor.clone(),
+        action: ActionName::KeepRunning,
+        reason: format!("kept running until {}", until.to_rfc3339()),
+        outcome: AuditOutcome::Succeeded,
+        detail_type: ot::OVERRIDE_SET,
+        at,
+        details: Some(json!({"scope": "DESKTOP", "until": until})),
+    }
 }
 
 /// One attempt at a start request, on the desktop as the service reports it.
 struct Attempt<'a> {
     gateway: &'a WorkspacesGateway<'a>,
     event: &'a PartnerEvent,
-    request: &'a StartRequestDetail,
+    request: &'a StartAsk<'a>,
     now: Timestamp,
 }
 
@@ -152,7 +224,11 @@ impl Attempt<'_> {
         accepted: &mut Option<StewardCall>,
     ) -> Result<Option<Verdict>, Error> {
         let r = self.request;
-        let verdict = match start_decision(before, r.occurred_at, r.lease_minutes) {
+        let minutes = match r.lease {
+            Lease::Minutes(m) => m,
+            Lease::Until(_) => None,
+        };
+        let verdict = match start_decision(before, r.occurred_at, minutes) {
             StartDecision::Superseded => return Ok(None),
             StartDecision::NotStartable(state) => Verdict::failed(
                 EventOutcome::NotStartable,
@@ -163,7 +239,7 @@ impl Attempt<'_> {
                 failed(names::INVALID_STATE, format!("state {}", state.as_str())),
             ),
             StartDecision::ExtendLease { lease_until } => {
-                ws.lease_until = lease_until;
+                let lease_until = self.lease(ws, lease_until);
                 if accepted.is_some() {
                     // This request's own start, accepted in an attempt that lost its write.
                     Verdict::succeeded(
@@ -182,11 +258,24 @@ impl Attempt<'_> {
                 }
             }
             StartDecision::Start { lease_until } => {
-                ws.lease_until = lease_until;
+                let lease_until = self.lease(ws, lease_until);
                 self.call_start(before, ws, accepted, lease_until).await?
             }
         };
         Ok(Some(verdict))
+    }
+
+    /// Puts the request's lease on `ws` (`decided`: a start request's, as the decision
+    /// computed it) and answers it.
+    fn lease(&self, ws: &mut WorkspaceRecord, decided: Option<Timestamp>) -> Option<Timestamp> {
+        let (until, source) = match self.request.lease {
+            Lease::Until(until) => (Some(until), Some(LeaseSource::KeepRunning)),
+            Lease::Minutes(Some(_)) => (decided, Some(LeaseSource::StartRequest)),
+            Lease::Minutes(None) => (decided, ws.lease_source),
+        };
+        ws.lease_until = until;
+        ws.lease_source = source;
+        until
     }
 
     /// StartWorkspaces for the desktop; an accepted start is marked on `ws`.

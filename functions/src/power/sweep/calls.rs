@@ -35,16 +35,18 @@ impl Calls<'_> {
         Ok(described)
     }
 
-    /// One StopWorkspaces call for up to 25 desktops; a whole-call failure becomes a failure
-    /// of each item (AccessDenied is retried one desktop at a time: see the module docs).
-    pub(super) async fn stop_batch(
+    /// One StopWorkspaces or StartWorkspaces call for up to 25 desktops; a whole-call
+    /// failure becomes a failure of each item (AccessDenied is retried one desktop at a time:
+    /// see the module docs).
+    pub(super) async fn batch(
         &self,
+        op: Power,
         ids: &[WorkspaceId],
         out: &mut TenantSweep,
     ) -> Vec<ItemOutcome> {
         let call = self.pacer.acquire().await;
         out.api_calls += 1;
-        let whole = self.gateway.stop(ids).await;
+        let whole = self.call(op, ids).await;
         drop(call);
         match whole {
             Ok(v) => v.into_iter().map(|(_, o)| o).collect(),
@@ -53,7 +55,7 @@ impl Calls<'_> {
                 for id in ids {
                     let _call = self.pacer.acquire().await;
                     out.api_calls += 1;
-                    each.push(match self.gateway.stop(std::slice::from_ref(id)).await {
+                    each.push(match self.call(op, std::slice::from_ref(id)).await {
                         Ok(v) => v
                             .into_iter()
                             .next()
@@ -69,6 +71,26 @@ impl Calls<'_> {
                 .collect(),
         }
     }
+}
+
+impl Calls<'_> {
+    async fn call(
+        &self,
+        op: Power,
+        ids: &[WorkspaceId],
+    ) -> Result<Vec<(WorkspaceId, ItemOutcome)>, AwsError> {
+        match op {
+            Power::Stop => self.gateway.stop(ids).await,
+            Power::Start => self.gateway.start(ids).await,
+        }
+    }
+}
+
+/// The power call a batch makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Power {
+    Stop,
+    Start,
 }
 
 fn whole_call(code: &str, message: &str) -> ItemOutcome {

@@ -23,6 +23,14 @@
 //!    calls nothing;
 //! 7. (idle sweep) the upkeep of the tenant's pools ([`crate::pools::upkeep`]).
 //!
+//! In the idle sweep, the tenant's power plans ([`crate::plans::govern`]) are evaluated
+//! once; steps 1–2 run for every Region first, so that a plan decides over all of a
+//! group's desktops on their fresh states, and its verdicts take the idle rule's place for
+//! the desktops they name: warm capacity held, pre-warm and buffer starts (25 per
+//! StartWorkspaces call, paced like the stops), drain stops and warnings. Afterwards the
+//! plans' once-only news is told (a skipped window, an override that ended, the month's
+//! report: [`crate::plans::report`]) and the start times measured are kept.
+//!
 //! Only desktops in Steward's registry are ever named in a call. A whole-call AccessDenied
 //! on a stop (the customer role's tag condition: a desktop lost the partner tag) is retried
 //! one desktop at a time, so the untagged desktop is refused alone and reported.
@@ -37,12 +45,13 @@ use chrono::Duration;
 use serde::Serialize;
 use steward_shared::Error;
 use steward_shared::ids::RegionName;
-use steward_shared::model::{SWEEP_INDEX_VERSION, Tenant, WorkspaceRecord};
-use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
+use steward_shared::model::{SWEEP_INDEX_VERSION, StartTimes, Tenant, WorkspaceRecord};
+use steward_shared::store::{PageRequest, PlanStore, TenantStore, WorkspaceStore, collect_all};
 
 use super::SweepKind;
 use super::pace::PaceConfig;
 use crate::deps::Deps;
+use crate::plans::govern::PlanBook;
 use crate::record::PowerAction;
 
 /// How a sweep runs.
@@ -73,6 +82,9 @@ pub struct TenantSweep {
     pub stopped: usize,
     pub would_stop: usize,
     pub stop_failed: usize,
+    /// Desktops a power plan started (pre-warm, buffer, override).
+    pub started: usize,
+    pub start_failed: usize,
     pub warned: usize,
     pub drift: usize,
     /// Steward's own calls seen to end (completion events published).
@@ -83,6 +95,10 @@ pub struct TenantSweep {
     pub api_calls: usize,
     pub events_unpublished: usize,
     pub actions: Vec<PowerAction>,
+    /// Seconds Steward's starts took, as this sweep saw them end (kept for the pre-warm
+    /// lead).
+    #[serde(skip)]
+    pub start_samples: Vec<u32>,
     /// The idle sweep's upkeep of the tenant's pools (when it has any).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pool_upkeep: Option<crate::pools::upkeep::Upkeep>,
@@ -121,15 +137,39 @@ pub async fn sweep_tenant(
     }
     let mut regions: Vec<_> = by_region.into_iter().collect();
     regions.sort_by(|a, b| a.0.cmp(&b.0));
-    for (region, records) in regions {
-        let sweep = region::RegionSweep {
-            deps,
-            tenant,
-            region: &region,
-            kind,
-            options,
-        };
-        sweep.run(&records, &mut out).await?;
+    let book = match kind {
+        SweepKind::Idle => Some(PlanBook::load(deps, tenant, deps.now(), options.interval).await?),
+        SweepKind::Guard => None,
+    };
+    let sweep = |region| region::RegionSweep {
+        deps,
+        tenant,
+        region,
+        kind,
+        options,
+    };
+    let mut observed = Vec::with_capacity(regions.len());
+    for (region, records) in &regions {
+        observed.push(sweep(region).observe(records, &mut out).await?);
+    }
+    let all: Vec<&WorkspaceRecord> = observed
+        .iter()
+        .flat_map(|o| o.reconciled.iter().map(|(_, r)| &r.record))
+        .collect();
+    let verdicts = book
+        .as_ref()
+        .map(|b| b.verdicts(&all, &tenant.policy))
+        .unwrap_or_default();
+    let members = book.as_ref().map(|b| b.members(&all)).unwrap_or_default();
+    for ((region, _), o) in regions.iter().zip(observed) {
+        sweep(region)
+            .act(o, &verdicts, book.as_ref(), &mut out)
+            .await?;
+    }
+    if let Some(book) = &book {
+        keep_start_times(deps, tenant, &out.start_samples).await;
+        let told = crate::plans::report::tell(deps, tenant, book, &members).await?;
+        out.actions.extend(told);
     }
     if kind == SweepKind::Idle {
         // The pools' upkeep, on the states just reconciled.
@@ -140,6 +180,32 @@ pub async fn sweep_tenant(
         }
     }
     Ok(out)
+}
+
+/// Adds the start times this sweep measured to the tenant's. Best effort: a lost race
+/// loses these samples, and later sweeps measure more.
+async fn keep_start_times(deps: &Deps, tenant: &Tenant, samples: &[u32]) {
+    if samples.is_empty() {
+        return;
+    }
+    let kept = async {
+        let mut times = deps
+            .store
+            .get_start_times(&tenant.tenant_id)
+            .await?
+            .unwrap_or_else(|| StartTimes {
+                tenant_id: tenant.tenant_id.clone(),
+                samples: Vec::new(),
+                updated_at: deps.now(),
+                version: 0,
+            });
+        times.add(samples.iter().copied());
+        times.updated_at = deps.now();
+        deps.store.put_start_times(&times).await
+    };
+    if let Err(e) = kept.await {
+        tracing::info!(tenant = %tenant.tenant_id, error = %e, "start times not kept; later sweeps measure more");
+    }
 }
 
 /// Puts a tenant recorded by an earlier Steward in today's sweep index, once: every desktop

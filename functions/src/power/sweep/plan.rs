@@ -1,21 +1,46 @@
-//! What a sweep asks of each desktop, decided before any I/O: the pure policy's answer
-//! ([`decide`]), the one write it needs ([`Plan`]), and what that write amounts to once the
-//! store has answered ([`effect`]).
+//! What a sweep asks of each desktop, decided before any I/O: the pure policy's answer, or
+//! the power plan's verdict in its place ([`decide`]), the one write it needs ([`Plan`]),
+//! and what that write amounts to once the store has answered ([`effect`]).
 
 use chrono::Duration;
-use steward_shared::model::{PowerPolicy, Timestamp, WorkspaceRecord};
+use serde_json::{Value, json};
+use steward_shared::model::{
+    LeaseSource, PowerPolicy, StewardAction, StewardCall, Timestamp, WorkspaceRecord,
+    WorkspaceState,
+};
+use steward_shared::plans::StartReason;
 use steward_shared::power::{
     GuardDecision, IdleDecision, guard_decision, idle_decision, mark_stopping,
 };
 use steward_shared::reconcile::{AvailablePeriod, Drift, Reconciled, Settled};
 
+use crate::plans::govern::Verdict;
 use crate::power::SweepKind;
+use crate::record::ActionName;
 
-/// What the policy asks of one desktop.
+/// What the policy (or the plan) asks of one desktop.
 pub(super) enum Decision {
     Keep,
-    Warn { age_minutes: i64 },
-    Stop { reason: String, hard_limit: bool },
+    Warn {
+        age_minutes: i64,
+    },
+    Stop {
+        reason: String,
+        /// `stop`, `hard_limit_stop` or `drain`.
+        action: ActionName,
+        details: Option<Value>,
+    },
+    /// A plan's start (pre-warm, buffer, override).
+    Start {
+        reason: String,
+        action: ActionName,
+        details: Value,
+    },
+    /// A window closed on a live session: warn it once.
+    DrainWarn {
+        reason: String,
+        details: Value,
+    },
 }
 
 /// One desktop's reconciliation and decision, and the one write they need (if any), all
@@ -30,7 +55,10 @@ pub(super) struct Plan<'r> {
     pub(super) closed: Option<AvailablePeriod>,
     pub(super) settled: Option<Settled>,
     pub(super) decision: Decision,
-    /// `current` plus the decision's mark (warned, stopping), when there is anything to write.
+    /// A keep-alive whose end this sweep records (who asked for it, when it ended).
+    pub(super) lease_ended: Option<(LeaseSource, Timestamp)>,
+    /// `current` plus the decision's mark (warned, stopping, starting), when there is
+    /// anything to write.
     pub(super) write: Option<WorkspaceRecord>,
 }
 
@@ -43,12 +71,19 @@ impl<'r> Plan<'r> {
         now: Timestamp,
     ) -> Self {
         let Reconciled {
-            record: current,
+            record: mut current,
             drift,
             closed,
             settled,
             ..
         } = reconciled;
+        let lease_ended = match (current.lease_source, current.lease_until) {
+            (Some(source), Some(until)) if until <= now => {
+                current.lease_source = None;
+                Some((source, until))
+            }
+            _ => None,
+        };
         let mut unchanged = current.clone();
         unchanged.state_observed_at = before.state_observed_at;
         let changed = unchanged != *before;
@@ -63,7 +98,23 @@ impl<'r> Plan<'r> {
                 mark_stopping(&mut stopping, now, None);
                 Some(stopping)
             }
-            Decision::Keep | Decision::Stop { .. } => changed.then(|| current.clone()),
+            Decision::Start { .. } if !dry_run => {
+                let mut starting = current.clone();
+                starting.state = WorkspaceState::Starting;
+                starting.state_observed_at = now;
+                starting.last_call = Some(StewardCall::new(StewardAction::Start, now, None));
+                starting.guard_warned_at = None;
+                starting.drain_warned_at = None;
+                Some(starting)
+            }
+            Decision::DrainWarn { .. } => {
+                let mut warned = current.clone();
+                warned.drain_warned_at = Some(now);
+                Some(warned)
+            }
+            Decision::Keep | Decision::Stop { .. } | Decision::Start { .. } => {
+                changed.then(|| current.clone())
+            }
         };
         Self {
             before,
@@ -73,34 +124,95 @@ impl<'r> Plan<'r> {
             closed,
             settled,
             decision,
+            lease_ended,
             write,
         }
     }
 }
 
-/// A stop to make: the desktop as reconciled, as written with its stop mark, and why.
-pub(super) struct Stop {
+/// A stop or start to make: the desktop as reconciled, as written with its mark, and why.
+pub(super) struct Call {
     pub(super) before: WorkspaceRecord,
     pub(super) written: WorkspaceRecord,
     pub(super) reason: String,
-    pub(super) hard_limit: bool,
+    pub(super) action: ActionName,
+    pub(super) details: Option<Value>,
 }
 
 /// What a desktop's write (or its absence) amounts to.
 pub(super) enum Effect {
     None,
     Warned { reason: String },
+    DrainWarned { reason: String, details: Value },
     WouldStop { reason: String },
-    Stop(Box<Stop>),
+    Stop(Box<Call>),
+    Start(Box<Call>),
 }
 
-/// The policy's answer for one desktop, with the reason its action will carry.
+/// The plan's verdict on a desktop as the sweep's decision; `None`: the idle rule decides.
+fn from_verdict(verdict: &Verdict, current: &WorkspaceRecord) -> Option<Decision> {
+    match verdict {
+        Verdict::Hold => Some(Decision::Keep),
+        Verdict::Start {
+            reason,
+            scope,
+            opens_at,
+        } if current.state == WorkspaceState::Stopped => {
+            let (action, why) = match reason {
+                StartReason::Prewarm => (ActionName::Prewarm, "pre-warmed for the window"),
+                StartReason::Buffer => (ActionName::Buffer, "warm capacity of the open window"),
+                StartReason::Override => (ActionName::Buffer, "warm capacity of the override"),
+            };
+            let when =
+                opens_at.map_or_else(String::new, |t| format!(" opening {}", t.to_rfc3339()));
+            Some(Decision::Start {
+                reason: format!("{scope}: {why}{when}"),
+                action,
+                details: json!({"scope": scope, "opensAt": opens_at}),
+            })
+        }
+        Verdict::Start { .. } => None,
+        Verdict::DrainStop { scope, closed_at } => Some(Decision::Stop {
+            reason: format!(
+                "{scope}: drained, the window closed at {}",
+                closed_at.to_rfc3339()
+            ),
+            action: ActionName::Drain,
+            details: Some(json!({"scope": scope, "closedAt": closed_at})),
+        }),
+        Verdict::DrainWarn {
+            scope,
+            closed_at,
+            stops_at,
+        } => Some(Decision::DrainWarn {
+            reason: match stops_at {
+                Some(t) => format!(
+                    "{scope}: the window closed at {} with a live session; stopped at {}",
+                    closed_at.to_rfc3339(),
+                    t.to_rfc3339()
+                ),
+                None => format!(
+                    "{scope}: the window closed at {} with a live session; kept until its user leaves",
+                    closed_at.to_rfc3339()
+                ),
+            },
+            details: json!({"scope": scope, "closedAt": closed_at, "stopsAt": stops_at}),
+        }),
+    }
+}
+
+/// The plan's verdict (when the desktop has one the sweep can act on), else the policy's
+/// answer for one desktop, with the reason its action will carry.
 pub(super) fn decide(
     current: &WorkspaceRecord,
     kind: SweepKind,
     policy: &PowerPolicy,
+    verdict: Option<&Verdict>,
     now: Timestamp,
 ) -> Decision {
+    if let Some(d) = verdict.and_then(|v| from_verdict(v, current)) {
+        return d;
+    }
     match kind {
         SweepKind::Idle => match idle_decision(current, policy, now) {
             IdleDecision::Stop { idle_since } => Decision::Stop {
@@ -109,7 +221,8 @@ pub(super) fn decide(
                     idle_since.to_rfc3339(),
                     policy.idle_timeout_minutes
                 ),
-                hard_limit: false,
+                action: ActionName::Stop,
+                details: None,
             },
             IdleDecision::Keep(_) => Decision::Keep,
         },
@@ -119,14 +232,16 @@ pub(super) fn decide(
                     "guard: AVAILABLE {age_minutes} min (threshold {}) with no live session",
                     policy.guard_threshold_minutes
                 ),
-                hard_limit: false,
+                action: ActionName::Stop,
+                details: None,
             },
             GuardDecision::HardLimitStop { age_minutes } => Decision::Stop {
                 reason: format!(
                     "guard hard limit: AVAILABLE {age_minutes} min (limit {}) with a live session; stopped before the service's forced stop",
                     policy.guard_hard_limit_minutes
                 ),
-                hard_limit: true,
+                action: ActionName::HardLimitStop,
+                details: None,
             },
             GuardDecision::Warn { age_minutes } => Decision::Warn { age_minutes },
             GuardDecision::NotApplicable
@@ -160,12 +275,44 @@ pub(super) fn effect(
             }
         }
         (Decision::Stop { reason, .. }, _) if policy.dry_run => Effect::WouldStop { reason },
-        (Decision::Stop { reason, hard_limit }, Some(w)) => Effect::Stop(Box::new(Stop {
+        (Decision::Start { .. }, _) if policy.dry_run => Effect::None,
+        (
+            Decision::Stop {
+                reason,
+                action,
+                details,
+            },
+            Some(w),
+        ) => Effect::Stop(Box::new(Call {
             before: current,
             written: w,
             reason,
-            hard_limit,
+            action,
+            details,
         })),
-        (Decision::Warn { .. } | Decision::Stop { .. }, None) => Effect::None,
+        (
+            Decision::Start {
+                reason,
+                action,
+                details,
+            },
+            Some(w),
+        ) => Effect::Start(Box::new(Call {
+            before: current,
+            written: w,
+            reason,
+            action,
+            details: Some(details),
+        })),
+        (Decision::DrainWarn { reason, details }, Some(_)) => {
+            Effect::DrainWarned { reason, details }
+        }
+        (
+            Decision::Warn { .. }
+            | Decision::Stop { .. }
+            | Decision::Start { .. }
+            | Decision::DrainWarn { .. },
+            None,
+        ) => Effect::None,
     }
 }

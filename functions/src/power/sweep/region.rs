@@ -1,26 +1,37 @@
-//! One Region of one tenant's sweep, in named steps: describe the desktops, plan each one
-//! without I/O, write the plans, account for what was written (drift, completions, warnings,
-//! dry-run stops), make the stops, then record every action and the ledger's additions.
-//! Image operations that ended in the Region are reported last.
+//! One Region of one tenant's sweep, in two halves, so that a power plan can decide over all
+//! of a group's desktops (in every Region) on their fresh states between them:
+//!
+//! - [`RegionSweep::observe`]: describe the desktops and reconcile each record;
+//! - [`RegionSweep::act`]: decide on each one without I/O (the plan's verdict or the policy),
+//!   write the decisions, account for what was written (drift, completions, warnings,
+//!   dry-run stops, keep-alives that ended), make the stops and the plan's starts, then
+//!   record every action and the ledgers' additions. Image operations that ended in the
+//!   Region are reported last.
 
 use std::collections::{HashMap, HashSet};
 
+use serde_json::json;
+
 use futures::StreamExt;
 use steward_shared::Error;
-use steward_shared::aws::{AwsErrorKind, TenantAccess};
+use steward_shared::aws::{AwsErrorKind, TenantAccess, TenantClients};
 use steward_shared::gateway::ItemOutcome;
 use steward_shared::gateway::workspaces::{BATCH, Described, Observed, WorkspacesGateway};
 use steward_shared::ids::{RegionName, TenantId, WorkspaceId};
 use steward_shared::model::{
-    Actor, AuditOutcome, Tenant, Timestamp, WorkspaceRecord, WorkspaceState,
+    Actor, AuditOutcome, PlanUsageRecord, StewardAction, Tenant, Timestamp, WorkspaceRecord,
+    WorkspaceState,
 };
-use steward_shared::reconcile::{Observation, period_usage, reconcile, usage_until};
-use steward_shared::store::{StoreError, UsageDelta, UsageStore, WorkspaceStore};
+use steward_shared::reconcile::{
+    CallOutcome, Observation, Reconciled, period_usage, reconcile, usage_until,
+};
+use steward_shared::store::{PlanStore, StoreError, UsageDelta, UsageStore, WorkspaceStore};
 
-use super::calls::Calls;
-use super::plan::{Effect, Plan, Stop, decide, effect};
+use super::calls::{Calls, Power};
+use super::plan::{Call, Effect, Plan, decide, effect};
 use super::{SweepOptions, TenantSweep};
 use crate::deps::Deps;
+use crate::plans::govern::{PlanBook, Verdict};
 use crate::power::SweepKind;
 use crate::power::observations::{Completion, completion, drift_reason};
 use crate::power::pace::Pacer;
@@ -40,13 +51,15 @@ pub(super) struct RegionSweep<'a> {
 }
 
 /// What the Region's sweep will record, in the records' order: its actions and the usage
-/// ledger's additions.
+/// ledgers' additions.
 struct Booked<'a> {
     tenant: &'a TenantId,
     actor: Actor,
     now: Timestamp,
     actions: Vec<Action<'a>>,
     usage: Vec<UsageDelta>,
+    plan_usage: Vec<PlanUsageRecord>,
+    book: Option<&'a PlanBook>,
 }
 
 impl<'a> Booked<'a> {
@@ -72,6 +85,35 @@ impl<'a> Booked<'a> {
         });
     }
 
+    /// An action with details of its own.
+    fn push_with(
+        &mut self,
+        workspace: &'a WorkspaceId,
+        action: ActionName,
+        reason: String,
+        detail_type: &'static str,
+        details: Option<serde_json::Value>,
+    ) {
+        self.push(
+            workspace,
+            action,
+            reason,
+            AuditOutcome::Succeeded,
+            detail_type,
+        );
+        if let Some(a) = self.actions.last_mut() {
+            a.details = details;
+        }
+    }
+
+    /// The AVAILABLE period of `record` from `from` to `to`, in the plan usage (when the
+    /// tenant has plans).
+    fn plan_usage(&mut self, record: &WorkspaceRecord, from: Option<Timestamp>, to: Timestamp) {
+        if let (Some(book), Some(from)) = (self.book, from) {
+            self.plan_usage.extend(book.usage(record, from, to));
+        }
+    }
+
     /// The completion of a call Steward made on `workspace`, with its timings.
     fn push_completion(&mut self, workspace: &'a WorkspaceId, c: Completion) {
         self.push(workspace, c.action, c.reason, c.outcome, c.detail_type);
@@ -81,13 +123,22 @@ impl<'a> Booked<'a> {
     }
 }
 
+/// A Region's desktops as the service reports them, reconciled, with the Region's clients
+/// and pacer for the calls still to come.
+pub(super) struct Seen<'r> {
+    clients: TenantClients,
+    pacer: Pacer,
+    pub(super) reconciled: Vec<(&'r WorkspaceRecord, Reconciled)>,
+}
+
 impl RegionSweep<'_> {
-    /// Sweeps the Region's `records` (all of them the tenant's, in this Region).
-    pub(super) async fn run(
+    /// Describes the Region's `records` (all of them the tenant's, in this Region) and
+    /// reconciles each; an unreadable one is left as it is.
+    pub(super) async fn observe<'r>(
         &self,
-        records: &[WorkspaceRecord],
+        records: &'r [WorkspaceRecord],
         out: &mut TenantSweep,
-    ) -> Result<(), Error> {
+    ) -> Result<Seen<'r>, Error> {
         let clients = self
             .deps
             .clients
@@ -98,9 +149,44 @@ impl RegionSweep<'_> {
             pacer: Pacer::new(self.options.pace),
         };
         let described = self.describe(&calls, records, out).await?;
+        let reconciled = self.reconcile(records, &described, self.deps.now(), out);
+        let pacer = calls.pacer;
+        Ok(Seen {
+            clients,
+            pacer,
+            reconciled,
+        })
+    }
+
+    /// Decides on each reconciled desktop (`verdicts`: the plans' answers, which replace
+    /// the idle rule's), writes, calls and records.
+    pub(super) async fn act(
+        &self,
+        observed: Seen<'_>,
+        verdicts: &HashMap<WorkspaceId, Verdict>,
+        book: Option<&PlanBook>,
+        out: &mut TenantSweep,
+    ) -> Result<(), Error> {
+        let Seen {
+            clients,
+            pacer,
+            reconciled,
+        } = observed;
+        let calls = Calls {
+            gateway: WorkspacesGateway::new(clients.workspaces()),
+            pacer,
+        };
         let now = self.deps.now();
         // 1. What each desktop needs, decided without I/O.
-        let plans = self.plan(records, &described, now, out);
+        let policy = &self.tenant.policy;
+        let plans: Vec<Plan<'_>> = reconciled
+            .into_iter()
+            .map(|(before, r)| {
+                let verdict = verdicts.get(&before.workspace_id);
+                let decision = decide(&r.record, self.kind, policy, verdict, now);
+                Plan::new(before, r, decision, policy.dry_run, now)
+            })
+            .collect();
         // 2. Every desktop that needs a write gets exactly one — what reconciliation learnt
         //    and the decision's mark together — each conditional on the version read,
         //    batched. A record that changed under the sweep (a session started) is left
@@ -114,10 +200,16 @@ impl RegionSweep<'_> {
             now,
             actions: Vec::new(),
             usage: Vec::new(),
+            plan_usage: Vec::new(),
+            book,
         };
-        let stops = self.account(plans, written, &mut booked, out)?;
-        self.stop_all(&calls, &stops, &mut booked, out).await;
+        let (stops, starts) = self.account(plans, written, &mut booked, out)?;
+        self.call_all(&calls, Power::Stop, &stops, &mut booked, out)
+            .await;
+        self.call_all(&calls, Power::Start, &starts, &mut booked, out)
+            .await;
         self.deps.store.add_usages(&booked.usage).await?;
+        self.deps.store.add_plan_usages(&booked.plan_usage).await?;
         out.actions
             .extend(booked.actions.iter().map(Action::report));
         out.events_unpublished += record_all(self.deps, &booked.actions).await?;
@@ -146,15 +238,15 @@ impl RegionSweep<'_> {
         Ok(described)
     }
 
-    /// Each desktop reconciled with what the service reports and decided upon; an unreadable
-    /// one is left as it is.
-    fn plan<'r>(
+    /// Each desktop reconciled with what the service reports; an unreadable one is left as
+    /// it is.
+    fn reconcile<'r>(
         &self,
         records: &'r [WorkspaceRecord],
         described: &Described,
         now: Timestamp,
         out: &mut TenantSweep,
-    ) -> Vec<Plan<'r>> {
+    ) -> Vec<(&'r WorkspaceRecord, Reconciled)> {
         let found: HashMap<&str, &Observed> = described
             .found
             .iter()
@@ -162,7 +254,7 @@ impl RegionSweep<'_> {
             .collect();
         let absent: HashSet<&str> = described.absent.iter().map(|w| w.as_str()).collect();
         let policy = &self.tenant.policy;
-        let mut plans = Vec::with_capacity(records.len());
+        let mut reconciled = Vec::with_capacity(records.len());
         for record in records {
             let seen = if let Some(o) = found.get(record.workspace_id.as_str()) {
                 Observation::Seen {
@@ -174,29 +266,30 @@ impl RegionSweep<'_> {
             } else {
                 continue; // unreadable: left as it is
             };
-            let reconciled = reconcile(record, seen, policy, now, self.options.interval);
-            if reconciled.record.state == WorkspaceState::Available {
+            let r = reconcile(record, seen, policy, now, self.options.interval);
+            if r.record.state == WorkspaceState::Available {
                 out.available += 1;
             }
-            let decision = decide(&reconciled.record, self.kind, policy, now);
-            plans.push(Plan::new(record, reconciled, decision, policy.dry_run, now));
+            reconciled.push((record, r));
         }
-        plans
+        reconciled
     }
 
     /// Books what each plan's write amounts to — what reconciliation learnt (closed
-    /// periods, drift, completions) and the decision's effect — and answers the stops to
-    /// make. A desktop whose write lost to a concurrent one is counted and left.
+    /// periods, drift, completions, a keep-alive that ended) and the decision's effect — and
+    /// answers the stops and starts to make. A desktop whose write lost to a concurrent one
+    /// is counted and left.
     fn account<'r>(
         &self,
         plans: Vec<Plan<'r>>,
         written: Vec<Result<WorkspaceRecord, StoreError>>,
         booked: &mut Booked<'r>,
         out: &mut TenantSweep,
-    ) -> Result<Vec<Stop>, Error> {
+    ) -> Result<(Vec<Call>, Vec<Call>), Error> {
         let policy = &self.tenant.policy;
         let mut written = written.into_iter();
         let mut stops = Vec::new();
+        let mut starts = Vec::new();
         for plan in plans {
             let stored = match plan.write {
                 None => None,
@@ -219,6 +312,19 @@ impl RegionSweep<'_> {
             if plan.changed && stored.is_some() {
                 if let Some(period) = &plan.closed {
                     booked.usage.extend(period_usage(plan.before, period));
+                    booked.plan_usage(plan.before, Some(period.from), period.to);
+                }
+                if let Some((source, until)) = plan.lease_ended {
+                    booked.push_with(
+                        workspace,
+                        ActionName::OverrideEnded,
+                        format!(
+                            "the keep-alive ({source:?}) ended at {}",
+                            until.to_rfc3339()
+                        ),
+                        ot::OVERRIDE_ENDED,
+                        Some(json!({"scope": "DESKTOP", "until": until})),
+                    );
                 }
                 for d in plan.drift {
                     out.drift += 1;
@@ -230,6 +336,15 @@ impl RegionSweep<'_> {
                         AuditOutcome::Succeeded,
                         ot::DESKTOP_DRIFT,
                     );
+                }
+                if let Some(s) = &plan.settled
+                    && s.call.action == StewardAction::Start
+                    && matches!(s.outcome, CallOutcome::Completed { .. })
+                {
+                    // Whole seconds, rounded up: an upper bound, like the measurement.
+                    let ms = (s.observed_at - s.call.at).num_milliseconds().max(0);
+                    out.start_samples
+                        .push(u32::try_from((ms + 999) / 1000).unwrap_or(u32::MAX));
                 }
                 if let Some(c) = plan.settled.as_ref().and_then(completion) {
                     out.completed += 1;
@@ -248,6 +363,16 @@ impl RegionSweep<'_> {
                         ot::DESKTOP_GUARD_WARNING,
                     );
                 }
+                Effect::DrainWarned { reason, details } => {
+                    out.warned += 1;
+                    booked.push_with(
+                        workspace,
+                        ActionName::DrainWarning,
+                        reason,
+                        ot::DESKTOP_DRAIN_WARNING,
+                        Some(details),
+                    );
+                }
                 Effect::WouldStop { reason } => {
                     out.would_stop += 1;
                     booked.push(
@@ -259,53 +384,68 @@ impl RegionSweep<'_> {
                     );
                 }
                 Effect::Stop(stop) => stops.push(*stop),
+                Effect::Start(start) => starts.push(*start),
             }
         }
-        Ok(stops)
+        Ok((stops, starts))
     }
 
-    /// Stops, 25 per call. An accepted stop closes the AVAILABLE period into the ledger; a
-    /// refused one puts the record back.
-    async fn stop_all<'s>(
+    /// Stops or starts, 25 per call. An accepted stop closes the AVAILABLE period into the
+    /// ledgers; a refused call puts the record back.
+    async fn call_all<'s>(
         &self,
         calls: &Calls<'_>,
-        stops: &'s [Stop],
+        op: Power,
+        made: &'s [Call],
         booked: &mut Booked<'s>,
         out: &mut TenantSweep,
     ) {
-        for chunk in stops.chunks(BATCH) {
+        for chunk in made.chunks(BATCH) {
             let ids: Vec<WorkspaceId> = chunk
                 .iter()
-                .map(|s| s.before.workspace_id.clone())
+                .map(|c| c.before.workspace_id.clone())
                 .collect();
-            let outcomes = calls.stop_batch(&ids, out).await;
+            let outcomes = calls.batch(op, &ids, out).await;
             let mut undo = Vec::new();
-            for (stop, outcome) in chunk.iter().zip(outcomes) {
-                let action = if stop.hard_limit {
-                    ActionName::HardLimitStop
-                } else {
-                    ActionName::Stop
-                };
-                let ws = &stop.before.workspace_id;
+            for (call, outcome) in chunk.iter().zip(outcomes) {
+                let ws = &call.before.workspace_id;
                 match outcome {
                     ItemOutcome::Accepted => {
-                        out.stopped += 1;
-                        booked.usage.extend(usage_until(&stop.before, booked.now));
-                        booked.push(
+                        let detail_type = match op {
+                            Power::Stop => {
+                                out.stopped += 1;
+                                booked.usage.extend(usage_until(&call.before, booked.now));
+                                let now = booked.now;
+                                booked.plan_usage(&call.before, call.before.available_since, now);
+                                ot::DESKTOP_STOPPING
+                            }
+                            Power::Start => {
+                                out.started += 1;
+                                ot::DESKTOP_STARTING
+                            }
+                        };
+                        booked.push_with(
                             ws,
-                            action,
-                            stop.reason.clone(),
-                            AuditOutcome::Succeeded,
-                            ot::DESKTOP_STOPPING,
+                            call.action,
+                            call.reason.clone(),
+                            detail_type,
+                            call.details.clone(),
                         );
                     }
                     ItemOutcome::Failed { code, message } => {
-                        out.stop_failed += 1;
-                        undo.push(undo_stop(self.deps, &stop.written, &stop.before));
+                        match op {
+                            Power::Stop => out.stop_failed += 1,
+                            Power::Start => out.start_failed += 1,
+                        }
+                        undo.push(undo_stop(self.deps, &call.written, &call.before));
+                        let name = match op {
+                            Power::Stop => "StopWorkspaces",
+                            Power::Start => "StartWorkspaces",
+                        };
                         booked.push(
                             ws,
-                            action,
-                            format!("{} — StopWorkspaces refused it: {code}", stop.reason),
+                            call.action,
+                            format!("{} — {name} refused it: {code}", call.reason),
                             failed(&code, message),
                             ot::DESKTOP_POWER_FAILED,
                         );

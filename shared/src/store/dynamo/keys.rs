@@ -11,8 +11,10 @@ use serde::de::DeserializeOwned;
 
 use crate::ids::{OpaqueId, PoolId, TenantId, UserId, WorkspaceId};
 use crate::model::{
-    AuditRecord, Month, OnboardingStep, PoolRecord, StepRecord, Tenant, Timestamp, WorkspaceRecord,
+    AuditRecord, CalendarRecord, Month, OnboardingStep, PlanRecord, PoolRecord, StartTimes,
+    StepRecord, Tenant, Timestamp, WorkspaceRecord, scope_name,
 };
+use crate::plans::CalendarName;
 use crate::store::schema::{GSI1_PK, GSI1_SK, PK, SK};
 use crate::store::{RecordKind, Result, StoreError};
 
@@ -27,6 +29,10 @@ pub(super) const USAGE_PREFIX: &str = "USAGE#";
 const EVENT_PREFIX: &str = "EVENT#";
 pub(super) const POOL_PREFIX: &str = "POOL#";
 pub(super) const USER_PREFIX: &str = "USER#";
+pub(super) const PLAN_PREFIX: &str = "PLAN#";
+pub(super) const CALENDAR_PREFIX: &str = "CAL#";
+pub(super) const PLAN_USAGE_PREFIX: &str = "PLANUSE#";
+const START_TIMES_SK: &str = "STARTS";
 
 /// Records whose writes are guarded by a version.
 pub(super) trait Versioned {
@@ -42,7 +48,15 @@ macro_rules! versioned {
         }
     )*};
 }
-versioned!(Tenant, WorkspaceRecord, StepRecord, PoolRecord);
+versioned!(
+    Tenant,
+    WorkspaceRecord,
+    StepRecord,
+    PoolRecord,
+    PlanRecord,
+    CalendarRecord,
+    StartTimes
+);
 
 /// Key attributes of one item.
 pub(super) struct Keys {
@@ -160,6 +174,39 @@ pub(super) fn user_keys(tenant: &TenantId, user: &UserId) -> Keys {
     Keys {
         pk: tenant_pk(tenant),
         sk: format!("{USER_PREFIX}{user}"),
+        gsi1: None,
+    }
+}
+
+/// A group's plan: `PLAN#<pool>` or `PLAN#TENANT` ([`scope_name`]).
+pub(super) fn plan_keys(tenant: &TenantId, pool: Option<&PoolId>) -> Keys {
+    Keys {
+        pk: tenant_pk(tenant),
+        sk: format!("{PLAN_PREFIX}{}", scope_name(pool)),
+        gsi1: None,
+    }
+}
+
+pub(super) fn calendar_keys(tenant: &TenantId, name: &CalendarName) -> Keys {
+    Keys {
+        pk: tenant_pk(tenant),
+        sk: format!("{CALENDAR_PREFIX}{name}"),
+        gsi1: None,
+    }
+}
+
+pub(super) fn start_times_keys(tenant: &TenantId) -> Keys {
+    Keys {
+        pk: tenant_pk(tenant),
+        sk: START_TIMES_SK.into(),
+        gsi1: None,
+    }
+}
+
+pub(super) fn plan_usage_keys(tenant: &TenantId, scope: &str, month: &Month) -> Keys {
+    Keys {
+        pk: tenant_pk(tenant),
+        sk: format!("{PLAN_USAGE_PREFIX}{}#{scope}", month.as_str()),
         gsi1: None,
     }
 }

@@ -2,7 +2,7 @@
 //! See [`super::schema`] for the key layout.
 //!
 //! One room per kind of item, each implementing its trait of [`super`] — [`tenants`],
-//! [`workspaces`], [`steps`], [`audit`], [`usage`], [`dedupe`], [`pools`] (pools and users) — over the shared
+//! [`workspaces`], [`steps`], [`audit`], [`usage`], [`dedupe`], [`pools`] (pools and users), [`plans`] (plans, calendars, start times, plan usage) — over the shared
 //! machinery the kinds have in common, kept apart so that each is written once:
 //!
 //! - [`keys`]: the key of every item kind (the table [`super::schema`] draws), and the
@@ -18,6 +18,7 @@ mod batch;
 mod dedupe;
 mod errors;
 mod keys;
+mod plans;
 mod pools;
 mod query;
 mod steps;
