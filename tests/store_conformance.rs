@@ -828,6 +828,100 @@ async fn pools_their_desktops_and_users(s: TestStore) {
     assert_eq!((page.items.len(), page.next), (1, None));
 }
 
+async fn plans_calendars_start_times_and_plan_usage(s: TestStore) {
+    use steward_shared::ids::PoolId;
+    use steward_shared::model::{CalendarRecord, PlanRecord, PlanUsageRecord, StartTimes};
+    use steward_shared::plans::{CalendarName, DateSpan, PowerPlan};
+    use steward_shared::store::PlanStore;
+    let st = &s.store;
+    let acme = TenantId::parse("acme").unwrap();
+    let pool = PoolId::parse("pool-a").unwrap();
+    let plan: PowerPlan = serde_json::from_value(serde_json::json!({
+        "zone": "Europe/Berlin",
+        "windows": [{"days": ["MON", "FRI"], "open": "07:00", "close": "19:00"}],
+        "bufferPercent": 25
+    }))
+    .unwrap();
+    let mut record = PlanRecord::new(acme.clone(), Some(pool.clone()), t0());
+    record.plan = Some(plan.clone());
+    let stored = st.put_plan(&record).await.unwrap();
+    assert_eq!(stored.version, 1);
+    is(st.put_plan(&record).await, "Steward.AlreadyExists");
+    let tenant_group = st
+        .put_plan(&PlanRecord::new(acme.clone(), None, t0()))
+        .await
+        .unwrap();
+    let mut read = st.get_plan(&acme, Some(&pool)).await.unwrap().unwrap();
+    assert_eq!(read, stored);
+    read.plan = None;
+    st.put_plan(&read).await.unwrap();
+    is(st.put_plan(&read).await, "Steward.Conflict");
+    let all = st.list_plans(&acme).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all.contains(&tenant_group));
+    assert_eq!(st.get_plan(&acme, None).await.unwrap(), Some(tenant_group));
+
+    let name = CalendarName::parse("de-be").unwrap();
+    let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    let cal = CalendarRecord {
+        tenant_id: acme.clone(),
+        name: name.clone(),
+        days: vec![DateSpan {
+            from: day("2026-12-24"),
+            to: day("2026-12-26"),
+            name: Some("Christmas".into()),
+        }],
+        changed_at: t0(),
+        version: 0,
+    };
+    let c1 = st.put_calendar(&cal).await.unwrap();
+    assert_eq!(
+        st.get_calendar(&acme, &name).await.unwrap(),
+        Some(c1.clone())
+    );
+    assert_eq!(st.list_calendars(&acme).await.unwrap(), vec![c1]);
+
+    let mut times = StartTimes {
+        tenant_id: acme.clone(),
+        samples: vec![120, 300],
+        updated_at: t0(),
+        version: 0,
+    };
+    let t1 = st.put_start_times(&times).await.unwrap();
+    is(st.put_start_times(&times).await, "Steward.AlreadyExists");
+    times.version = t1.version;
+    times.add([90]);
+    let t2 = st.put_start_times(&times).await.unwrap();
+    assert_eq!(st.get_start_times(&acme).await.unwrap(), Some(t2));
+
+    let month = Month::parse("2026-11").unwrap();
+    let usage = |scope: &str, i: u64, o: u64| PlanUsageRecord {
+        tenant_id: acme.clone(),
+        scope: scope.into(),
+        month: month.clone(),
+        inside_seconds: i,
+        outside_seconds: o,
+    };
+    st.add_plan_usages(&[
+        usage("pool-a", 100, 10),
+        usage("TENANT", 5, 0),
+        usage("pool-a", 1, 2),
+    ])
+    .await
+    .unwrap();
+    st.add_plan_usages(&[usage("pool-a", 1000, 0)])
+        .await
+        .unwrap();
+    let mut listed = st.list_plan_usage(&acme, &month).await.unwrap();
+    listed.sort_by(|a, b| a.scope.cmp(&b.scope));
+    assert_eq!(
+        listed,
+        vec![usage("TENANT", 5, 0), usage("pool-a", 1101, 12)]
+    );
+    let other = Month::parse("2026-12").unwrap();
+    assert!(st.list_plan_usage(&acme, &other).await.unwrap().is_empty());
+}
+
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
         mod dynoxide_engine {
@@ -867,4 +961,5 @@ conformance!(
     event_dedupe_with_ttl,
     unreadable_items_are_named,
     pools_their_desktops_and_users,
+    plans_calendars_start_times_and_plan_usage,
 );

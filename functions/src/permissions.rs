@@ -245,9 +245,11 @@ const ROWS: &[Row] = &[
         routes: &["power.sweep_tenant"],
         table: Table::RecordsAndDeletes,
         publishes: true,
-        // The idle sweep's pool upkeep creates, rebuilds, restores and terminates.
+        // The idle sweep's pool upkeep creates, rebuilds, restores and terminates; its power
+        // plans start desktops (pre-warm, warm capacity).
         customer: Customer::Calls(&[
             "workspaces:DescribeWorkspaces",
+            "workspaces:StartWorkspaces",
             "workspaces:StopWorkspaces",
             "workspaces:CreateWorkspaces",
             "workspaces:RebuildWorkspaces",
