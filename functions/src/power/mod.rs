@@ -61,6 +61,11 @@ pub fn routes() -> Vec<Route> {
                 "events/partner-events/user-removed.json",
                 "events/partner-events/desktop-assignment-requested.json",
                 "events/partner-events/desktop-release-requested.json",
+                "events/partner-events/power-plan-updated.json",
+                "events/partner-events/holiday-calendar-loaded.json",
+                "events/partner-events/holiday-calendar-loaded-ics.json",
+                "events/partner-events/desktop-keep-running.json",
+                "events/partner-events/pool-override.json",
             ],
         },
         Route {
