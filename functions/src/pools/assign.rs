@@ -86,22 +86,9 @@ pub(super) async fn assign(
     ctx: &Ctx<'_>,
     d: &AssignmentRequestDetail,
 ) -> Result<Processed, Handled> {
-    let store = &ctx.deps.store;
-    let user = store.get_user(&ctx.tenant.tenant_id, &d.user_id).await?;
-    let pool = store.get_pool(&ctx.tenant.tenant_id, &d.pool_id).await?;
-    let mut pool = match (user, pool) {
-        (None, _) => return refuse(ctx, d, Failure::UserUnknown).await,
-        (Some(u), _) if u.presence == Presence::Gone => {
-            return refuse(ctx, d, Failure::UserUnknown).await;
-        }
-        (_, None) => return refuse(ctx, d, Failure::PoolUnknown).await,
-        (_, Some(p)) if p.presence == Presence::Gone => {
-            return refuse(ctx, d, Failure::PoolUnknown).await;
-        }
-        (Some(u), Some(_)) if !u.may_use(&d.pool_id) => {
-            return refuse(ctx, d, Failure::UserNotEntitled).await;
-        }
-        (Some(_), Some(p)) => p,
+    let mut pool = match entitled_pool(ctx, d).await? {
+        Ok(pool) => pool,
+        Err(failure) => return refuse(ctx, d, failure).await,
     };
     let closed =
         crate::plans::govern::assignments_closed(ctx.deps, &ctx.tenant.tenant_id, &pool.pool_id)
@@ -192,7 +179,7 @@ pub(super) async fn assign(
             seat.free_since = None;
         }
         record.lease_until = Some(now + chrono::Duration::minutes(ASSIGNMENT_LEASE_MINUTES));
-        match store.update_workspace(&record).await {
+        match ctx.deps.store.update_workspace(&record).await {
             Ok(written) => {
                 let mut p = assigned(ctx, d, &written, again, 2).await?;
                 p.actions.splice(0..0, grew);
@@ -262,6 +249,24 @@ async fn assigned(
         }),
     });
     finish(ctx, EventOutcome::Assigned, writes, &[action]).await
+}
+
+/// The pool the user asks for, when both exist and the user may use it; else why not.
+async fn entitled_pool(
+    ctx: &Ctx<'_>,
+    d: &AssignmentRequestDetail,
+) -> Result<Result<PoolRecord, Failure>, Handled> {
+    let store = &ctx.deps.store;
+    let user = store.get_user(&ctx.tenant.tenant_id, &d.user_id).await?;
+    let pool = store.get_pool(&ctx.tenant.tenant_id, &d.pool_id).await?;
+    Ok(match (user, pool) {
+        (None, _) => Err(Failure::UserUnknown),
+        (Some(u), _) if u.presence == Presence::Gone => Err(Failure::UserUnknown),
+        (_, None) => Err(Failure::PoolUnknown),
+        (_, Some(p)) if p.presence == Presence::Gone => Err(Failure::PoolUnknown),
+        (Some(u), Some(_)) if !u.may_use(&d.pool_id) => Err(Failure::UserNotEntitled),
+        (Some(_), Some(p)) => Ok(p),
+    })
 }
 
 /// Answers `Desktop Assignment Failed`.
