@@ -34,6 +34,8 @@ pub enum DemoError {
     Day(#[from] crate::day::DayError),
     #[error("the pools scenario: {0}")]
     Pools(#[from] crate::demo_pools::PoolsError),
+    #[error("the schedule scenario: {0}")]
+    Schedule(#[from] crate::demo_schedule::ScheduleError),
 }
 
 #[derive(Debug, Serialize)]
@@ -66,6 +68,9 @@ pub struct Report {
     /// outcome); absent from the other scenarios.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignments: Option<Vec<crate::demo_pools::Assignment>>,
+    /// The schedule scenario's `plans` and `opening_minute`; absent from the other scenarios.
+    #[serde(flatten)]
+    pub schedule: Option<crate::demo_schedule::ScheduleReport>,
     /// AWS calls the sandbox served, per `Service.Operation` (all accounts), refused and
     /// throttled ones included.
     pub api_calls: BTreeMap<String, u64>,
@@ -85,6 +90,8 @@ pub enum Scenario {
     Lifecycle,
     /// Pools, users and release plans (`crate::demo_pools`).
     Pools,
+    /// A power control plan over two simulated days, one a holiday (`crate::demo_schedule`).
+    Schedule,
 }
 
 pub struct DemoOptions {
@@ -117,7 +124,8 @@ pub async fn run(opts: DemoOptions) -> Result<Report, DemoError> {
         table: opts.table.clone(),
         state_file: opts.state_file.clone(),
         emulator: Options::default(),
-        start_time: None,
+        // The schedule scenario's days are fixed dates.
+        start_time: (opts.scenario == Scenario::Schedule).then(crate::demo_schedule::start_time),
     })
     .await?;
     let watching = opts.narrator.watch(sb.control());
@@ -125,6 +133,7 @@ pub async fn run(opts: DemoOptions) -> Result<Report, DemoError> {
         Scenario::Day => demo_on(&sb, opts.desktops, &opts.narrator).await,
         Scenario::Lifecycle => lifecycle_on(&sb, opts.desktops, &opts.narrator).await,
         Scenario::Pools => pools_on(&sb, opts.desktops, &opts.narrator).await,
+        Scenario::Schedule => schedule_on(&sb, opts.desktops, &opts.narrator).await,
     };
     drop(watching);
     opts.narrator.finish();
@@ -174,6 +183,7 @@ async fn demo_on(sb: &Sandbox, desktops: u32, narrator: &Narrator) -> Result<Rep
             power_actions,
             pools: None,
             assignments: None,
+            schedule: None,
         },
     )
     .await
@@ -205,6 +215,7 @@ async fn lifecycle_on(
             power_actions: Vec::new(),
             pools: None,
             assignments: None,
+            schedule: None,
         },
     )
     .await
@@ -224,6 +235,31 @@ async fn pools_on(sb: &Sandbox, desktops: u32, narrator: &Narrator) -> Result<Re
             power_actions: run.power_actions,
             pools: Some(run.pools),
             assignments: Some(run.assignments),
+            schedule: None,
+        },
+    )
+    .await
+}
+
+async fn schedule_on(
+    sb: &Sandbox,
+    desktops: u32,
+    narrator: &Narrator,
+) -> Result<Report, DemoError> {
+    let mut timeline = onboard(sb, desktops, false, narrator).await?;
+    let tenant =
+        TenantId::parse("demo-customer").map_err(|e| DemoError::Onboarding(e.to_string()))?;
+    let run = crate::demo_schedule::run(sb, &tenant, narrator).await?;
+    timeline.extend(run.timeline);
+    report(
+        sb,
+        narrator,
+        Ending {
+            timeline,
+            power_actions: run.power_actions,
+            pools: None,
+            assignments: Some(run.assignments),
+            schedule: Some(run.report),
         },
     )
     .await
@@ -235,6 +271,7 @@ struct Ending {
     power_actions: Vec<PowerAction>,
     pools: Option<Vec<crate::demo_pools::PoolSummary>>,
     assignments: Option<Vec<crate::demo_pools::Assignment>>,
+    schedule: Option<crate::demo_schedule::ScheduleReport>,
 }
 
 /// Every scenario's end: the summary (tenants, steps and desktops) from the table, the calls
@@ -251,6 +288,7 @@ async fn report(sb: &Sandbox, narrator: &Narrator, end: Ending) -> Result<Report
         power_actions: end.power_actions,
         pools: end.pools,
         assignments: end.assignments,
+        schedule: end.schedule,
         api_calls: api_calls(sb),
         api_errors: api_errors(sb),
         timeline,

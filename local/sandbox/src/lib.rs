@@ -4,7 +4,7 @@
 //! day, the lifecycle scenario and the benchmarks are built on it.
 //!
 //! - [`sandbox`]: the pieces assembled, and the clocks coupled (its module docs say how).
-//! - [`demo`], [`day`], [`demo_lifecycle`], [`demo_pools`]: `steward-local demo` and its
+//! - [`demo`], [`day`], [`demo_lifecycle`], [`demo_pools`], [`demo_schedule`]: `steward-local demo` and its
 //!   scenarios (the onboarding told from its bus events in `demo_onboarding`);
 //!   [`narrator`]: the demo telling its timeline as it happens and what it waits for.
 //! - [`serve`]: `steward-local serve`, the template's stack on one endpoint behind the AWS
@@ -19,6 +19,7 @@ pub mod demo;
 pub mod demo_lifecycle;
 mod demo_onboarding;
 pub mod demo_pools;
+pub mod demo_schedule;
 pub mod dynamo;
 pub mod event_sink;
 pub mod narrator;

@@ -28,6 +28,7 @@ enum DemoScenario {
     Day,
     Lifecycle,
     Pools,
+    Schedule,
 }
 
 #[derive(Subcommand)]
@@ -52,7 +53,8 @@ enum Command {
         /// After onboarding: `day` (power governance), `lifecycle` (every lifecycle
         /// operation of the guide, the golden image workflow and offboarding) or `pools`
         /// (a floating and a dedicated pool, users, assignments and a REBUILD release plan;
-        /// `--json` adds `pools` and `assignments`).
+        /// `--json` adds `pools` and `assignments`) or `schedule` (a pool's power plan over
+        /// two simulated days, one a holiday; `--json` adds `plans` and `opening_minute`).
         #[arg(long, value_enum, default_value = "day")]
         scenario: DemoScenario,
     },
@@ -279,6 +281,7 @@ async fn demo_command(
             DemoScenario::Day => demo::Scenario::Day,
             DemoScenario::Lifecycle => demo::Scenario::Lifecycle,
             DemoScenario::Pools => demo::Scenario::Pools,
+            DemoScenario::Schedule => demo::Scenario::Schedule,
         },
         state_file: state,
         table,
