@@ -43,6 +43,42 @@ fn lost(e: &StoreError) -> bool {
     )
 }
 
+/// A deleted pool's plan and override are removed with it, so the sweep stops telling
+/// about it and a pool made again under the same id starts without them. Best effort: a
+/// failure is logged (the sweep finds no desktop of the pool to act on anyway).
+pub(crate) async fn retire_pool_plan(
+    deps: &crate::deps::Deps,
+    tenant: &steward_shared::ids::TenantId,
+    pool: &PoolId,
+    at: steward_shared::model::Timestamp,
+) {
+    for _ in 0..MAX_ATTEMPTS {
+        let record = match deps.store.get_plan(tenant, Some(pool)).await {
+            Ok(Some(r)) => r,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(tenant = %tenant, pool = %pool, error = %e, "a deleted pool's plan was not read");
+                return;
+            }
+        };
+        if record.plan.is_none() && record.override_.is_none() {
+            return;
+        }
+        let mut next = record.clone();
+        next.plan = None;
+        next.override_ = None;
+        next.changed_at = Some(record.changed_at.map_or(at, |c| c.max(at)));
+        match deps.store.put_plan(&next).await {
+            Ok(_) => return,
+            Err(e) if lost(&e) => continue,
+            Err(e) => {
+                tracing::warn!(tenant = %tenant, pool = %pool, error = %e, "a deleted pool's plan was not removed");
+                return;
+            }
+        }
+    }
+}
+
 pub(super) async fn plan(ctx: &Ctx<'_>, d: &PlanDetail) -> Result<Processed, Handled> {
     for _ in 0..MAX_ATTEMPTS {
         let mut record = group_record(ctx, d.pool_id.as_ref()).await?;

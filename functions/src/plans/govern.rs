@@ -274,8 +274,8 @@ impl PlanBook {
 }
 
 /// Whether `pool`'s plan refuses new assignments now: it has a plan that does not assign
-/// outside its windows, no override in force, and is neither open nor pre-warming (with
-/// the default lead: a pool opens for assignments when it starts warming).
+/// outside its windows, no override in force, and is neither open nor pre-warming (a pool
+/// opens for assignments when it starts warming).
 pub async fn assignments_closed(
     deps: &Deps,
     tenant: &steward_shared::ids::TenantId,
@@ -300,7 +300,14 @@ pub async fn assignments_closed(
             });
         }
     }
-    let lead = start_lead(plan, None, Duration::minutes(5));
+    // The sweep's lead (measured p90 start time plus its default interval), so the pool
+    // opens for assignments when its pre-warm starts.
+    let measured = deps.store.get_start_times(tenant).await?;
+    let lead = start_lead(
+        plan,
+        measured.and_then(|t| p90(&t.samples)),
+        crate::power::sweep::SweepOptions::default().interval,
+    );
     Ok(matches!(
         status(plan, &calendars, now, lead).phase,
         Phase::Closed

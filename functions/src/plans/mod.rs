@@ -21,6 +21,8 @@
 //! the hours inside and outside windows and publishes each month's report.
 
 mod config;
+
+pub(crate) use config::retire_pool_plan;
 pub mod govern;
 pub mod report;
 

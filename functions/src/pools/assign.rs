@@ -122,7 +122,9 @@ pub(super) async fn assign(
                 }
                 (ws, again)
             }
-            Pick::Reclaim(_) | Pick::Claim(_) | Pick::Grow if closed => {
+            // A closed pool gives back the user's own desktop (held, or within its release
+            // delay), nothing new.
+            Pick::Claim(_) | Pick::Grow if closed => {
                 return refuse(ctx, d, Failure::PoolClosed).await;
             }
             Pick::Reclaim(ws) | Pick::Claim(ws) => (ws, false),
@@ -178,7 +180,12 @@ pub(super) async fn assign(
             seat.releasing = None;
             seat.free_since = None;
         }
-        record.lease_until = Some(now + chrono::Duration::minutes(ASSIGNMENT_LEASE_MINUTES));
+        // The assignment's lease; a longer keep-alive (a Keep Running) stays as it is.
+        let lease = now + chrono::Duration::minutes(ASSIGNMENT_LEASE_MINUTES);
+        if record.lease_until.is_none_or(|u| u < lease) {
+            record.lease_until = Some(lease);
+            record.lease_source = None;
+        }
         match ctx.deps.store.update_workspace(&record).await {
             Ok(written) => {
                 let mut p = assigned(ctx, d, &written, again, 2).await?;

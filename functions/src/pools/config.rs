@@ -365,6 +365,13 @@ pub(super) async fn delete(ctx: &Ctx<'_>, d: &PoolRef) -> Result<Processed, Hand
             Err(StoreError::VersionConflict { .. }) => continue,
             Err(e) => return Err(e.into()),
         };
+        crate::plans::retire_pool_plan(
+            ctx.deps,
+            &ctx.tenant.tenant_id,
+            &tomb.pool_id,
+            d.occurred_at,
+        )
+        .await;
         let action = ctx.action(Recorded {
             workspace: None,
             action: ActionName::PoolDeleted,

@@ -220,6 +220,7 @@ pub(super) async fn release_desktop(r: Release<'_>) -> Result<Released, Error> {
             due_at,
         });
         record.lease_until = None;
+        record.lease_source = None;
         let written = match r.deps.store.update_workspace(&record).await {
             Ok(w) => w,
             Err(StoreError::VersionConflict { .. }) => continue,

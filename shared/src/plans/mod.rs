@@ -332,8 +332,8 @@ pub struct Drain {
     /// warned at the end).
     #[serde(default = "default_grace")]
     pub grace_minutes: u32,
-    /// Never stop a desktop with a live session (it is warned; the idle rule stops it once
-    /// its user has left).
+    /// Never stop a desktop with a live session: it is warned, and drained at the first
+    /// sweep that finds no live session on it.
     #[serde(default)]
     pub keep_sessions: bool,
 }

@@ -167,6 +167,7 @@ impl Context<'_> {
             r.available_since_source = None;
             r.available_since_uncertainty_seconds = 0;
             r.lease_until = None;
+            r.lease_source = None;
             r.guard_warned_at = None;
         }
         if let Err(e) = self.deps.store.update_workspace(&r).await {

@@ -158,6 +158,7 @@ impl TerminatePass<'_> {
             n.available_since_uncertainty_seconds = 0;
             n.sessions.clear();
             n.lease_until = None;
+            n.lease_source = None;
             if let Err(e) = deps.store.update_workspace(&n).await {
                 tracing::warn!(workspace = %n.workspace_id, error = %e, "record not marked TERMINATING");
             }
