@@ -11,6 +11,10 @@
 //! | event dedupe    | `TENANT#<id>`   | `EVENT#<event id>`        |                 |          |
 //! | pool            | `TENANT#<id>`   | `POOL#<pool>`             |                 |          |
 //! | user            | `TENANT#<id>`   | `USER#<user>`             |                 |          |
+//! | power plan      | `TENANT#<id>`   | `PLAN#<pool or TENANT>`   |                 |          |
+//! | holiday calendar| `TENANT#<id>`   | `CAL#<name>`              |                 |          |
+//! | start times     | `TENANT#<id>`   | `STARTS`                  |                 |          |
+//! | plan usage      | `TENANT#<id>`   | `PLANUSE#<yyyy-mm>#<scope>`|                |          |
 //!
 //! ¹ only while the desktop is MANUAL and not TERMINATED (STOPPED ones included: they can be
 //! started outside Steward): the index is sparse, so a sweep reads exactly the desktops it
