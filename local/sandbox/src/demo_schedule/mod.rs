@@ -47,7 +47,6 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use serde::Serialize;
 use serde_json::{Value, json};
 use steward_functions::power::PowerAction;
 use steward_functions::power::SweepKind;
@@ -57,14 +56,20 @@ use steward_functions::power::sweep::SweepOptions;
 use steward_functions::record::outbound_types as ot;
 use steward_shared::ids::{PoolId, TenantId};
 use steward_shared::model::{Tenant, Timestamp, WorkspaceRecord};
-use steward_shared::plans::{HolidayCalendar, ZoneName, local_time, p90, start_lead, status};
+use steward_shared::plans::ZoneName;
 use steward_shared::pools::protocol::StreamingProtocol;
-use steward_shared::store::{PageRequest, PlanStore, TenantStore, WorkspaceStore, collect_all};
+use steward_shared::store::{PageRequest, TenantStore, WorkspaceStore, collect_all};
 
 use crate::day::power_event;
 use crate::demo_pools::{Assignment, AssignmentOutcome};
 use crate::narrator::{Event, Narrator};
 use crate::sandbox::Sandbox;
+
+mod report;
+use report::plans;
+pub use report::{
+    OpeningMinute, PlanSummary, ScheduleError, ScheduleReport, ScheduleRun, ZonedTime,
+};
 
 /// The scenario's pool.
 pub const POOL: &str = "call-centre";
@@ -117,77 +122,6 @@ fn wednesday() -> Timestamp {
 /// `day` plus `h:m` (UTC).
 fn on(day: Timestamp, h: i64, m: i64) -> Timestamp {
     day + Duration::hours(h) + Duration::minutes(m)
-}
-
-/// Why the scenario could not go on.
-#[derive(Debug, thiserror::Error)]
-pub enum ScheduleError {
-    #[error("tenant {0} is not registered")]
-    UnknownTenant(String),
-    #[error("tenant {0} has no registered desktop with a bundle to build the pool on")]
-    NoBundle(String),
-    #[error("the {step} event was refused: {error}")]
-    Refused { step: String, error: String },
-    #[error("the emulator's clock: {0}")]
-    Clock(String),
-    #[error("store: {0}")]
-    Store(#[from] steward_shared::store::StoreError),
-    #[error("a scenario name is not a valid id: {0}")]
-    Name(String),
-}
-
-/// An instant in UTC and in a plan's zone (`2026-12-03T06:00:00Z`,
-/// `2026-12-03T07:00:00+01:00`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ZonedTime {
-    pub utc: String,
-    pub local: String,
-}
-
-impl ZonedTime {
-    fn of(zone: &ZoneName, t: Timestamp) -> Self {
-        Self {
-            utc: t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            local: local_time(zone, t),
-        }
-    }
-}
-
-/// A plan at the end of the scenario: its next window (the one open now, if any).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanSummary {
-    /// The pool, or `TENANT` for the tenant's desktops outside pools.
-    pub pool: String,
-    pub zone: String,
-    pub next_open: Option<ZonedTime>,
-    pub next_close: Option<ZonedTime>,
-}
-
-/// The pool's desktops in the service at the window's opening minute (07:00 local) of one
-/// simulated day.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OpeningMinute {
-    pub pool: String,
-    pub at: ZonedTime,
-    /// Each desktop's state as the service reported it, by workspace id.
-    pub states: BTreeMap<String, String>,
-}
-
-/// What the scenario adds to the demo's JSON report.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct ScheduleReport {
-    pub plans: Vec<PlanSummary>,
-    pub opening_minute: Vec<OpeningMinute>,
-}
-
-/// What the scenario gives the demo.
-#[derive(Debug, Default)]
-pub struct ScheduleRun {
-    pub timeline: Vec<Event>,
-    pub power_actions: Vec<PowerAction>,
-    pub assignments: Vec<Assignment>,
-    pub report: ScheduleReport,
 }
 
 /// The partner backend: sends the events, heartbeats the live sessions, runs the sweeps,
@@ -629,40 +563,4 @@ async fn records_of(
         collect_all(|page: PageRequest| sb.deps.store.list_workspaces(tenant, page)).await?;
     all.sort_by(|a, b| a.workspace_id.cmp(&b.workspace_id));
     Ok(all)
-}
-
-/// Each of the tenant's plans with its next window now, from the pure functions (the
-/// group's current window when it is open).
-async fn plans(sb: &Sandbox, tenant: &TenantId) -> Result<Vec<PlanSummary>, ScheduleError> {
-    let store = &sb.deps.store;
-    let calendars: Vec<HolidayCalendar> = store
-        .list_calendars(tenant)
-        .await?
-        .into_iter()
-        .map(|c| HolidayCalendar {
-            name: c.name,
-            days: c.days,
-        })
-        .collect();
-    let measured = store
-        .get_start_times(tenant)
-        .await?
-        .and_then(|t| p90(&t.samples));
-    let now = sb.control().now();
-    let interval = SweepOptions::default().interval;
-    let mut out = Vec::new();
-    for record in store.list_plans(tenant).await? {
-        let Some(plan) = &record.plan else {
-            continue;
-        };
-        let lead = start_lead(plan, measured, interval);
-        let next = status(plan, &calendars, now, lead).next;
-        out.push(PlanSummary {
-            pool: record.scope(),
-            zone: plan.zone.to_string(),
-            next_open: next.map(|o| ZonedTime::of(&plan.zone, o.opens_at)),
-            next_close: next.map(|o| ZonedTime::of(&plan.zone, o.closes_at)),
-        });
-    }
-    Ok(out)
 }
