@@ -113,6 +113,11 @@ enum BenchWhat {
         /// peak_rss_bytes) instead of a child process.
         #[arg(long)]
         services_in_process: bool,
+        /// Every tenant on a power plan, swept at a pre-warm moment: the pre-warm starts
+        /// every STOPPED desktop; prints its StartWorkspaces calls against ceil(n/25) and
+        /// the plan evaluation's CPU per desktop.
+        #[arg(long)]
+        plans: bool,
         #[arg(long)]
         json: bool,
     },
@@ -349,6 +354,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                         },
                     concurrency,
                     services_in_process,
+                    plans,
                     json,
                 },
         } => {
@@ -359,6 +365,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 stopped_fraction,
                 concurrency,
                 services_in_process,
+                plans,
             })
             .await?;
             if json {
@@ -390,6 +397,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 stopped_fraction,
                 concurrency: 1,
                 services_in_process: true,
+                plans: false,
             })
             .await?;
             Ok(())

@@ -20,10 +20,14 @@
 //!   `services_peak_rss_bytes`; `--services-in-process` puts them in this process (and in
 //!   `peak_rss_bytes`).
 //!
+//! `--plans` puts every tenant on a power plan at a pre-warm moment ([`plans`] says how and
+//! what it adds to the report).
+//!
 //! Rooms: [`scenario`] seeds the services (the emulator's accounts and desktops, the table's
 //! tenants and records) and is the whole of the `sweep-services` child; [`services`] reaches
 //! them, in this process or in the child; this module runs the sweep and computes the report.
 
+mod plans;
 mod scenario;
 mod services;
 
@@ -42,6 +46,7 @@ use super::{cpu_seconds_of, peak_rss_bytes};
 use crate::dynamo::local_client;
 use crate::event_sink::EventSink;
 use crate::wiring::{SetupError, local_deps, setup};
+pub use plans::{Evaluation, PlansFigures};
 use scenario::seed;
 pub use scenario::{Seeded, serve};
 use services::{Services, spawn_services};
@@ -56,6 +61,8 @@ pub struct SweepBenchConfig {
     pub concurrency: usize,
     /// Run the emulator and dynoxide in this process instead of a child process.
     pub services_in_process: bool,
+    /// Every tenant on a power plan, swept at a pre-warm moment (`plans`).
+    pub plans: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -87,6 +94,9 @@ pub struct SweepBenchReport {
     pub throttled_calls: u64,
     pub seed_seconds: f64,
     pub concurrency: usize,
+    /// With `--plans`: the pre-warm's starts and calls, the plan evaluation's CPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plans: Option<PlansFigures>,
 }
 
 /// How many of each tenant's desktops are STOPPED before the sweep.
@@ -115,7 +125,18 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SetupError> 
     });
     let deps = local_deps(store, &seeded.emulator_url, &sink.url, clock).await?;
     let tenants = seeded.tenants;
-    let expected_stops = seeded.expected;
+    let expected_stops = plans::expected_calls(&cfg, seeded.expected);
+    let prepared = if cfg.plans {
+        let endpoints = plans::Endpoints {
+            dynamo_url: seeded.dynamo_url.clone(),
+            table: seeded.table.clone(),
+            emulator_url: seeded.emulator_url.clone(),
+            events_url: sink.url.clone(),
+        };
+        Some(plans::prepare(&deps.store, &tenants, seeded.now, endpoints).await?)
+    } else {
+        None
+    };
     let seed_seconds = seeded.seed_seconds;
     let stopped_before = seeded.stopped_before;
 
@@ -191,6 +212,7 @@ pub async fn run(cfg: SweepBenchConfig) -> Result<SweepBenchReport, SetupError> 
         throttled_calls: throttled,
         seed_seconds,
         concurrency: cfg.concurrency,
+        plans: prepared.map(|p| p.figures(&cfg, &outcomes, &counters)),
     };
     drop(sink);
     services.shutdown().await;
