@@ -484,6 +484,38 @@ async fn overrides_end_on_time() {
     )
     .await;
     assert_eq!(again.result, EventOutcome::Unchanged);
+
+    // The plan was made in December, so its first report is January's (its first whole
+    // month), told once by the first sweep of February: nothing ran, two desktops always on
+    // would have run 744 hours each.
+    advance_to(&w, at("2027-01-01T00:05:00Z"));
+    assert!(sweep(&w).await.iter().all(|a| a.0 != "plan_report"));
+    advance_to(&w, at("2027-02-01T00:05:00Z"));
+    let february: Vec<String> = sweep(&w).await.into_iter().map(|a| a.0).collect();
+    assert_eq!(february.iter().filter(|a| *a == "plan_report").count(), 1);
+    assert!(sweep(&w).await.iter().all(|a| a.0 != "plan_report"));
+    let reports: Vec<Value> = w
+        .sink
+        .captured()
+        .into_iter()
+        .filter(|e| e["DetailType"] == "Power Plan Report")
+        .map(|e| e["Detail"].clone())
+        .collect();
+    assert_eq!(reports.len(), 1);
+    let r = &reports[0];
+    assert_eq!(
+        (r["scope"].clone(), r["month"].clone()),
+        (json!("TENANT"), json!("2027-01"))
+    );
+    assert_eq!(
+        (r["desktops"].clone(), r["alwaysOnHours"].clone()),
+        (json!(2), json!(1488.0))
+    );
+    assert_eq!(
+        (r["insideHours"].clone(), r["outsideHours"].clone()),
+        (json!(0.0), json!(0.0))
+    );
+    assert_eq!(r["savedHours"], json!(1488.0));
     for e in &w.sink.captured() {
         assert_follows_schema(e);
     }

@@ -5,10 +5,11 @@
 use serde_json::json;
 use steward_shared::events::{CalendarDetail, PlanDetail, PoolOverrideDetail, Rejection};
 use steward_shared::ids::PoolId;
-use steward_shared::model::{BufferOverride, CalendarRecord, PlanRecord, Presence, scope_name};
+use steward_shared::model::{
+    BufferOverride, CalendarRecord, Month, PlanRecord, Presence, scope_name,
+};
 use steward_shared::store::{PlanStore, PoolStore, StoreError};
 
-use super::report::previous_month;
 use super::{Ctx, MAX_ATTEMPTS};
 use crate::power::partner_events::{EventOutcome, Handled, Processed, conflict};
 use crate::record::{ActionName, outbound_types as ot};
@@ -28,9 +29,10 @@ async fn group_record(ctx: &Ctx<'_>, pool: Option<&PoolId>) -> Result<PlanRecord
         .get_plan(tenant, pool)
         .await?
         .unwrap_or_else(|| {
-            // A new plan reports from the month it is made in on.
+            // A new group reports from its first whole month: the month it is made in counts
+            // as reported (its always-on baseline would count hours before the plan).
             let mut new = PlanRecord::new(tenant.clone(), pool.cloned(), ctx.now());
-            new.reported_month = Some(previous_month(ctx.now()));
+            new.reported_month = Some(Month::of(ctx.now()));
             new
         }))
 }
