@@ -63,7 +63,8 @@ pub(crate) async fn handle(
     match &event.kind {
         PartnerEventKind::PoolCreated(d) => config::configure(&ctx, d, true).await,
         PartnerEventKind::PoolUpdated(d) => config::configure(&ctx, d, false).await,
-        PartnerEventKind::PoolDeleted(d) => config::delete(&ctx, d).await,
+        // Boxed: a deletion's future (the shrink, the tombstone, the plan's removal) is large.
+        PartnerEventKind::PoolDeleted(d) => Box::pin(config::delete(&ctx, d)).await,
         PartnerEventKind::UsersLoaded(d) => users::load(&ctx, d).await,
         PartnerEventKind::UserRemoved(d) => users::remove(&ctx, d).await,
         PartnerEventKind::AssignmentRequested(d) => {

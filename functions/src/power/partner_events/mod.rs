@@ -153,7 +153,9 @@ pub async fn process(event: &Value, deps: &Deps) -> Result<Processed, Error> {
         PartnerEventKind::PolicyUpdated(_) => policy::policy(deps, tenant.clone(), &parsed).await,
         PartnerEventKind::PlanUpdated(_)
         | PartnerEventKind::CalendarLoaded(_)
-        | PartnerEventKind::PoolOverride(_) => crate::plans::handle(deps, &tenant, &parsed).await,
+        | PartnerEventKind::PoolOverride(_) => {
+            Box::pin(crate::plans::handle(deps, &tenant, &parsed)).await
+        }
         _ => crate::pools::handle(deps, &tenant, &parsed).await,
     };
     match result {
