@@ -38,7 +38,7 @@ async fn group_record(ctx: &Ctx<'_>, pool: Option<&PoolId>) -> Result<PlanRecord
 }
 
 /// Whether a write lost a race (decide again on the fresh record).
-fn lost(e: &StoreError) -> bool {
+pub(super) fn lost(e: &StoreError) -> bool {
     matches!(
         e,
         StoreError::VersionConflict { .. } | StoreError::AlreadyExists { .. }

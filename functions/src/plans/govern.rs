@@ -17,13 +17,12 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 use steward_shared::Error;
-use steward_shared::ids::{PoolId, WorkspaceId};
+use steward_shared::ids::{PoolId, TenantId, WorkspaceId};
 use steward_shared::model::{
-    PlanRecord, PlanUsageRecord, PowerPolicy, RunningMode, Tenant, Timestamp, WorkspaceRecord,
-    scope_name,
+    PlanRecord, PlanUsageRecord, PowerPolicy, RunningMode, Timestamp, WorkspaceRecord, scope_name,
 };
 use steward_shared::plans::{
-    GroupDesktop, GroupInput, HolidayCalendar, Phase, PlanStatus, StartReason, decide_group, p90,
+    GroupDesktop, GroupInput, HolidayCalendar, Phase, PlanStatus, StartReason, decide_group,
     split_available, start_lead, status,
 };
 use steward_shared::power::has_live_session;
@@ -72,25 +71,19 @@ impl PlanBook {
     /// The tenant's plans at `now`; `interval` is the sweep's (part of the pre-warm lead).
     pub async fn load(
         deps: &Deps,
-        tenant: &Tenant,
+        tenant: &TenantId,
         now: Timestamp,
         interval: Duration,
     ) -> Result<Self, Error> {
-        let records = deps.store.list_plans(&tenant.tenant_id).await?;
+        let records = deps.store.list_plans(tenant).await?;
         let any_plan = records.iter().any(|r| r.plan.is_some());
         let (calendars, p90_start_seconds) = if any_plan {
-            let calendars = deps
-                .store
-                .list_calendars(&tenant.tenant_id)
-                .await?
-                .into_iter()
-                .map(|c| HolidayCalendar {
-                    name: c.name,
-                    days: c.days,
-                })
-                .collect();
-            let times = deps.store.get_start_times(&tenant.tenant_id).await?;
-            (calendars, times.and_then(|t| p90(&t.samples)))
+            let calendars = deps.store.list_calendars(tenant).await?;
+            let times = deps.store.get_start_times(tenant).await?;
+            (
+                calendars.into_iter().map(HolidayCalendar::from).collect(),
+                times.and_then(|t| t.p90()),
+            )
         } else {
             (Vec::new(), None)
         };
@@ -278,7 +271,7 @@ impl PlanBook {
 /// opens for assignments when it starts warming).
 pub async fn assignments_closed(
     deps: &Deps,
-    tenant: &steward_shared::ids::TenantId,
+    tenant: &TenantId,
     pool: &PoolId,
 ) -> Result<bool, Error> {
     let now = deps.now();
@@ -294,10 +287,7 @@ pub async fn assignments_closed(
     let mut calendars = Vec::new();
     for name in &plan.calendars {
         if let Some(c) = deps.store.get_calendar(tenant, name).await? {
-            calendars.push(HolidayCalendar {
-                name: c.name,
-                days: c.days,
-            });
+            calendars.push(HolidayCalendar::from(c));
         }
     }
     // The sweep's lead (measured p90 start time plus its default interval), so the pool
@@ -305,7 +295,7 @@ pub async fn assignments_closed(
     let measured = deps.store.get_start_times(tenant).await?;
     let lead = start_lead(
         plan,
-        measured.and_then(|t| p90(&t.samples)),
+        measured.and_then(|t| t.p90()),
         crate::power::sweep::SweepOptions::default().interval,
     );
     Ok(matches!(

@@ -17,7 +17,7 @@ use serde_json::json;
 use steward_shared::Error;
 use steward_shared::model::{Actor, AuditOutcome, Month, PlanRecord, Tenant, Timestamp};
 use steward_shared::plans::Skip;
-use steward_shared::store::{PlanStore, StoreError};
+use steward_shared::store::PlanStore;
 
 use super::govern::{Group, PlanBook};
 use crate::deps::Deps;
@@ -110,7 +110,7 @@ pub async fn tell(
         };
         match deps.store.put_plan(&telling.next).await {
             Ok(_) => {}
-            Err(StoreError::VersionConflict { .. } | StoreError::AlreadyExists { .. }) => continue,
+            Err(e) if super::config::lost(&e) => continue,
             Err(e) => return Err(e.into()),
         }
         let actions: Vec<Action<'_>> = telling

@@ -30,7 +30,7 @@ use steward_shared::model::{
 };
 use steward_shared::plans::{
     Buffer, CalendarName, DateSpan, HolidayCalendar, Opening, Phase, PowerPlan, ZoneName,
-    local_time, p90, start_lead, status,
+    local_time, start_lead, status,
 };
 use steward_shared::store::{PageRequest, PlanStore, PoolStore, WorkspaceStore, collect_all};
 
@@ -296,17 +296,12 @@ pub(super) async fn power_plans(deps: &Deps, tid: &TenantId) -> Result<Value, Er
     let records = plan_records(deps, tid).await?;
     let mut loaded = deps.store.list_calendars(tid).await?;
     loaded.sort_by(|a, b| a.name.cmp(&b.name));
-    let calendars: Vec<HolidayCalendar> = loaded
-        .iter()
-        .map(|c| HolidayCalendar {
-            name: c.name.clone(),
-            days: c.days.clone(),
-        })
-        .collect();
+    let calendars: Vec<HolidayCalendar> =
+        loaded.iter().cloned().map(HolidayCalendar::from).collect();
     let times = deps.store.get_start_times(tid).await?;
     let eval = Evaluation {
         calendars: &calendars,
-        p90_start_seconds: times.and_then(|t| p90(&t.samples)),
+        p90_start_seconds: times.and_then(|t| t.p90()),
         now: deps.now(),
     };
     let answer = PowerPlansAnswer {

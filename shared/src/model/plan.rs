@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Month, Timestamp};
 use crate::ids::{PoolId, TenantId};
-use crate::plans::{Buffer, CalendarName, DateSpan, PowerPlan};
+use crate::plans::{Buffer, CalendarName, DateSpan, HolidayCalendar, PowerPlan, p90};
 
 /// Start durations kept per tenant (the newest).
 pub const START_SAMPLES_KEPT: usize = 50;
@@ -112,6 +112,15 @@ pub struct CalendarRecord {
     pub version: u64,
 }
 
+impl From<CalendarRecord> for HolidayCalendar {
+    fn from(c: CalendarRecord) -> Self {
+        Self {
+            name: c.name,
+            days: c.days,
+        }
+    }
+}
+
 /// Start durations Steward measured in the tenant's account: seconds from its
 /// StartWorkspaces to the sweep that saw the desktop AVAILABLE (an upper bound, by at most
 /// one sweep interval), the newest [`START_SAMPLES_KEPT`].
@@ -125,6 +134,12 @@ pub struct StartTimes {
 }
 
 impl StartTimes {
+    /// The p90 of the samples (none before any was measured): the pre-warm lead's measured
+    /// part.
+    pub fn p90(&self) -> Option<u32> {
+        p90(&self.samples)
+    }
+
     /// Adds `seconds` (the newest last), keeping the newest [`START_SAMPLES_KEPT`].
     pub fn add(&mut self, seconds: impl IntoIterator<Item = u32>) {
         self.samples.extend(seconds);

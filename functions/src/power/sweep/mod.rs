@@ -138,7 +138,9 @@ pub async fn sweep_tenant(
     let mut regions: Vec<_> = by_region.into_iter().collect();
     regions.sort_by(|a, b| a.0.cmp(&b.0));
     let book = match kind {
-        SweepKind::Idle => Some(PlanBook::load(deps, tenant, deps.now(), options.interval).await?),
+        SweepKind::Idle => {
+            Some(PlanBook::load(deps, &tenant.tenant_id, deps.now(), options.interval).await?)
+        }
         SweepKind::Guard => None,
     };
     let sweep = |region| region::RegionSweep {

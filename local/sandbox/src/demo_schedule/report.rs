@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use steward_functions::plans::govern::PlanBook;
 use steward_functions::power::PowerAction;
 use steward_functions::power::sweep::SweepOptions;
 use steward_shared::ids::TenantId;
 use steward_shared::model::Timestamp;
-use steward_shared::plans::{HolidayCalendar, ZoneName, local_time, p90, start_lead, status};
-use steward_shared::store::PlanStore;
+use steward_shared::plans::{ZoneName, local_time};
 
 use crate::demo_pools::Assignment;
 use crate::narrator::Event;
@@ -30,6 +30,8 @@ pub enum ScheduleError {
     Store(#[from] steward_shared::store::StoreError),
     #[error("a scenario name is not a valid id: {0}")]
     Name(String),
+    #[error("the plans could not be read: {0}")]
+    Plans(String),
 }
 
 /// An instant in UTC and in a plan's zone (`2026-12-03T06:00:00Z`,
@@ -86,37 +88,28 @@ pub struct ScheduleRun {
     pub report: ScheduleReport,
 }
 
-/// Each of the tenant's plans with its next window now, from the pure functions (the
+/// Each of the tenant's plans with its next window now, as the sweep evaluates it (the
 /// group's current window when it is open).
 pub(super) async fn plans(
     sb: &Sandbox,
     tenant: &TenantId,
 ) -> Result<Vec<PlanSummary>, ScheduleError> {
-    let store = &sb.deps.store;
-    let calendars: Vec<HolidayCalendar> = store
-        .list_calendars(tenant)
-        .await?
-        .into_iter()
-        .map(|c| HolidayCalendar {
-            name: c.name,
-            days: c.days,
-        })
-        .collect();
-    let measured = store
-        .get_start_times(tenant)
-        .await?
-        .and_then(|t| p90(&t.samples));
-    let now = sb.control().now();
-    let interval = SweepOptions::default().interval;
+    let book = PlanBook::load(
+        &sb.deps,
+        tenant,
+        sb.control().now(),
+        SweepOptions::default().interval,
+    )
+    .await
+    .map_err(|e| ScheduleError::Plans(e.to_string()))?;
     let mut out = Vec::new();
-    for record in store.list_plans(tenant).await? {
-        let Some(plan) = &record.plan else {
+    for group in &book.groups {
+        let (Some(plan), Some(status)) = (&group.record.plan, &group.status) else {
             continue;
         };
-        let lead = start_lead(plan, measured, interval);
-        let next = status(plan, &calendars, now, lead).next;
+        let next = status.next;
         out.push(PlanSummary {
-            pool: record.scope(),
+            pool: group.record.scope(),
             zone: plan.zone.to_string(),
             next_open: next.map(|o| ZonedTime::of(&plan.zone, o.opens_at)),
             next_close: next.map(|o| ZonedTime::of(&plan.zone, o.closes_at)),

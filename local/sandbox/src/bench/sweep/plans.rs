@@ -248,7 +248,7 @@ async fn evaluate(
     // are paid once per process, not per sweep.
     if let Some(t) = tenants.first() {
         let records = sweep_records(&deps, t).await?;
-        let book = PlanBook::load(&deps, t, now, interval)
+        let book = PlanBook::load(&deps, &t.tenant_id, now, interval)
             .await
             .map_err(setup("plan book"))?;
         book.verdicts(&records.iter().collect::<Vec<_>>(), &t.policy);
@@ -257,7 +257,7 @@ async fn evaluate(
     for t in &tenants {
         let records = sweep_records(&deps, t).await?;
         let from = (thread_cpu_ns(), Instant::now());
-        let book = PlanBook::load(&deps, t, now, interval)
+        let book = PlanBook::load(&deps, &t.tenant_id, now, interval)
             .await
             .map_err(setup("plan book"))?;
         load_ns += spent(from);
